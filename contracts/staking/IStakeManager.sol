@@ -34,6 +34,86 @@ interface IStakeManager {
         bytes32 evidenceHash;
     }
 
+    /// @notice One pending unstake request of an account, withdrawable from `releaseAt` on.
+    struct UnbondingEntry {
+        uint64 id; // the requestId returned by requestUnstake
+        uint64 releaseAt; // block timestamp from which withdraw pays it
+        uint128 amount; // what is left of it (a slash may have reduced it)
+    }
+
+    // ---- events: every state change emits one ----
+    /// @notice `account` bonded `amount` more; `bonded` is its new bonded stake.
+    event Staked(address indexed account, uint256 amount, uint256 bonded);
+    /// @notice `account` moved `amount` of free bonded stake into the unbonding queue.
+    event UnstakeRequested(address indexed account, uint256 indexed requestId, uint256 amount, uint64 releaseAt);
+    /// @notice `account` withdrew `amount`, the sum of its `entries` matured unbonding entries.
+    event Withdrawn(address indexed account, uint256 amount, uint256 entries);
+    /// @notice `run` locked `amount` more of `account`'s bonded stake; `lockedByRun` is its new lock.
+    event Locked(address indexed run, address indexed account, uint256 amount, uint256 lockedByRun);
+    /// @notice `run` released `amount` of its lock on `account`; `lockedByRun` is what remains.
+    event Unlocked(address indexed run, address indexed account, uint256 amount, uint256 lockedByRun);
+    /// @notice Slash `slashId` took bonded stake below the locks, so `run`'s lock on `account`
+    ///         shrank by `amount` (lockedOf <= bondedOf holds again).
+    event LockShrunk(address indexed run, address indexed account, uint256 amount, uint256 indexed slashId);
+    /// @notice Slash `slashId` took `amount` from unbonding entry `requestId`; `remaining` is left.
+    event UnbondingSlashed(uint256 indexed slashId, address indexed account, uint256 indexed requestId, uint256 amount, uint256 remaining);
+    /// @notice `run` slashed `amount` of `account` (bonded first, then unbonding) into escrow.
+    event Slashed(
+        uint256 indexed slashId,
+        address indexed account,
+        address indexed run,
+        uint256 runId,
+        uint256 round,
+        SlashReason reason,
+        uint256 amount,
+        bytes32 evidenceHash
+    );
+    /// @notice Governance reversed slash `slashId`: `amount` went back to `account`'s bonded stake.
+    event SlashReversed(uint256 indexed slashId, address indexed account, uint256 amount);
+    /// @notice Slash `slashId` left escrow after its appeal window: `amount` was sent to
+    ///         `recipient` (the treasury), or burned when `burned` (recipient is then address(0)).
+    event SlashResolved(uint256 indexed slashId, address indexed account, uint256 amount, address recipient, bool burned);
+    /// @notice `run` may now lock, unlock and slash; registered by `registrar`.
+    event RunRegistered(address indexed run, address indexed registrar);
+    /// @notice The unbonding period for new requests changed.
+    event UnbondingPeriodSet(uint64 oldPeriod, uint64 newPeriod);
+    /// @notice The appeal window for new slashes changed.
+    event AppealWindowSet(uint64 oldWindow, uint64 newWindow);
+    /// @notice Where resolved slashes go changed (address(0) = burn).
+    event TreasurySet(address oldTreasury, address newTreasury);
+
+    // ---- errors ----
+    /// @notice The caller is not a registered run.
+    error StakeManagerNotRun(address caller);
+    /// @notice An amount of zero was given where a positive amount is needed.
+    error StakeManagerZeroAmount();
+    /// @notice The account's free bonded stake (bonded - locked) is below what was asked.
+    error StakeManagerInsufficientFreeStake(address account, uint256 free, uint256 needed);
+    /// @notice The account already has `max` pending unstake requests; withdraw matured ones first.
+    error StakeManagerUnbondingQueueFull(address account, uint256 max);
+    /// @notice No unbonding entry has matured; `nextReleaseAt` is the earliest (0 = none pending).
+    error StakeManagerNothingToWithdraw(address account, uint64 nextReleaseAt, uint64 now_);
+    /// @notice `max` runs already hold a lock on the account; one must unlock first.
+    error StakeManagerTooManyRunLocks(address account, uint256 max);
+    /// @notice A slash needs a reason other than None.
+    error StakeManagerInvalidSlashReason(SlashReason reason);
+    /// @notice The slash record is in `current` status, the operation needs `expected`.
+    error StakeManagerUnexpectedSlashStatus(uint256 slashId, SlashStatus current, SlashStatus expected);
+    /// @notice The appeal window of the slash closed at `deadline`; it can no longer be reversed.
+    error StakeManagerAppealWindowClosed(uint256 slashId, uint64 deadline, uint64 now_);
+    /// @notice The appeal window of the slash is open until `deadline`; it cannot be resolved yet.
+    error StakeManagerAppealWindowOpen(uint256 slashId, uint64 deadline, uint64 now_);
+    /// @notice The run is address(0) or already registered.
+    error StakeManagerInvalidRun(address run);
+    /// @notice The unbonding period is outside [min, max] seconds.
+    error StakeManagerUnbondingPeriodOutOfBounds(uint64 period, uint64 min, uint64 max);
+    /// @notice The appeal window is outside [min, max] seconds.
+    error StakeManagerAppealWindowOutOfBounds(uint64 window, uint64 min, uint64 max);
+    /// @notice The treasury cannot be the StakeManager itself (address(0) means burn).
+    error StakeManagerInvalidTreasury(address treasury);
+    /// @notice A constructor address (token or admin) is address(0).
+    error StakeManagerZeroAddress();
+
     /// @notice Bonded (not unbonding) stake of `account`, including the part runs have locked.
     function bondedOf(address account) external view returns (uint256);
 
@@ -71,4 +151,13 @@ interface IStakeManager {
         uint256 round,
         bytes32 evidenceHash
     ) external returns (uint256 slashId, uint256 slashed);
+
+    /// @notice Bonded stake of `account` that no run has locked (bonded - locked).
+    function freeStakeOf(address account) external view returns (uint256);
+
+    /// @notice The slash record `slashId` (all fields zero for an unknown id).
+    function slashRecord(uint256 slashId) external view returns (SlashRecord memory);
+
+    /// @notice Number of slash records; ids run from 1 to slashCount().
+    function slashCount() external view returns (uint256);
 }
