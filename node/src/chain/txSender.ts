@@ -1,0 +1,120 @@
+import type { Abi, Account, Address, Chain, Hash, PublicClient, TransactionReceipt, Transport, WalletClient } from "viem";
+import type { Logger } from "../observe/logger.js";
+import { ChainError, isTransient, toChainError } from "./chainError.js";
+
+/**
+ * Sends transactions from one account, one at a time: simulates first (so a revert is decoded
+ * before anything is signed), estimates gas with headroom, assigns nonces locally (resyncing
+ * from the chain when they drift), retries transport failures a bounded number of times, and
+ * waits for the receipt. A reverted receipt is an error, never a silent success.
+ */
+
+export interface SendRequest {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args?: readonly unknown[];
+  /** Human label for logs and errors, e.g. "commit round 3". */
+  label: string;
+}
+
+export interface SentTransaction {
+  hash: Hash;
+  receipt: TransactionReceipt;
+  gasUsed: bigint;
+}
+
+export interface TxSenderOptions {
+  publicClient: PublicClient<Transport, Chain | undefined>;
+  walletClient: WalletClient<Transport, Chain | undefined, Account>;
+  logger?: Logger;
+  /** Extra ABI (errors) to decode reverts from nested calls. */
+  errorAbi?: Abi;
+  /** Transport retries per transaction. @default 3 */
+  maxRetries?: number;
+  /** Gas headroom over the estimate, in percent. @default 20 */
+  gasHeadroomPercent?: bigint;
+  /** Called with the gas of every mined transaction (metrics). */
+  onGasUsed?: (label: string, gasUsed: bigint) => void;
+}
+
+export class TxSender {
+  private nonce: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: TxSenderOptions) {}
+
+  get address(): Address {
+    return this.options.walletClient.account.address;
+  }
+
+  /** Queues a transaction behind any in flight from this sender. */
+  send(request: SendRequest): Promise<SentTransaction> {
+    const run = this.queue.then(() => this.sendNow(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async nextNonce(): Promise<number> {
+    if (this.nonce === undefined) {
+      this.nonce = await this.options.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
+    }
+    return this.nonce;
+  }
+
+  private async sendNow(request: SendRequest): Promise<SentTransaction> {
+    const { publicClient, walletClient, logger } = this.options;
+    const maxRetries = this.options.maxRetries ?? 3;
+    const abi = this.options.errorAbi ? [...request.abi, ...this.options.errorAbi] : request.abi;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { request: prepared } = await publicClient.simulateContract({
+          address: request.address,
+          abi,
+          functionName: request.functionName,
+          args: request.args ?? [],
+          account: walletClient.account,
+        });
+        const gas = await publicClient.estimateContractGas({
+          address: request.address,
+          abi,
+          functionName: request.functionName,
+          args: request.args ?? [],
+          account: walletClient.account,
+        });
+        const nonce = await this.nextNonce();
+        const hash = await walletClient.writeContract({
+          ...prepared,
+          nonce,
+          gas: (gas * (100n + (this.options.gasHeadroomPercent ?? 20n))) / 100n,
+        } as Parameters<typeof walletClient.writeContract>[0]);
+        this.nonce = nonce + 1;
+        const receipt = await publicClient.waitForTransactionReceipt({ hash });
+        if (receipt.status !== "success") {
+          throw new ChainError(`${request.label} reverted on-chain in block ${receipt.blockNumber} (tx ${hash})`, {
+            code: "CHAIN_REVERTED",
+            fix: "the chain state changed between simulation and inclusion; check the phase and retry",
+          });
+        }
+        logger?.debug("tx mined", { label: request.label, hash, gasUsed: receipt.gasUsed, block: receipt.blockNumber });
+        this.options.onGasUsed?.(request.label, receipt.gasUsed);
+        return { hash, receipt, gasUsed: receipt.gasUsed };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (/nonce too low|nonce has already been used|replacement transaction underpriced/i.test(message)) {
+          this.nonce = undefined; // resync from the chain
+          if (attempt < maxRetries) continue;
+        }
+        const chainError = toChainError(err, request.label);
+        if (isTransient(chainError) && attempt < maxRetries) {
+          const delay = 250 * 2 ** attempt;
+          logger?.warn("tx retry", { label: request.label, attempt: attempt + 1, delayMs: delay, error: chainError.message });
+          this.nonce = undefined;
+          await new Promise((r) => setTimeout(r, delay));
+          continue;
+        }
+        throw chainError;
+      }
+    }
+  }
+}
