@@ -1,0 +1,16 @@
+export { AggregateError, type AggregateErrorCode } from "./aggregate-error.js";
+export {
+  aggregateUpdates,
+  type AggregateOptions,
+  type AggregateResult,
+  type AggregatedNode,
+  type NodeUpdate,
+} from "./aggregate-updates.js";
+export {
+  AGGREGATION_METHODS,
+  DEFAULT_AGGREGATION_METHOD,
+  DEFAULT_CLIP_MULTIPLE,
+  DEFAULT_TRIM_FRACTION,
+  type AggregationMethod,
+} from "./constants.js";
+export { updateNorm } from "./update-norm.js";
