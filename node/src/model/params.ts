@@ -1,0 +1,61 @@
+import * as tf from "@tensorflow/tfjs-core";
+
+import { createRng, type RngSeed } from "../random/index.js";
+import {
+  assertParameterLength,
+  parameterCount,
+  parameterOffsets,
+  sizeOf,
+  type ModelSpec,
+} from "./spec.js";
+
+/**
+ * Deterministic initial parameters of `spec` from `seed`, as one flat vector.
+ *
+ * Each tensor draws from its own stream `createRng(seed).fork("init:" + name)`, so the values
+ * of one tensor do not depend on the others. Uniform init uses only `nextFloat`, one multiply
+ * and a float32 rounding — no transcendental functions — so every machine gets the same bits.
+ */
+export function initParams(spec: ModelSpec, seed: RngSeed): Float32Array {
+  const flat = new Float32Array(parameterCount(spec));
+  const offsets = parameterOffsets(spec);
+  const root = createRng(seed);
+  spec.params.forEach((param, i) => {
+    if (param.init.kind === "zeros") return;
+    const { limit } = param.init;
+    const rng = root.fork(`init:${param.name}`);
+    const start = offsets[i] as number;
+    const end = start + sizeOf(param.shape);
+    for (let j = start; j < end; j++) flat[j] = (2 * rng.nextFloat() - 1) * limit;
+  });
+  return flat;
+}
+
+/** Views (no copy) of each parameter tensor's values inside the flat vector, in spec order. */
+export function splitParams(spec: ModelSpec, flat: Float32Array): Float32Array[] {
+  assertParameterLength(spec, flat);
+  const offsets = parameterOffsets(spec);
+  return spec.params.map((_, i) => flat.subarray(offsets[i], offsets[i + 1]));
+}
+
+/** Uploads the flat vector as one tensor per parameter, on the active backend. The caller disposes them. */
+export function unflattenParams(spec: ModelSpec, flat: Float32Array): tf.Tensor[] {
+  const views = splitParams(spec, flat);
+  return spec.params.map((p, i) => tf.tensor(views[i] as Float32Array, [...p.shape], "float32"));
+}
+
+/** Reads parameter tensors back into one flat vector (spec order). Does not dispose them. */
+export function flattenParams(spec: ModelSpec, tensors: readonly tf.Tensor[]): Float32Array {
+  const flat = new Float32Array(parameterCount(spec));
+  const offsets = parameterOffsets(spec);
+  spec.params.forEach((p, i) => {
+    const t = tensors[i];
+    if (t === undefined || !tf.util.arraysEqual(t.shape, [...p.shape])) {
+      throw new Error(
+        `flattenParams: tensor ${i} of ${spec.id} has shape ${String(t?.shape)}, expected ${p.shape.join("x")}`,
+      );
+    }
+    flat.set(t.dataSync() as Float32Array, offsets[i]);
+  });
+  return flat;
+}

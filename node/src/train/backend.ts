@@ -1,0 +1,221 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { z } from "zod";
+
+import { ProtolearnError } from "../errors.js";
+
+/** The backends the node can train on, fastest first. */
+export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
+/** One of {@link BACKEND_CHOICES}. */
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Validates a `--backend` flag or config value at the edge. */
+export const backendOptionSchema = z.enum(["auto", ...BACKEND_CHOICES]);
+/** `auto` (try each backend in order) or one forced backend. */
+export type BackendOption = z.infer<typeof backendOptionSchema>;
+
+/** What {@link selectBackend} settled on. */
+export interface BackendSelection {
+  /** The backend in use. */
+  choice: BackendChoice;
+  /** The name TensorFlow.js registered it under (`tensorflow`, `wasm`, `cpu`). */
+  tfName: string;
+  /** Worker threads the backend computes with (1 for wasm in Node, see docs/training.md). */
+  threads: number;
+  /** Whether the wasm backend runs its SIMD build; `undefined` for other backends. */
+  simd: boolean | undefined;
+  /** Backends tried before this one and why each did not load (auto mode only). */
+  skipped: { choice: BackendChoice; reason: string }[];
+  /** One line for the start-up log, e.g. `backend: wasm (SIMD, 1 thread; skipped node-gpu: not installed, ...)`. */
+  description: string;
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * `auto` tries `node-gpu` → `node` → `wasm` → `cpu` and keeps the first that loads; any other
+   * value forces that backend and fails if it cannot load.
+   * @default "auto"
+   */
+  backend?: BackendOption;
+  /** Receives the one-line description of the chosen backend; pass `console.log` to print it. */
+  log?: (line: string) => void;
+}
+
+/** The two native bindings are optionalDependencies: absent on many machines, so never imported statically. */
+const NATIVE_PACKAGES: Record<"node-gpu" | "node", string> = {
+  "node-gpu": "@tensorflow/tfjs-node-gpu",
+  node: "@tensorflow/tfjs-node",
+};
+
+const FIXES: Record<BackendChoice, string> = {
+  "node-gpu":
+    "install the optional package @tensorflow/tfjs-node-gpu (needs CUDA and cuDNN that match its prebuilt binary), or pick --backend auto",
+  node: "install the optional package @tensorflow/tfjs-node (it downloads a prebuilt libtensorflow for your platform), or pick --backend auto",
+  wasm: "reinstall @tensorflow/tfjs-backend-wasm so that its dist/*.wasm files exist, or pick --backend cpu",
+  cpu: "reinstall @tensorflow/tfjs-backend-cpu",
+};
+
+let wasmPathsSet = false;
+
+/** Points the wasm backend at its binaries inside node_modules, as plain file paths that Node's loader reads. */
+function configureWasmPaths(): void {
+  if (wasmPathsSet) return;
+  const require = createRequire(import.meta.url);
+  const packageJson = require.resolve("@tensorflow/tfjs-backend-wasm/package.json");
+  // A directory prefix: the backend appends the file name of the build it picks
+  // (tfjs-backend-wasm.wasm, -simd.wasm or -threaded-simd.wasm).
+  setWasmPaths(path.join(path.dirname(packageJson), "dist") + path.sep);
+  wasmPathsSet = true;
+}
+
+/** True when the package itself is missing (not one of its dependencies or its native binary). */
+function isPackageMissing(error: unknown, specifier: string): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+    errorText(error).includes(`'${specifier}'`)
+  );
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+interface ProcessListeners {
+  uncaughtException: NodeJS.UncaughtExceptionListener[];
+  unhandledRejection: NodeJS.UnhandledRejectionListener[];
+}
+
+function processListeners(): ProcessListeners {
+  return {
+    uncaughtException: process.listeners("uncaughtException"),
+    unhandledRejection: process.listeners("unhandledRejection"),
+  };
+}
+
+/**
+ * The Emscripten loader of the wasm backend installs `uncaughtException`/`unhandledRejection`
+ * handlers that rethrow, so that any later crash of the node prints the loader's 30 kB minified
+ * source line instead of the real stack. Removing them restores Node's own (equally fatal)
+ * handling with a readable report.
+ */
+function removeListenersAddedSince(before: ProcessListeners): void {
+  for (const listener of process.listeners("uncaughtException")) {
+    if (!before.uncaughtException.includes(listener))
+      process.removeListener("uncaughtException", listener);
+  }
+  for (const listener of process.listeners("unhandledRejection")) {
+    if (!before.unhandledRejection.includes(listener))
+      process.removeListener("unhandledRejection", listener);
+  }
+}
+
+/** Tries to make `choice` the active backend; returns why it failed, or `undefined` on success. */
+async function tryBackend(choice: BackendChoice): Promise<string | undefined> {
+  let tfName: string;
+  if (choice === "node-gpu" || choice === "node") {
+    const specifier = NATIVE_PACKAGES[choice];
+    try {
+      // A string variable keeps bundlers and tsc from resolving the optional package statically.
+      await import(specifier);
+    } catch (error) {
+      return isPackageMissing(error, specifier)
+        ? "not installed"
+        : `failed to load: ${errorText(error)}`;
+    }
+    tfName = "tensorflow";
+  } else {
+    if (choice === "wasm") configureWasmPaths();
+    tfName = choice;
+  }
+  const listenersBefore = processListeners();
+  try {
+    const ok = await tf.setBackend(tfName);
+    if (!ok) return `TensorFlow.js could not initialise the ${tfName} backend`;
+    await tf.ready();
+  } catch (error) {
+    return `failed to initialise: ${errorText(error)}`;
+  } finally {
+    removeListenersAddedSince(listenersBefore);
+  }
+  return undefined;
+}
+
+async function describe(
+  choice: BackendChoice,
+  skipped: BackendSelection["skipped"],
+): Promise<BackendSelection> {
+  let threads = 1;
+  let simd: boolean | undefined;
+  if (choice === "wasm") {
+    threads = getThreadsCount();
+    simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
+  }
+  const details = [
+    ...(simd === undefined ? [] : [simd ? "SIMD" : "no SIMD"]),
+    ...(choice === "wasm" || choice === "cpu"
+      ? [`${threads} thread${threads === 1 ? "" : "s"}`]
+      : []),
+    ...skipped.map((s) => `skipped ${s.choice}: ${s.reason}`),
+  ];
+  const description = `backend: ${choice}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
+  return { choice, tfName: tf.getBackend(), threads, simd, skipped, description };
+}
+
+/**
+ * Chooses the TensorFlow.js backend the node trains on and makes it the active one.
+ *
+ * In `auto` mode the first of `node-gpu` → `node` → `wasm` → `cpu` that loads wins; the two
+ * native packages are optional and skipped when absent. A forced backend that cannot load
+ * throws a {@link ProtolearnError} (`BACKEND_UNAVAILABLE`) whose fix says what to install.
+ *
+ * @example
+ * const backend = await selectBackend({ backend: "auto", log: console.log });
+ * // backend: wasm (SIMD; 1 thread; skipped node-gpu: not installed; skipped node: not installed)
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  const parsed = backendOptionSchema.safeParse(options.backend ?? "auto");
+  if (!parsed.success) {
+    throw new ProtolearnError(`unknown backend ${JSON.stringify(options.backend)}`, {
+      code: "BACKEND_UNKNOWN",
+      fix: `use one of auto, ${BACKEND_CHOICES.join(", ")}`,
+    });
+  }
+  const requested = parsed.data;
+  let selection: BackendSelection;
+  if (requested !== "auto") {
+    const reason = await tryBackend(requested);
+    if (reason !== undefined) {
+      throw new ProtolearnError(`the ${requested} backend is unavailable: ${reason}`, {
+        code: "BACKEND_UNAVAILABLE",
+        fix: FIXES[requested],
+      });
+    }
+    selection = await describe(requested, []);
+  } else {
+    const skipped: BackendSelection["skipped"] = [];
+    let chosen: BackendChoice | undefined;
+    for (const choice of BACKEND_CHOICES) {
+      const reason = await tryBackend(choice);
+      if (reason === undefined) {
+        chosen = choice;
+        break;
+      }
+      skipped.push({ choice, reason });
+    }
+    if (chosen === undefined) {
+      throw new ProtolearnError(
+        `no TensorFlow.js backend could be loaded (${skipped.map((s) => `${s.choice}: ${s.reason}`).join("; ")})`,
+        { code: "BACKEND_UNAVAILABLE", fix: FIXES.cpu },
+      );
+    }
+    selection = await describe(chosen, skipped);
+  }
+  options.log?.(selection.description);
+  return selection;
+}
