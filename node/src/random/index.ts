@@ -1,1 +1,1 @@
-export { createRng, type Rng, type RngSeed } from "./rng.js";
+export { createRng, xoshiro128StarStar, type Rng, type RngSeed } from "./rng.js";

@@ -77,12 +77,13 @@ class Xoshiro128 implements Rng {
   private s3: number;
   private spareNormal: number | undefined;
 
+  /** `root` keys {@link fork}; its first 16 bytes (four little-endian uint32) are the state. */
   constructor(private readonly root: Uint8Array) {
     const view = new DataView(root.buffer, root.byteOffset, root.byteLength);
-    this.s0 = view.getUint32(0, true);
-    this.s1 = view.getUint32(4, true);
-    this.s2 = view.getUint32(8, true);
-    this.s3 = view.getUint32(12, true);
+    this.s0 = view.getUint32(0, true) | 0;
+    this.s1 = view.getUint32(4, true) | 0;
+    this.s2 = view.getUint32(8, true) | 0;
+    this.s3 = view.getUint32(12, true) | 0;
     // The all-zero state is the one fixed point of xoshiro; keccak makes it practically
     // unreachable, but a fixed fallback keeps the generator total.
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 0x9e3779b9;
@@ -175,4 +176,16 @@ function rotl(x: number, k: number): number {
  */
 export function createRng(seed: RngSeed): Rng {
   return new Xoshiro128(rootFromSeed(seed));
+}
+
+/**
+ * The bare xoshiro128** generator from an explicit 128-bit state (four uint32 words), for
+ * checking against the reference implementation's test vectors. Protocol code uses
+ * {@link createRng}, which derives the state from a seed.
+ */
+export function xoshiro128StarStar(state: readonly [number, number, number, number]): Rng {
+  const root = new Uint8Array(16);
+  const view = new DataView(root.buffer);
+  state.forEach((word, i) => view.setUint32(4 * i, word >>> 0, true));
+  return new Xoshiro128(root);
 }
