@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.30;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+/// @title Settlement
+/// @notice Pure arithmetic of a round's finalize: the 2/3 supermajority test, the model-hash
+///         majority and the pro-rata reward split. No storage, so it is tested on its own.
+library Settlement {
+    /// @notice Whether `part` is at least two thirds of `total` (false when total is 0).
+    function isSupermajority(uint256 part, uint256 total) internal pure returns (bool) {
+        // 3 * part and 2 * total cannot overflow: both are sums of stakes below 2^208
+        return total > 0 && 3 * part >= 2 * total;
+    }
+
+    /// @notice The model hash backed by >= 2/3 of `total`, among the first `n` votes.
+    /// @dev Groups votes by hash in O(n^2) (n <= maxValidators). At most one hash can hold
+    ///      2/3 of the weight, so the first one found is the answer.
+    /// @return found whether a hash reached the supermajority
+    /// @return hash that hash (zero when not found)
+    /// @return backing the stake behind it
+    function modelMajority(bytes32[] memory hashes, uint256[] memory weights, uint256 n, uint256 total)
+        internal
+        pure
+        returns (bool found, bytes32 hash, uint256 backing)
+    {
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 candidate = hashes[i];
+            uint256 sum = 0;
+            for (uint256 j = 0; j < n; ++j) {
+                if (hashes[j] == candidate) sum += weights[j];
+            }
+            if (isSupermajority(sum, total)) return (true, candidate, sum);
+        }
+        return (false, bytes32(0), 0);
+    }
+
+    /// @notice Splits `pool` over the first `n` entries pro rata to `weights` (sum `weightSum`),
+    ///         rounding each share down; writes the shares to `out` and returns their sum.
+    /// @dev The sum never exceeds `pool`: floor(pool * w_i / S) summed over i <= pool * S / S.
+    ///      Rounding dust (< n base units) stays unminted. weightSum 0 pays nothing.
+    function split(uint256 pool, uint256[] memory weights, uint256 n, uint256 weightSum, uint256[] memory out)
+        internal
+        pure
+        returns (uint256 paid)
+    {
+        if (pool == 0 || weightSum == 0) return 0;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 w = weights[i];
+            if (w == 0) continue;
+            uint256 share = Math.mulDiv(pool, w, weightSum);
+            out[i] = share;
+            paid += share;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { AbiCoder, type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
+import type { ITrainingRun, RunFactory, TrainingRun } from "../../../types/ethers-contracts/index.js";
+import { type Core, type CoreOptions, deployCore, ONE, timelockSigner } from "./deployCore.js";
+
+export type RunParams = ITrainingRun.RunParamsStruct;
+export const Role = { None: 0n, Trainer: 1n, Validator: 2n } as const;
+export const Phase = { Commit: 0n, Reveal: 1n, Score: 2n, Finalizable: 3n, Paused: 4n, Halted: 5n } as const;
+export const SlashReason = { None: 0n, InvalidUpdate: 1n, NoReveal: 2n, ValidatorDisagreement: 3n } as const;
+export const RoundFailure = {
+  None: 0n,
+  NoValidatorVotes: 1n,
+  NoModelMajority: 2n,
+  TooFewAcceptedUpdates: 3n,
+  PausedDuringRound: 4n,
+} as const;
+
+/** Run parameters of the tests: hour-long phases (time is moved explicitly), small stakes. */
+export const TEST_RUN_PARAMS: RunParams = {
+  modelId: id("mnist-mlp-v1"),
+  innerSteps: 50,
+  batchSize: 32,
+  innerLrPpm: 2_000,
+  outerLrPpm: 700_000,
+  outerMomentumPpm: 900_000,
+  densityPpm: 10_000,
+  quantBits: 8,
+  aggregation: 0,
+  trimPpm: 100_000,
+  clipMultiplePpm: 2_000_000,
+  checkpointEvery: 5,
+  commitDuration: 3600,
+  revealDuration: 3600,
+  scoreDuration: 3600,
+  maxNodesPerRound: 64,
+  maxValidators: 16,
+  minUpdates: 1,
+  acceptScorePpm: 100_000,
+  minTrainerStake: 100n * ONE,
+  minValidatorStake: 1_000n * ONE,
+  invalidSlashBps: 1_000,
+  noRevealSlashBps: 500,
+  validatorSlashBps: 1_000,
+  validatorShareBps: 2_000,
+  emissionPerRound: 1_000n * ONE,
+};
+
+export const INITIAL_MODEL_HASH = keccak256(Buffer.from("initial model M_1"));
+export const INITIAL_MODEL_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+
+export interface RunOptions {
+  params: RunParams;
+  /** trainers and validators created (deterministic wallets, funded, staked, joined) */
+  trainers: number;
+  validators: number;
+  /** stake each node bonds in the StakeManager (the run locks the role minimum of it) */
+  trainerStake: bigint;
+  validatorStake: bigint;
+  /** whether the nodes join the run (else they are only staked) */
+  join: boolean;
+  core: Partial<CoreOptions>;
+}
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = {
+  params: TEST_RUN_PARAMS,
+  trainers: 4,
+  validators: 3,
+  trainerStake: 1_000n * ONE,
+  validatorStake: 10_000n * ONE,
+  join: true,
+  core: {},
+};
+
+export interface RunDeployment {
+  core: Core;
+  /** the timelock, impersonated: governance of the factory and the run */
+  governance: HardhatEthersSigner;
+  /** may pause the run, nothing else */
+  guardian: HardhatEthersSigner;
+  /** holds no role anywhere */
+  outsider: HardhatEthersSigner;
+  implementation: TrainingRun;
+  factory: RunFactory;
+  run: TrainingRun;
+  runId: bigint;
+  trainers: Wallet[];
+  validators: Wallet[];
+}
+
+/**
+ * Deploys the core (deployCore), a TrainingRun implementation and a RunFactory governed by the
+ * timelock, grants the factory RUN_REGISTRAR_ROLE and MINTER_ADMIN_ROLE (as the timelock, the
+ * way a governance proposal would), creates run #1 and gives it deterministic, funded, staked
+ * trainer and validator wallets that have joined.
+ *
+ * @example
+ * const connection = await network.connect();
+ * const d = await connection.networkHelpers.loadFixture(() => deployRun(connection));
+ */
+export async function deployRun(
+  connection: Pick<NetworkConnection, "ethers" | "networkHelpers">,
+  overrides: Partial<RunOptions> = {},
+): Promise<RunDeployment> {
+  const options: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...overrides };
+  const { ethers } = connection;
+  const core = await deployCore(connection, options.core);
+  const governance = await timelockSigner(core);
+  const [guardian, outsider] = core.others;
+  if (!guardian || !outsider) throw new Error("deployRun: needs two signers outside the token holders");
+
+  const implementation = await ethers.deployContract("TrainingRun", []);
+  const factory = await ethers.deployContract("RunFactory", [
+    await implementation.getAddress(),
+    await core.stakeManager.getAddress(),
+    await core.token.getAddress(),
+    governance.address,
+    guardian.address,
+  ]);
+  const factoryAddress = await factory.getAddress();
+  await send(core.stakeManager.connect(governance).grantRole(await core.stakeManager.RUN_REGISTRAR_ROLE(), factoryAddress));
+  await send(core.token.connect(governance).grantRole(await core.token.MINTER_ADMIN_ROLE(), factoryAddress));
+
+  await send(factory.connect(governance).createRun(options.params, INITIAL_MODEL_HASH, INITIAL_MODEL_CID));
+  const runId = await factory.runCount();
+  const run = await ethers.getContractAt("TrainingRun", await factory.runOf(runId));
+
+  const trainers = await fundedWallets(core, "trainer", options.trainers, options.trainerStake);
+  const validators = await fundedWallets(core, "validator", options.validators, options.validatorStake);
+  if (options.join) {
+    for (const t of trainers) await send(run.connect(t).join(Role.Trainer));
+    for (const v of validators) await send(run.connect(v).join(Role.Validator));
+  }
+  return { core, governance, guardian, outsider, implementation, factory, run, runId, trainers, validators };
+}
+
+/**
+ * `count` deterministic wallets (keys keccak256("protolearn:<label>:<i>")), each given 10 ETH and
+ * `stake` tokens by the deployer and staking them all in the StakeManager.
+ */
+export async function fundedWallets(core: Core, label: string, count: number, stake: bigint): Promise<Wallet[]> {
+  const { ethers, networkHelpers } = core.connection;
+  const wallets: Wallet[] = [];
+  for (let i = 0; i < count; i++) {
+    const wallet = new Wallet(id(`protolearn:${label}:${i}`), ethers.provider);
+    await networkHelpers.setBalance(wallet.address, 10n * ONE);
+    await send(core.token.connect(core.deployer).transfer(wallet.address, stake));
+    wallets.push(wallet);
+  }
+  const stakeManagerAddress = await core.stakeManager.getAddress();
+  for (const wallet of wallets) {
+    await send(core.token.connect(wallet).approve(stakeManagerAddress, stake));
+    await send(core.stakeManager.connect(wallet).stake(stake));
+  }
+  return wallets;
+}
+
+/** Sends and waits for one transaction; returns its receipt (throws if it reverted). */
+export async function send(tx: Promise<ContractTransactionResponse>) {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("transaction has no receipt");
+  return receipt;
+}
+
+/** What a trainer reveals; its keccak256(abi.encode(...)) is the commitment. */
+export interface Update {
+  cid: string;
+  contentHash: string;
+  samples: bigint;
+  salt: string;
+}
+
+/** A deterministic update for `node` in `round` (content hash and salt derived from both). */
+export function makeUpdate(node: string, round: bigint, samples = 1_000n): Update {
+  const tag = `${node.toLowerCase()}:${round}`;
+  return {
+    cid: `bafkrei${keccak256(Buffer.from(`cid:${tag}`)).slice(2, 54)}`,
+    contentHash: keccak256(Buffer.from(`content:${tag}`)),
+    samples,
+    salt: keccak256(Buffer.from(`salt:${tag}`)),
+  };
+}
+
+/** keccak256(abi.encode(runId, round, node, cid, contentHash, samples, salt)). */
+export function commitmentOf(runId: bigint, round: bigint, node: string, u: Update): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "uint256", "address", "string", "bytes32", "uint64", "bytes32"],
+      [runId, round, node, u.cid, u.contentHash, u.samples, u.salt],
+    ),
+  );
+}
+
+/** Moves the chain to `timestamp` (the next transaction lands at timestamp + 1 or later). */
+export async function timeTo(d: RunDeployment, timestamp: bigint): Promise<void> {
+  const { networkHelpers } = d.core.connection;
+  const now = BigInt(await networkHelpers.time.latest());
+  if (timestamp > now) await networkHelpers.time.increaseTo(timestamp);
+}
+
+export interface RoundPlan {
+  /** trainers that commit and reveal (each with makeUpdate unless `updates` says otherwise) */
+  revealers: Wallet[];
+  /** trainers that commit and never reveal */
+  silent?: Wallet[];
+  updates?: Map<string, Update>;
+  /** per validator: its scores (in reveal order) and its model hash */
+  votes: { validator: Wallet; scores: number[]; modelHash: string; evalLoss?: bigint }[];
+  /** finalize afterwards (default true) */
+  finalize?: boolean;
+}
+
+/**
+ * Plays the current round: commits (revealers then silent), moves to the reveal phase, reveals
+ * (revealers, in order), moves to the score phase, submits the votes, moves past the score
+ * deadline and finalizes. Returns the round number and the finalize transaction's receipt.
+ */
+export async function playRound(d: RunDeployment, plan: RoundPlan) {
+  const info = await d.run.currentRound();
+  const round = info.round;
+  const updates = new Map(plan.updates ?? []);
+  for (const t of [...plan.revealers, ...(plan.silent ?? [])]) {
+    const u = updates.get(t.address) ?? makeUpdate(t.address, round);
+    updates.set(t.address, u);
+    await send(d.run.connect(t).commit(round, commitmentOf(d.runId, round, t.address, u)));
+  }
+  await timeTo(d, info.commitDeadline);
+  for (const t of plan.revealers) {
+    const u = updates.get(t.address)!;
+    await send(d.run.connect(t).reveal(round, u.cid, u.contentHash, u.samples, u.salt));
+  }
+  await timeTo(d, info.revealDeadline);
+  for (const v of plan.votes) {
+    await send(d.run.connect(v.validator).submitScores(round, v.scores, v.modelHash, v.evalLoss ?? 500_000_000n));
+  }
+  await timeTo(d, info.scoreDeadline);
+  const receipt = plan.finalize === false ? undefined : await send(d.run.finalizeRound(round));
+  return { round, info, updates, receipt };
+}
+
+/** The model hash honest validators attest in tests. */
+export const AGREED_HASH = keccak256(Buffer.from("aggregated model"));
+export const OTHER_HASH = keccak256(Buffer.from("a different model"));
