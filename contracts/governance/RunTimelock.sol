@@ -14,7 +14,10 @@ contract RunTimelock is TimelockController {
     /// @param proposers receive PROPOSER_ROLE and CANCELLER_ROLE (the governor)
     /// @param executors receive EXECUTOR_ROLE (address(0) = anyone may execute)
     /// @param admin optional bootstrap admin (address(0) = none); should renounce after setup
-    constructor(uint256 minDelay, address[] memory proposers, address[] memory executors, address admin)
-        TimelockController(minDelay, proposers, executors, admin)
-    {}
+    constructor(
+        uint256 minDelay,
+        address[] memory proposers,
+        address[] memory executors,
+        address admin
+    ) TimelockController(minDelay, proposers, executors, admin) {}
 }

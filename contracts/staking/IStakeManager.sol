@@ -45,18 +45,39 @@ interface IStakeManager {
     /// @notice `account` bonded `amount` more; `bonded` is its new bonded stake.
     event Staked(address indexed account, uint256 amount, uint256 bonded);
     /// @notice `account` moved `amount` of free bonded stake into the unbonding queue.
-    event UnstakeRequested(address indexed account, uint256 indexed requestId, uint256 amount, uint64 releaseAt);
+    event UnstakeRequested(
+        address indexed account,
+        uint256 indexed requestId,
+        uint256 amount,
+        uint64 releaseAt
+    );
     /// @notice `account` withdrew `amount`, the sum of its `entries` matured unbonding entries.
     event Withdrawn(address indexed account, uint256 amount, uint256 entries);
     /// @notice `run` locked `amount` more of `account`'s bonded stake; `lockedByRun` is its new lock.
     event Locked(address indexed run, address indexed account, uint256 amount, uint256 lockedByRun);
     /// @notice `run` released `amount` of its lock on `account`; `lockedByRun` is what remains.
-    event Unlocked(address indexed run, address indexed account, uint256 amount, uint256 lockedByRun);
+    event Unlocked(
+        address indexed run,
+        address indexed account,
+        uint256 amount,
+        uint256 lockedByRun
+    );
     /// @notice Slash `slashId` took bonded stake below the locks, so `run`'s lock on `account`
     ///         shrank by `amount` (lockedOf <= bondedOf holds again).
-    event LockShrunk(address indexed run, address indexed account, uint256 amount, uint256 indexed slashId);
+    event LockShrunk(
+        address indexed run,
+        address indexed account,
+        uint256 amount,
+        uint256 indexed slashId
+    );
     /// @notice Slash `slashId` took `amount` from unbonding entry `requestId`; `remaining` is left.
-    event UnbondingSlashed(uint256 indexed slashId, address indexed account, uint256 indexed requestId, uint256 amount, uint256 remaining);
+    event UnbondingSlashed(
+        uint256 indexed slashId,
+        address indexed account,
+        uint256 indexed requestId,
+        uint256 amount,
+        uint256 remaining
+    );
     /// @notice `run` slashed `amount` of `account` (bonded first, then unbonding) into escrow.
     event Slashed(
         uint256 indexed slashId,
@@ -72,7 +93,13 @@ interface IStakeManager {
     event SlashReversed(uint256 indexed slashId, address indexed account, uint256 amount);
     /// @notice Slash `slashId` left escrow after its appeal window: `amount` was sent to
     ///         `recipient` (the treasury), or burned when `burned` (recipient is then address(0)).
-    event SlashResolved(uint256 indexed slashId, address indexed account, uint256 amount, address recipient, bool burned);
+    event SlashResolved(
+        uint256 indexed slashId,
+        address indexed account,
+        uint256 amount,
+        address recipient,
+        bool burned
+    );
     /// @notice `run` may now lock, unlock and slash; registered by `registrar`.
     event RunRegistered(address indexed run, address indexed registrar);
     /// @notice The unbonding period for new requests changed.
@@ -98,7 +125,11 @@ interface IStakeManager {
     /// @notice A slash needs a reason other than None.
     error StakeManagerInvalidSlashReason(SlashReason reason);
     /// @notice The slash record is in `current` status, the operation needs `expected`.
-    error StakeManagerUnexpectedSlashStatus(uint256 slashId, SlashStatus current, SlashStatus expected);
+    error StakeManagerUnexpectedSlashStatus(
+        uint256 slashId,
+        SlashStatus current,
+        SlashStatus expected
+    );
     /// @notice The appeal window of the slash closed at `deadline`; it can no longer be reversed.
     error StakeManagerAppealWindowClosed(uint256 slashId, uint64 deadline, uint64 now_);
     /// @notice The appeal window of the slash is open until `deadline`; it cannot be resolved yet.

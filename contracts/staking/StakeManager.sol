@@ -89,7 +89,13 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     /// @param unbondingPeriod_ seconds an unstake request waits (MIN/MAX_UNBONDING_PERIOD)
     /// @param appealWindow_ seconds a slash stays in escrow (MIN/MAX_APPEAL_WINDOW)
     /// @param treasury_ receives resolved slashes; address(0) burns them
-    constructor(IERC20 token_, address admin, uint64 unbondingPeriod_, uint64 appealWindow_, address treasury_) {
+    constructor(
+        IERC20 token_,
+        address admin,
+        uint64 unbondingPeriod_,
+        uint64 appealWindow_,
+        address treasury_
+    ) {
         if (address(token_) == address(0) || admin == address(0)) revert StakeManagerZeroAddress();
         _token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -108,11 +114,27 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     /// @notice Bonds `amount` tokens of the caller using an EIP-2612 permit instead of an approve.
     /// @dev A permit that fails (e.g. it was front-run and already used) is ignored; the
     ///      transfer then needs an allowance as in `stake`.
-    function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external nonReentrant {
+    function stakeWithPermit(
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant {
         // The permit may already have been submitted by someone who saw it in the mempool;
         // that is harmless, the allowance is what counts.
         // solhint-disable-next-line no-empty-blocks
-        try IERC20Permit(address(_token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        try
+            IERC20Permit(address(_token)).permit(
+                msg.sender,
+                address(this),
+                amount,
+                deadline,
+                v,
+                r,
+                s
+            )
+        {} catch {}
         _stake(msg.sender, amount);
     }
 
@@ -197,7 +219,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     function reverseSlash(uint256 slashId) external onlyRole(DEFAULT_ADMIN_ROLE) {
         StoredSlash storage s = _escrowedSlash(slashId);
         uint64 now_ = uint64(block.timestamp);
-        if (now_ >= s.appealDeadline) revert StakeManagerAppealWindowClosed(slashId, s.appealDeadline, now_);
+        if (now_ >= s.appealDeadline)
+            revert StakeManagerAppealWindowClosed(slashId, s.appealDeadline, now_);
         uint256 amount = s.amount;
         address account = s.account;
         s.status = SlashStatus.Reversed;
@@ -213,7 +236,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     function resolveSlash(uint256 slashId) external nonReentrant {
         StoredSlash storage s = _escrowedSlash(slashId);
         uint64 now_ = uint64(block.timestamp);
-        if (now_ < s.appealDeadline) revert StakeManagerAppealWindowOpen(slashId, s.appealDeadline, now_);
+        if (now_ < s.appealDeadline)
+            revert StakeManagerAppealWindowOpen(slashId, s.appealDeadline, now_);
         uint256 amount = s.amount;
         address recipient = _treasury;
         s.status = SlashStatus.Resolved;
@@ -290,7 +314,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     }
 
     /// @notice Bonded, unbonding and locked stake of `account` in one call.
-    function stakeOf(address account) external view returns (uint256 bonded, uint256 unbonding, uint256 locked) {
+    function stakeOf(
+        address account
+    ) external view returns (uint256 bonded, uint256 unbonding, uint256 locked) {
         Account storage acc = _accounts[account];
         return (acc.bonded, acc.unbonding, acc.locked);
     }
@@ -342,17 +368,18 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     /// @inheritdoc IStakeManager
     function slashRecord(uint256 slashId) external view returns (SlashRecord memory) {
         StoredSlash storage s = _slashes[slashId];
-        return SlashRecord({
-            account: s.account,
-            amount: s.amount,
-            run: s.run,
-            createdAt: s.createdAt,
-            reason: s.reason,
-            status: s.status,
-            runId: s.runId,
-            round: s.round,
-            evidenceHash: s.evidenceHash
-        });
+        return
+            SlashRecord({
+                account: s.account,
+                amount: s.amount,
+                run: s.run,
+                createdAt: s.createdAt,
+                reason: s.reason,
+                status: s.status,
+                runId: s.runId,
+                round: s.round,
+                evidenceHash: s.evidenceHash
+            });
     }
 
     /// @notice Timestamp at which slash `slashId`'s appeal window closes: reversible before,
@@ -383,7 +410,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint256 free = acc.bonded - acc.locked;
         if (amount > free) revert StakeManagerInsufficientFreeStake(account, free, amount);
         UnbondingEntry[] storage queue = _queues[account];
-        if (queue.length >= MAX_UNBONDING_ENTRIES) revert StakeManagerUnbondingQueueFull(account, MAX_UNBONDING_ENTRIES);
+        if (queue.length >= MAX_UNBONDING_ENTRIES)
+            revert StakeManagerUnbondingQueueFull(account, MAX_UNBONDING_ENTRIES);
 
         acc.bonded -= amount;
         acc.unbonding += amount;
@@ -392,7 +420,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         requestId = ++_requestCount;
         uint64 releaseAt = uint64(block.timestamp) + _unbondingPeriod;
         queue.push(
-            UnbondingEntry({id: SafeCast.toUint64(requestId), releaseAt: releaseAt, amount: SafeCast.toUint128(amount)})
+            UnbondingEntry({
+                id: SafeCast.toUint64(requestId),
+                releaseAt: releaseAt,
+                amount: SafeCast.toUint128(amount)
+            })
         );
         emit UnstakeRequested(account, requestId, amount, releaseAt);
     }
@@ -412,7 +444,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
             } else {
                 if (kept != i) queue[kept] = entry;
                 ++kept;
-                if (nextReleaseAt == 0 || entry.releaseAt < nextReleaseAt) nextReleaseAt = entry.releaseAt;
+                if (nextReleaseAt == 0 || entry.releaseAt < nextReleaseAt)
+                    nextReleaseAt = entry.releaseAt;
             }
         }
         if (amount == 0) revert StakeManagerNothingToWithdraw(account, nextReleaseAt, now_);
@@ -427,10 +460,12 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     /// @dev Takes up to `amount` from `account`: bonded stake first, then unbonding entries;
     ///      then shrinks the locks if bonded stake fell below them. Returns what it took.
-    function _takeStake(address run, address account, uint256 amount, uint256 slashId)
-        private
-        returns (uint256 taken)
-    {
+    function _takeStake(
+        address run,
+        address account,
+        uint256 amount,
+        uint256 slashId
+    ) private returns (uint256 taken) {
         Account storage acc = _accounts[account];
         uint256 fromBonded = amount < acc.bonded ? amount : acc.bonded;
         if (fromBonded > 0) {
@@ -472,7 +507,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     /// @dev Takes up to `amount` from `account`'s unbonding entries, newest first (the stake
     ///      that most recently tried to leave); fully taken entries are removed.
-    function _slashUnbonding(uint256 slashId, address account, uint256 amount) private returns (uint256 taken) {
+    function _slashUnbonding(
+        uint256 slashId,
+        address account,
+        uint256 amount
+    ) private returns (uint256 taken) {
         UnbondingEntry[] storage queue = _queues[account];
         while (taken < amount && queue.length > 0) {
             UnbondingEntry storage entry = queue[queue.length - 1];
@@ -544,7 +583,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     function _setUnbondingPeriod(uint64 period) private {
         if (period < MIN_UNBONDING_PERIOD || period > MAX_UNBONDING_PERIOD) {
-            revert StakeManagerUnbondingPeriodOutOfBounds(period, MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD);
+            revert StakeManagerUnbondingPeriodOutOfBounds(
+                period,
+                MIN_UNBONDING_PERIOD,
+                MAX_UNBONDING_PERIOD
+            );
         }
         uint64 old = _unbondingPeriod;
         _unbondingPeriod = period;
@@ -553,7 +596,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     function _setAppealWindow(uint64 window) private {
         if (window < MIN_APPEAL_WINDOW || window > MAX_APPEAL_WINDOW) {
-            revert StakeManagerAppealWindowOutOfBounds(window, MIN_APPEAL_WINDOW, MAX_APPEAL_WINDOW);
+            revert StakeManagerAppealWindowOutOfBounds(
+                window,
+                MIN_APPEAL_WINDOW,
+                MAX_APPEAL_WINDOW
+            );
         }
         uint64 old = _appealWindow;
         _appealWindow = window;

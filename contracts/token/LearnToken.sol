@@ -35,10 +35,12 @@ contract LearnToken is ERC20, ERC20Burnable, ERC20Permit, ERC20Votes, AccessCont
     /// @param symbol_ ERC20 symbol
     /// @param cap_ hard cap on the total supply, in base units (1 .. type(uint208).max)
     /// @param admin receives DEFAULT_ADMIN_ROLE and MINTER_ADMIN_ROLE (the timelock in production)
-    constructor(string memory name_, string memory symbol_, uint256 cap_, address admin)
-        ERC20(name_, symbol_)
-        ERC20Permit(name_)
-    {
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        uint256 cap_,
+        address admin
+    ) ERC20(name_, symbol_) ERC20Permit(name_) {
         if (cap_ == 0 || cap_ > _maxSupply()) revert LearnTokenInvalidCap(cap_, _maxSupply());
         if (admin == address(0)) revert LearnTokenInvalidAdmin(admin);
         _cap = cap_;
@@ -64,7 +66,9 @@ contract LearnToken is ERC20, ERC20Burnable, ERC20Permit, ERC20Votes, AccessCont
     }
 
     /// @inheritdoc AccessControl
-    function supportsInterface(bytes4 interfaceId) public view override(AccessControl) returns (bool) {
+    function supportsInterface(
+        bytes4 interfaceId
+    ) public view override(AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
     }
 

@@ -11,9 +11,22 @@ const CAP = 1_000n * ONE;
 /** A token whose admin is a plain signer, for the rules of the token itself. */
 async function standaloneToken() {
   const [admin, minter, factory, alice, bob, outsider] = await ethers.getSigners();
-  const token = await ethers.deployContract("LearnToken", ["Protolearn", "LEARN", CAP, admin!.address]);
+  const token = await ethers.deployContract("LearnToken", [
+    "Protolearn",
+    "LEARN",
+    CAP,
+    admin!.address,
+  ]);
   await (await token.connect(admin!).grantRole(await token.MINTER_ROLE(), minter!.address)).wait();
-  return { token, admin: admin!, minter: minter!, factory: factory!, alice: alice!, bob: bob!, outsider: outsider! };
+  return {
+    token,
+    admin: admin!,
+    minter: minter!,
+    factory: factory!,
+    alice: alice!,
+    bob: bob!,
+    outsider: outsider!,
+  };
 }
 
 const coreFixture = () => deployCore(connection);
@@ -32,8 +45,12 @@ describe("LearnToken", function () {
 
     it("makes MINTER_ADMIN_ROLE the admin of MINTER_ROLE and DEFAULT_ADMIN_ROLE the admin of MINTER_ADMIN_ROLE", async function () {
       const { token } = await networkHelpers.loadFixture(standaloneToken);
-      expect(await token.getRoleAdmin(await token.MINTER_ROLE())).to.equal(await token.MINTER_ADMIN_ROLE());
-      expect(await token.getRoleAdmin(await token.MINTER_ADMIN_ROLE())).to.equal(await token.DEFAULT_ADMIN_ROLE());
+      expect(await token.getRoleAdmin(await token.MINTER_ROLE())).to.equal(
+        await token.MINTER_ADMIN_ROLE(),
+      );
+      expect(await token.getRoleAdmin(await token.MINTER_ADMIN_ROLE())).to.equal(
+        await token.DEFAULT_ADMIN_ROLE(),
+      );
     });
 
     it("rejects a zero cap and a cap above what ERC20Votes can checkpoint", async function () {
@@ -42,10 +59,17 @@ describe("LearnToken", function () {
       await expect(ethers.deployContract("LearnToken", ["P", "P", 0n, admin!.address]))
         .to.be.revertedWithCustomError(factory, "LearnTokenInvalidCap")
         .withArgs(0n, MAX_VOTES_SUPPLY);
-      await expect(ethers.deployContract("LearnToken", ["P", "P", MAX_VOTES_SUPPLY + 1n, admin!.address]))
+      await expect(
+        ethers.deployContract("LearnToken", ["P", "P", MAX_VOTES_SUPPLY + 1n, admin!.address]),
+      )
         .to.be.revertedWithCustomError(factory, "LearnTokenInvalidCap")
         .withArgs(MAX_VOTES_SUPPLY + 1n, MAX_VOTES_SUPPLY);
-      const atMax = await ethers.deployContract("LearnToken", ["P", "P", MAX_VOTES_SUPPLY, admin!.address]);
+      const atMax = await ethers.deployContract("LearnToken", [
+        "P",
+        "P",
+        MAX_VOTES_SUPPLY,
+        admin!.address,
+      ]);
       expect(await atMax.cap()).to.equal(MAX_VOTES_SUPPLY);
     });
 
@@ -113,9 +137,12 @@ describe("LearnToken", function () {
 
   describe("roles", function () {
     it("a MINTER_ADMIN_ROLE holder (the run factory) grants and revokes MINTER_ROLE", async function () {
-      const { token, admin, factory, alice, bob } = await networkHelpers.loadFixture(standaloneToken);
+      const { token, admin, factory, alice, bob } =
+        await networkHelpers.loadFixture(standaloneToken);
       const minterRole = await token.MINTER_ROLE();
-      await (await token.connect(admin).grantRole(await token.MINTER_ADMIN_ROLE(), factory.address)).wait();
+      await (
+        await token.connect(admin).grantRole(await token.MINTER_ADMIN_ROLE(), factory.address)
+      ).wait();
       await (await token.connect(factory).grantRole(minterRole, alice.address)).wait();
       await (await token.connect(alice).mint(bob.address, ONE)).wait();
       expect(await token.balanceOf(bob.address)).to.equal(ONE);
@@ -134,7 +161,9 @@ describe("LearnToken", function () {
 
     it("only DEFAULT_ADMIN_ROLE grants MINTER_ADMIN_ROLE", async function () {
       const { token, factory, outsider } = await networkHelpers.loadFixture(standaloneToken);
-      await expect(token.connect(outsider).grantRole(await token.MINTER_ADMIN_ROLE(), factory.address))
+      await expect(
+        token.connect(outsider).grantRole(await token.MINTER_ADMIN_ROLE(), factory.address),
+      )
         .to.be.revertedWithCustomError(token, "AccessControlUnauthorizedAccount")
         .withArgs(outsider.address, await token.DEFAULT_ADMIN_ROLE());
     });
@@ -144,20 +173,27 @@ describe("LearnToken", function () {
       const timelockAddress = await timelock.getAddress();
       expect(await token.hasRole(await token.DEFAULT_ADMIN_ROLE(), timelockAddress)).to.equal(true);
       expect(await token.hasRole(await token.MINTER_ADMIN_ROLE(), timelockAddress)).to.equal(true);
-      for (const role of [await token.DEFAULT_ADMIN_ROLE(), await token.MINTER_ADMIN_ROLE(), await token.MINTER_ROLE()]) {
+      for (const role of [
+        await token.DEFAULT_ADMIN_ROLE(),
+        await token.MINTER_ADMIN_ROLE(),
+        await token.MINTER_ROLE(),
+      ]) {
         expect(await token.hasRole(role, deployer.address)).to.equal(false);
       }
-      await expect(token.connect(holders[1]!).mint(holders[1]!.address, 1n)).to.be.revertedWithCustomError(
-        token,
-        "AccessControlUnauthorizedAccount",
-      );
+      await expect(
+        token.connect(holders[1]!).mint(holders[1]!.address, 1n),
+      ).to.be.revertedWithCustomError(token, "AccessControlUnauthorizedAccount");
     });
 
     it("the timelock can grant MINTER_ROLE directly", async function () {
       const core = await networkHelpers.loadFixture(coreFixture);
       const asTimelock = await timelockSigner(core);
       const minter = core.others[0]!;
-      await (await core.token.connect(asTimelock).grantRole(await core.token.MINTER_ROLE(), minter.address)).wait();
+      await (
+        await core.token
+          .connect(asTimelock)
+          .grantRole(await core.token.MINTER_ROLE(), minter.address)
+      ).wait();
       await (await core.token.connect(minter).mint(minter.address, ONE)).wait();
       expect(await core.token.balanceOf(minter.address)).to.equal(ONE);
     });
@@ -217,7 +253,12 @@ describe("LearnToken", function () {
     ) {
       const domain = await token.eip712Domain();
       const signature = await owner.signTypedData(
-        { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
+        {
+          name: domain.name,
+          version: domain.version,
+          chainId: domain.chainId,
+          verifyingContract: domain.verifyingContract,
+        },
         {
           Permit: [
             { name: "owner", type: "address" },
@@ -227,7 +268,13 @@ describe("LearnToken", function () {
             { name: "deadline", type: "uint256" },
           ],
         },
-        { owner: owner.address, spender, value, nonce: nonce ?? (await token.nonces(owner.address)), deadline },
+        {
+          owner: owner.address,
+          spender,
+          value,
+          nonce: nonce ?? (await token.nonces(owner.address)),
+          deadline,
+        },
       );
       return ethers.Signature.from(signature);
     }
@@ -238,7 +285,11 @@ describe("LearnToken", function () {
       const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
       const sig = await signPermit(alice, token, bob.address, 2n * ONE, deadline);
       // bob submits it: alice needs no ETH and no transaction
-      await expect(token.connect(bob).permit(alice.address, bob.address, 2n * ONE, deadline, sig.v, sig.r, sig.s))
+      await expect(
+        token
+          .connect(bob)
+          .permit(alice.address, bob.address, 2n * ONE, deadline, sig.v, sig.r, sig.s),
+      )
         .to.emit(token, "Approval")
         .withArgs(alice.address, bob.address, 2n * ONE);
       expect(await token.nonces(alice.address)).to.equal(1n);
@@ -260,15 +311,15 @@ describe("LearnToken", function () {
       const { token, alice, bob } = await networkHelpers.loadFixture(standaloneToken);
       const deadline = BigInt(await networkHelpers.time.latest()) + 3600n;
       const sig = await signPermit(alice, token, bob.address, ONE, deadline);
-      await expect(token.permit(alice.address, bob.address, 2n * ONE, deadline, sig.v, sig.r, sig.s)).to.be.revertedWithCustomError(
-        token,
-        "ERC2612InvalidSigner",
-      );
-      await (await token.permit(alice.address, bob.address, ONE, deadline, sig.v, sig.r, sig.s)).wait();
-      await expect(token.permit(alice.address, bob.address, ONE, deadline, sig.v, sig.r, sig.s)).to.be.revertedWithCustomError(
-        token,
-        "ERC2612InvalidSigner",
-      );
+      await expect(
+        token.permit(alice.address, bob.address, 2n * ONE, deadline, sig.v, sig.r, sig.s),
+      ).to.be.revertedWithCustomError(token, "ERC2612InvalidSigner");
+      await (
+        await token.permit(alice.address, bob.address, ONE, deadline, sig.v, sig.r, sig.s)
+      ).wait();
+      await expect(
+        token.permit(alice.address, bob.address, ONE, deadline, sig.v, sig.r, sig.s),
+      ).to.be.revertedWithCustomError(token, "ERC2612InvalidSigner");
     });
   });
 

@@ -72,13 +72,24 @@ describe("StakeManager property: conservation under random operations", function
   this.timeout(0);
 
   it(`token balance == Σ bonded + Σ unbonding + Σ escrowed after each of ${OPS} random operations (seed ${SEED})`, async function () {
-    const core = await deployCore(connection, { unbondingPeriod: UNBONDING, appealWindow: APPEAL, treasury: "timelock" });
+    const core = await deployCore(connection, {
+      unbondingPeriod: UNBONDING,
+      appealWindow: APPEAL,
+      treasury: "timelock",
+    });
     const { stakeManager: sm, token } = core;
     const smAddress = await sm.getAddress();
     const admin = await timelockSigner(core);
-    const [registrar, runA, runB] = core.others as [HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner];
-    await (await sm.connect(admin).grantRole(await sm.RUN_REGISTRAR_ROLE(), registrar.address)).wait();
-    for (const run of [runA, runB]) await (await sm.connect(registrar).registerRun(run.address)).wait();
+    const [registrar, runA, runB] = core.others as [
+      HardhatEthersSigner,
+      HardhatEthersSigner,
+      HardhatEthersSigner,
+    ];
+    await (
+      await sm.connect(admin).grantRole(await sm.RUN_REGISTRAR_ROLE(), registrar.address)
+    ).wait();
+    for (const run of [runA, runB])
+      await (await sm.connect(registrar).registerRun(run.address)).wait();
     const runs = [runA, runB];
     const timelockAddress = await core.timelock.getAddress();
     let treasury = await sm.treasury();
@@ -121,7 +132,8 @@ describe("StakeManager property: conservation under random operations", function
       await networkHelpers.time.setNextBlockTimestamp(now);
       return now;
     };
-    const escrowed = (): bigint => slashes.filter((s) => s.status === "escrowed").reduce((t, s) => t + s.amount, 0n);
+    const escrowed = (): bigint =>
+      slashes.filter((s) => s.status === "escrowed").reduce((t, s) => t + s.amount, 0n);
 
     async function checkAccountDetail(a: AccountModel): Promise<void> {
       const [entries, byA, byB, lockingRuns] = await Promise.all([
@@ -130,8 +142,13 @@ describe("StakeManager property: conservation under random operations", function
         sm.lockedBy(runB.address, a.signer.address),
         sm.lockingRunsOf(a.signer.address),
       ]);
-      expect(entries.map((e) => [e.id, e.releaseAt, e.amount])).to.deep.equal(a.queue.map((e) => [e.id, e.releaseAt, e.amount]));
-      expect([byA, byB]).to.deep.equal([a.lockedBy.get(runA.address) ?? 0n, a.lockedBy.get(runB.address) ?? 0n]);
+      expect(entries.map((e) => [e.id, e.releaseAt, e.amount])).to.deep.equal(
+        a.queue.map((e) => [e.id, e.releaseAt, e.amount]),
+      );
+      expect([byA, byB]).to.deep.equal([
+        a.lockedBy.get(runA.address) ?? 0n,
+        a.lockedBy.get(runB.address) ?? 0n,
+      ]);
       expect([...lockingRuns]).to.deep.equal(a.runs);
     }
 
@@ -147,15 +164,27 @@ describe("StakeManager property: conservation under random operations", function
       let sumUnbonding = 0n;
       accounts.forEach((a, i) => {
         const [bonded, unbonding, locked] = stakes[i] as unknown as [bigint, bigint, bigint];
-        expect([bonded, unbonding, locked], `account ${i} (bonded, unbonding, locked)`).to.deep.equal([a.bonded, unbondingOf(a), a.locked]);
+        expect(
+          [bonded, unbonding, locked],
+          `account ${i} (bonded, unbonding, locked)`,
+        ).to.deep.equal([a.bonded, unbondingOf(a), a.locked]);
         expect(locked <= bonded, `account ${i}: lockedOf <= bondedOf`).to.equal(true);
-        expect(a.withdrawn <= a.staked + a.reversed, `account ${i} withdrew more than it staked + reversed`).to.equal(true);
+        expect(
+          a.withdrawn <= a.staked + a.reversed,
+          `account ${i} withdrew more than it staked + reversed`,
+        ).to.equal(true);
         sumBonded += bonded;
         sumUnbonding += unbonding;
       });
       const sumEscrowed = escrowed();
-      expect(held, "balanceOf(stakeManager) == Σ bonded + Σ unbonding + Σ escrowed").to.equal(sumBonded + sumUnbonding + sumEscrowed);
-      expect([totalBonded, totalUnbonding, totalEscrowed]).to.deep.equal([sumBonded, sumUnbonding, sumEscrowed]);
+      expect(held, "balanceOf(stakeManager) == Σ bonded + Σ unbonding + Σ escrowed").to.equal(
+        sumBonded + sumUnbonding + sumEscrowed,
+      );
+      expect([totalBonded, totalUnbonding, totalEscrowed]).to.deep.equal([
+        sumBonded,
+        sumUnbonding,
+        sumEscrowed,
+      ]);
     }
 
     const started = performance.now();
@@ -181,7 +210,9 @@ describe("StakeManager property: conservation under random operations", function
           const tooMuch = free === 0n || rng.chance(0.1);
           const amount = tooMuch ? free + 1n + rng.bigintUpTo(ONE) : amountUpTo(free);
           const t = await nextBlock();
-          log.push(`#${op} requestUnstake a${ai} ${amount} (free ${free}, entries ${a.queue.length})`);
+          log.push(
+            `#${op} requestUnstake a${ai} ${amount} (free ${free}, entries ${a.queue.length})`,
+          );
           if (tooMuch) {
             kind = "requestUnstake:rejected";
             await expect(sm.connect(a.signer).requestUnstake(amount, GAS))
@@ -189,7 +220,9 @@ describe("StakeManager property: conservation under random operations", function
               .withArgs(a.signer.address, free, amount);
           } else if (a.queue.length >= MAX_ENTRIES) {
             kind = "requestUnstake:queueFull";
-            await expect(sm.connect(a.signer).requestUnstake(amount, GAS)).to.be.revertedWithCustomError(sm, "StakeManagerUnbondingQueueFull");
+            await expect(
+              sm.connect(a.signer).requestUnstake(amount, GAS),
+            ).to.be.revertedWithCustomError(sm, "StakeManagerUnbondingQueueFull");
           } else {
             kind = "requestUnstake";
             await (await sm.connect(a.signer).requestUnstake(amount, GAS)).wait();
@@ -203,7 +236,10 @@ describe("StakeManager property: conservation under random operations", function
           log.push(`#${op} withdraw a${ai} (${matured.length} matured)`);
           if (matured.length === 0) {
             kind = "withdraw:nothing";
-            await expect(sm.connect(a.signer).withdraw(GAS)).to.be.revertedWithCustomError(sm, "StakeManagerNothingToWithdraw");
+            await expect(sm.connect(a.signer).withdraw(GAS)).to.be.revertedWithCustomError(
+              sm,
+              "StakeManagerNothingToWithdraw",
+            );
           } else {
             kind = "withdraw";
             const amount = matured.reduce((s, e) => s + e.amount, 0n);
@@ -239,7 +275,9 @@ describe("StakeManager property: conservation under random operations", function
           const held = a.lockedBy.get(run.address) ?? 0n;
           const amount = rng.bigintUpTo(held + held / 2n + ONE);
           await nextBlock();
-          log.push(`#${op} unlock ${run === runA ? "runA" : "runB"} a${ai} ${amount} (held ${held})`);
+          log.push(
+            `#${op} unlock ${run === runA ? "runA" : "runB"} a${ai} ${amount} (held ${held})`,
+          );
           await (await sm.connect(run).unlock(a.signer.address, amount, GAS)).wait();
           const released = amount < held ? amount : held;
           if (released > 0n) reduceLock(a, run.address, released);
@@ -247,11 +285,21 @@ describe("StakeManager property: conservation under random operations", function
         } else if (roll < 0.69) {
           const total = a.bonded + unbondingOf(a);
           // mostly a slice of the stake, sometimes more than all of it (takes everything)
-          const amount = rng.chance(0.05) ? 0n : rng.chance(0.2) ? rng.bigintUpTo(total + total / 5n + ONE) : rng.bigintUpTo(total / 4n);
+          const amount = rng.chance(0.05)
+            ? 0n
+            : rng.chance(0.2)
+              ? rng.bigintUpTo(total + total / 5n + ONE)
+              : rng.bigintUpTo(total / 4n);
           const reason = 1 + rng.int(3);
           const t = await nextBlock();
-          log.push(`#${op} slash ${run === runA ? "runA" : "runB"} a${ai} ${amount} (bonded ${a.bonded}, unbonding ${total - a.bonded})`);
-          await (await sm.connect(run).slash(a.signer.address, amount, reason, 1n, BigInt(op), ethers.id(`op${op}`), GAS)).wait();
+          log.push(
+            `#${op} slash ${run === runA ? "runA" : "runB"} a${ai} ${amount} (bonded ${a.bonded}, unbonding ${total - a.bonded})`,
+          );
+          await (
+            await sm
+              .connect(run)
+              .slash(a.signer.address, amount, reason, 1n, BigInt(op), ethers.id(`op${op}`), GAS)
+          ).wait();
           const fromBonded = amount < a.bonded ? amount : a.bonded;
           a.bonded -= fromBonded;
           let remaining = amount - fromBonded;
@@ -271,7 +319,7 @@ describe("StakeManager property: conservation under random operations", function
               reduceLock(a, run.address, cut);
               excess -= cut;
             }
-            for (let i = a.runs.length; excess > 0n && i > 0; ) {
+            for (let i = a.runs.length; excess > 0n && i > 0;) {
               i--;
               const other = a.runs[i]!;
               const held = a.lockedBy.get(other)!;
@@ -283,9 +331,19 @@ describe("StakeManager property: conservation under random operations", function
           if (slashed > 0n) {
             kind = "slash";
             const id = BigInt(slashes.length + 1);
-            slashes.push({ id, account: a, amount: slashed, deadline: t + appealWindow, status: "escrowed" });
+            slashes.push({
+              id,
+              account: a,
+              amount: slashed,
+              deadline: t + appealWindow,
+              status: "escrowed",
+            });
             const record = await sm.slashRecord(id);
-            expect([record.account, record.amount, record.status]).to.deep.equal([a.signer.address, slashed, 1n]);
+            expect([record.account, record.amount, record.status]).to.deep.equal([
+              a.signer.address,
+              slashed,
+              1n,
+            ]);
           } else {
             kind = "slash:nothing";
           }
@@ -293,15 +351,26 @@ describe("StakeManager property: conservation under random operations", function
           detail = checkAccountDetail(a);
         } else if (roll < 0.76 || (roll < 0.83 && slashes.length === 0)) {
           // mostly a slash still inside its window (a real appeal), else any record or an unknown id
-          const appealable = slashes.filter((s) => s.status === "escrowed" && s.deadline > now + 1n);
+          const appealable = slashes.filter(
+            (s) => s.status === "escrowed" && s.deadline > now + 1n,
+          );
           const s =
-            appealable.length > 0 && rng.chance(0.7) ? rng.pick(appealable) : slashes.length > 0 ? rng.pick(slashes) : undefined;
+            appealable.length > 0 && rng.chance(0.7)
+              ? rng.pick(appealable)
+              : slashes.length > 0
+                ? rng.pick(slashes)
+                : undefined;
           const id = s?.id ?? 1_000_000n;
           const t = await nextBlock();
-          log.push(`#${op} reverseSlash ${id} (${s?.status ?? "unknown"}, deadline ${s?.deadline}, t ${t})`);
+          log.push(
+            `#${op} reverseSlash ${id} (${s?.status ?? "unknown"}, deadline ${s?.deadline}, t ${t})`,
+          );
           if (s === undefined || s.status !== "escrowed") {
             kind = "reverseSlash:status";
-            await expect(sm.connect(admin).reverseSlash(id, GAS)).to.be.revertedWithCustomError(sm, "StakeManagerUnexpectedSlashStatus");
+            await expect(sm.connect(admin).reverseSlash(id, GAS)).to.be.revertedWithCustomError(
+              sm,
+              "StakeManagerUnexpectedSlashStatus",
+            );
           } else if (t >= s.deadline) {
             kind = "reverseSlash:closed";
             await expect(sm.connect(admin).reverseSlash(id, GAS))
@@ -320,10 +389,15 @@ describe("StakeManager property: conservation under random operations", function
           const t = await nextBlock();
           const caller = rng.pick(accounts).signer;
           const burn = treasury === ethers.ZeroAddress;
-          log.push(`#${op} resolveSlash ${s.id} (${s.status}, deadline ${s.deadline}, t ${t}, ${burn ? "burn" : "treasury"})`);
+          log.push(
+            `#${op} resolveSlash ${s.id} (${s.status}, deadline ${s.deadline}, t ${t}, ${burn ? "burn" : "treasury"})`,
+          );
           if (s.status !== "escrowed") {
             kind = "resolveSlash:status";
-            await expect(sm.connect(caller).resolveSlash(s.id, GAS)).to.be.revertedWithCustomError(sm, "StakeManagerUnexpectedSlashStatus");
+            await expect(sm.connect(caller).resolveSlash(s.id, GAS)).to.be.revertedWithCustomError(
+              sm,
+              "StakeManagerUnexpectedSlashStatus",
+            );
           } else if (t < s.deadline) {
             kind = "resolveSlash:open";
             await expect(sm.connect(caller).resolveSlash(s.id, GAS))
@@ -359,7 +433,9 @@ describe("StakeManager property: conservation under random operations", function
           await (await sm.connect(admin).setAppealWindow(appealWindow, GAS)).wait();
         } else {
           kind = "timeJump";
-          const jump = rng.chance(0.5) ? 1n + BigInt(rng.int(600)) : 1n + BigInt(rng.int(Number(2n * UNBONDING)));
+          const jump = rng.chance(0.5)
+            ? 1n + BigInt(rng.int(600))
+            : 1n + BigInt(rng.int(Number(2n * UNBONDING)));
           now += jump;
           log.push(`#${op} time +${jump}`);
         }
@@ -367,25 +443,43 @@ describe("StakeManager property: conservation under random operations", function
         await Promise.all([checkInvariants(), detail]);
       } catch (error) {
         const recent = log.slice(-15).join("\n  ");
-        throw new Error(`property broken at operation #${op} (seed ${SEED}); last operations:\n  ${recent}\n${String(error)}`, {
-          cause: error,
-        });
+        throw new Error(
+          `property broken at operation #${op} (seed ${SEED}); last operations:\n  ${recent}\n${String(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       if (log.length > 100) log.splice(0, log.length - 20);
     }
     for (const a of accounts) await checkAccountDetail(a);
     for (const s of slashes) {
       const r = await sm.slashRecord(s.id);
-      expect([r.amount, r.status]).to.deep.equal([s.amount, { escrowed: 1n, reversed: 2n, resolved: 3n }[s.status]]);
+      expect([r.amount, r.status]).to.deep.equal([
+        s.amount,
+        { escrowed: 1n, reversed: 2n, resolved: 3n }[s.status],
+      ]);
     }
     const seconds = (performance.now() - started) / 1000;
     const summary = [...counts.entries()]
       .sort()
       .map(([k, v]) => `${k}=${v}`)
       .join(" ");
-    console.log(`      ${OPS} operations in ${seconds.toFixed(1)} s (${(OPS / seconds).toFixed(0)} ops/s), seed ${SEED}: ${summary}`);
+    console.log(
+      `      ${OPS} operations in ${seconds.toFixed(1)} s (${(OPS / seconds).toFixed(0)} ops/s), seed ${SEED}: ${summary}`,
+    );
     // every kind of operation, accepted and rejected, must actually have happened
-    const kinds = ["stake", "requestUnstake", "withdraw", "lock", "unlock", "slash", "reverseSlash", "resolveSlash", "timeJump"];
+    const kinds = [
+      "stake",
+      "requestUnstake",
+      "withdraw",
+      "lock",
+      "unlock",
+      "slash",
+      "reverseSlash",
+      "resolveSlash",
+      "timeJump",
+    ];
     for (const kind of kinds) {
       expect(counts.get(kind) ?? 0, `no successful ${kind}`).to.be.greaterThan(0);
     }

@@ -22,11 +22,24 @@ const MAX_ENTRIES = 16;
  * transactions from those accounts) and three stakers with an unlimited allowance.
  */
 async function stakingFixture(overrides: Parameters<typeof deployCore>[1] = {}) {
-  const core = await deployCore(connection, { unbondingPeriod: UNBONDING, appealWindow: APPEAL, ...overrides });
+  const core = await deployCore(connection, {
+    unbondingPeriod: UNBONDING,
+    appealWindow: APPEAL,
+    ...overrides,
+  });
   const { stakeManager, token, others, holders } = core;
   const admin = await timelockSigner(core);
-  const [registrar, runA, runB, outsider] = others as [typeof admin, typeof admin, typeof admin, typeof admin];
-  await (await stakeManager.connect(admin).grantRole(await stakeManager.RUN_REGISTRAR_ROLE(), registrar.address)).wait();
+  const [registrar, runA, runB, outsider] = others as [
+    typeof admin,
+    typeof admin,
+    typeof admin,
+    typeof admin,
+  ];
+  await (
+    await stakeManager
+      .connect(admin)
+      .grantRole(await stakeManager.RUN_REGISTRAR_ROLE(), registrar.address)
+  ).wait();
   await (await stakeManager.connect(registrar).registerRun(runA.address)).wait();
   await (await stakeManager.connect(registrar).registerRun(runB.address)).wait();
   const [alice, bob, carol] = [holders[1]!, holders[2]!, holders[3]!];
@@ -43,10 +56,14 @@ const burnFixture = () => stakingFixture({ treasury: "burn" });
 async function expectConserved(core: Core): Promise<void> {
   const sm = core.stakeManager;
   const held = await core.token.balanceOf(await sm.getAddress());
-  expect(held).to.equal((await sm.totalBonded()) + (await sm.totalUnbonding()) + (await sm.totalEscrowed()));
+  expect(held).to.equal(
+    (await sm.totalBonded()) + (await sm.totalUnbonding()) + (await sm.totalEscrowed()),
+  );
 }
 
-async function blockTime(tx: Promise<{ wait: () => Promise<{ blockNumber: number } | null> }>): Promise<bigint> {
+async function blockTime(
+  tx: Promise<{ wait: () => Promise<{ blockNumber: number } | null> }>,
+): Promise<bigint> {
   const receipt = await (await tx).wait();
   const block = await ethers.provider.getBlock(receipt!.blockNumber);
   return BigInt(block!.timestamp);
@@ -57,7 +74,12 @@ describe("StakeManager", function () {
     it("stores the token, admin, periods and treasury", async function () {
       const { stakeManager, token, timelock } = await networkHelpers.loadFixture(fixture);
       expect(await stakeManager.token()).to.equal(await token.getAddress());
-      expect(await stakeManager.hasRole(await stakeManager.DEFAULT_ADMIN_ROLE(), await timelock.getAddress())).to.equal(true);
+      expect(
+        await stakeManager.hasRole(
+          await stakeManager.DEFAULT_ADMIN_ROLE(),
+          await timelock.getAddress(),
+        ),
+      ).to.equal(true);
       expect(await stakeManager.unbondingPeriod()).to.equal(UNBONDING);
       expect(await stakeManager.appealWindow()).to.equal(APPEAL);
       expect(await stakeManager.treasury()).to.equal(await timelock.getAddress());
@@ -68,18 +90,18 @@ describe("StakeManager", function () {
       const factory = await ethers.getContractFactory("StakeManager");
       const t = await token.getAddress();
       const z = ethers.ZeroAddress;
-      await expect(ethers.deployContract("StakeManager", [z, alice.address, 60n, 60n, z])).to.be.revertedWithCustomError(
-        factory,
-        "StakeManagerZeroAddress",
-      );
-      await expect(ethers.deployContract("StakeManager", [t, z, 60n, 60n, z])).to.be.revertedWithCustomError(
-        factory,
-        "StakeManagerZeroAddress",
-      );
+      await expect(
+        ethers.deployContract("StakeManager", [z, alice.address, 60n, 60n, z]),
+      ).to.be.revertedWithCustomError(factory, "StakeManagerZeroAddress");
+      await expect(
+        ethers.deployContract("StakeManager", [t, z, 60n, 60n, z]),
+      ).to.be.revertedWithCustomError(factory, "StakeManagerZeroAddress");
       await expect(ethers.deployContract("StakeManager", [t, alice.address, 59n, 60n, z]))
         .to.be.revertedWithCustomError(factory, "StakeManagerUnbondingPeriodOutOfBounds")
         .withArgs(59n, 60n, 365n * DAY);
-      await expect(ethers.deployContract("StakeManager", [t, alice.address, 60n, 365n * DAY + 1n, z]))
+      await expect(
+        ethers.deployContract("StakeManager", [t, alice.address, 60n, 365n * DAY + 1n, z]),
+      )
         .to.be.revertedWithCustomError(factory, "StakeManagerAppealWindowOutOfBounds")
         .withArgs(365n * DAY + 1n, 60n, 365n * DAY);
     });
@@ -105,7 +127,10 @@ describe("StakeManager", function () {
 
     it("stake reverts for a zero amount", async function () {
       const { stakeManager, alice } = await networkHelpers.loadFixture(fixture);
-      await expect(stakeManager.connect(alice).stake(0n)).to.be.revertedWithCustomError(stakeManager, "StakeManagerZeroAmount");
+      await expect(stakeManager.connect(alice).stake(0n)).to.be.revertedWithCustomError(
+        stakeManager,
+        "StakeManagerZeroAmount",
+      );
     });
 
     it("stake reverts without an allowance", async function () {
@@ -116,11 +141,21 @@ describe("StakeManager", function () {
         .withArgs(smAddress, 0n, ONE);
     });
 
-    async function permitSig(core: Awaited<ReturnType<typeof stakingFixture>>, owner: typeof core.alice, value: bigint, deadline: bigint) {
+    async function permitSig(
+      core: Awaited<ReturnType<typeof stakingFixture>>,
+      owner: typeof core.alice,
+      value: bigint,
+      deadline: bigint,
+    ) {
       const domain = await core.token.eip712Domain();
       return ethers.Signature.from(
         await owner.signTypedData(
-          { name: domain.name, version: domain.version, chainId: domain.chainId, verifyingContract: domain.verifyingContract },
+          {
+            name: domain.name,
+            version: domain.version,
+            chainId: domain.chainId,
+            verifyingContract: domain.verifyingContract,
+          },
           {
             Permit: [
               { name: "owner", type: "address" },
@@ -130,7 +165,13 @@ describe("StakeManager", function () {
               { name: "deadline", type: "uint256" },
             ],
           },
-          { owner: owner.address, spender: core.smAddress, value, nonce: await core.token.nonces(owner.address), deadline },
+          {
+            owner: owner.address,
+            spender: core.smAddress,
+            value,
+            nonce: await core.token.nonces(owner.address),
+            deadline,
+          },
         ),
       );
     }
@@ -140,7 +181,9 @@ describe("StakeManager", function () {
       const dave = core.holders[4]!;
       const deadline = BigInt(await time.latest()) + 3600n;
       const sig = await permitSig(core, dave, 30n * ONE, deadline);
-      await expect(core.stakeManager.connect(dave).stakeWithPermit(30n * ONE, deadline, sig.v, sig.r, sig.s))
+      await expect(
+        core.stakeManager.connect(dave).stakeWithPermit(30n * ONE, deadline, sig.v, sig.r, sig.s),
+      )
         .to.emit(core.stakeManager, "Staked")
         .withArgs(dave.address, 30n * ONE, 30n * ONE);
       expect(await core.stakeManager.bondedOf(dave.address)).to.equal(30n * ONE);
@@ -151,8 +194,16 @@ describe("StakeManager", function () {
       const dave = core.holders[4]!;
       const deadline = BigInt(await time.latest()) + 3600n;
       const sig = await permitSig(core, dave, 30n * ONE, deadline);
-      await (await core.token.connect(core.outsider).permit(dave.address, core.smAddress, 30n * ONE, deadline, sig.v, sig.r, sig.s)).wait();
-      await (await core.stakeManager.connect(dave).stakeWithPermit(30n * ONE, deadline, sig.v, sig.r, sig.s)).wait();
+      await (
+        await core.token
+          .connect(core.outsider)
+          .permit(dave.address, core.smAddress, 30n * ONE, deadline, sig.v, sig.r, sig.s)
+      ).wait();
+      await (
+        await core.stakeManager
+          .connect(dave)
+          .stakeWithPermit(30n * ONE, deadline, sig.v, sig.r, sig.s)
+      ).wait();
       expect(await core.stakeManager.bondedOf(dave.address)).to.equal(30n * ONE);
     });
 
@@ -161,7 +212,9 @@ describe("StakeManager", function () {
       const dave = core.holders[4]!;
       const deadline = BigInt(await time.latest()) + 3600n;
       const sig = await permitSig(core, dave, 30n * ONE, deadline);
-      await expect(core.stakeManager.connect(dave).stakeWithPermit(31n * ONE, deadline, sig.v, sig.r, sig.s))
+      await expect(
+        core.stakeManager.connect(dave).stakeWithPermit(31n * ONE, deadline, sig.v, sig.r, sig.s),
+      )
         .to.be.revertedWithCustomError(core.token, "ERC20InsufficientAllowance")
         .withArgs(core.smAddress, 0n, 31n * ONE);
     });
@@ -269,9 +322,13 @@ describe("StakeManager", function () {
       await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
       const ts = await blockTime(stakeManager.connect(alice).requestUnstake(4n * ONE));
       await time.increaseTo(ts + UNBONDING - 1n); // the withdraw block lands exactly at releaseAt
-      expect(await stakeManager.connect(alice).withdraw.staticCall({ blockTag: "pending" })).to.equal(4n * ONE);
+      expect(
+        await stakeManager.connect(alice).withdraw.staticCall({ blockTag: "pending" }),
+      ).to.equal(4n * ONE);
       const balance = await token.balanceOf(alice.address);
-      await expect(stakeManager.connect(alice).withdraw()).to.emit(stakeManager, "Withdrawn").withArgs(alice.address, 4n * ONE, 1n);
+      await expect(stakeManager.connect(alice).withdraw())
+        .to.emit(stakeManager, "Withdrawn")
+        .withArgs(alice.address, 4n * ONE, 1n);
       expect(await token.balanceOf(alice.address)).to.equal(balance + 4n * ONE);
       expect(await stakeManager.unbondingOf(alice.address)).to.equal(0n);
       expect(await stakeManager.bondedOf(alice.address)).to.equal(6n * ONE);
@@ -288,7 +345,9 @@ describe("StakeManager", function () {
       await (await stakeManager.connect(alice).requestUnstake(3n * ONE)).wait();
       await (await stakeManager.connect(alice).requestUnstake(4n * ONE)).wait();
       await time.increase(UNBONDING - DAY);
-      await expect(stakeManager.connect(alice).withdraw()).to.emit(stakeManager, "Withdrawn").withArgs(alice.address, 3n * ONE, 2n);
+      await expect(stakeManager.connect(alice).withdraw())
+        .to.emit(stakeManager, "Withdrawn")
+        .withArgs(alice.address, 3n * ONE, 2n);
       const left = await stakeManager.unbondingEntries(alice.address);
       expect(left.map((e) => e.amount)).to.deep.equal([3n * ONE, 4n * ONE]);
       expect(await stakeManager.unbondingOf(alice.address)).to.equal(7n * ONE);
@@ -302,7 +361,9 @@ describe("StakeManager", function () {
       await (await stakeManager.connect(admin).setUnbondingPeriod(DAY)).wait();
       await (await stakeManager.connect(alice).requestUnstake(2n * ONE)).wait();
       await time.increase(DAY);
-      await expect(stakeManager.connect(alice).withdraw()).to.emit(stakeManager, "Withdrawn").withArgs(alice.address, 2n * ONE, 1n);
+      await expect(stakeManager.connect(alice).withdraw())
+        .to.emit(stakeManager, "Withdrawn")
+        .withArgs(alice.address, 2n * ONE, 1n);
       const left = await stakeManager.unbondingEntries(alice.address);
       expect(left.map((e) => e.amount)).to.deep.equal([1n * ONE]);
     });
@@ -310,7 +371,8 @@ describe("StakeManager", function () {
 
   describe("runs: registration, lock, unlock", function () {
     it("registerRun is only for RUN_REGISTRAR_ROLE and emits RunRegistered", async function () {
-      const { stakeManager, registrar, outsider, admin } = await networkHelpers.loadFixture(fixture);
+      const { stakeManager, registrar, outsider, admin } =
+        await networkHelpers.loadFixture(fixture);
       const role = await stakeManager.RUN_REGISTRAR_ROLE();
       await expect(stakeManager.connect(outsider).registerRun(outsider.address))
         .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
@@ -341,7 +403,9 @@ describe("StakeManager", function () {
       for (const call of [
         stakeManager.connect(outsider).lock(alice.address, ONE),
         stakeManager.connect(outsider).unlock(alice.address, ONE),
-        stakeManager.connect(outsider).slash(alice.address, ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
+        stakeManager
+          .connect(outsider)
+          .slash(alice.address, ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
         // the account itself cannot lock its own stake either
         stakeManager.connect(alice).lock(alice.address, ONE),
       ]) {
@@ -366,7 +430,10 @@ describe("StakeManager", function () {
       expect(await stakeManager.lockedBy(runB.address, alice.address)).to.equal(50n * ONE);
       expect(await stakeManager.lockedOf(alice.address)).to.equal(90n * ONE);
       expect(await stakeManager.freeStakeOf(alice.address)).to.equal(10n * ONE);
-      expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([runA.address, runB.address]);
+      expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([
+        runA.address,
+        runB.address,
+      ]);
     });
 
     it("lock reverts above the free stake and for zero", async function () {
@@ -376,21 +443,23 @@ describe("StakeManager", function () {
       await expect(stakeManager.connect(runB).lock(alice.address, 21n * ONE))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerInsufficientFreeStake")
         .withArgs(alice.address, 20n * ONE, 21n * ONE);
-      await expect(stakeManager.connect(runB).lock(alice.address, 0n)).to.be.revertedWithCustomError(
-        stakeManager,
-        "StakeManagerZeroAmount",
-      );
+      await expect(
+        stakeManager.connect(runB).lock(alice.address, 0n),
+      ).to.be.revertedWithCustomError(stakeManager, "StakeManagerZeroAmount");
     });
 
     it("lock reverts when 8 runs already hold a lock on the account", async function () {
-      const { stakeManager, registrar, alice, others, runA, runB, outsider } = await networkHelpers.loadFixture(fixture);
+      const { stakeManager, registrar, alice, others, runA, runB, outsider } =
+        await networkHelpers.loadFixture(fixture);
       await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
       // others[0..3] are the registrar, runA, runB and the outsider; the outsider becomes a run here
       const extra = [outsider, ...others.slice(4)];
-      for (const run of extra) await (await stakeManager.connect(registrar).registerRun(run.address)).wait();
+      for (const run of extra)
+        await (await stakeManager.connect(registrar).registerRun(run.address)).wait();
       const runs = [runA, runB, ...extra];
       expect(runs.length).to.equal(8 + 1);
-      for (const run of runs.slice(0, 8)) await (await stakeManager.connect(run).lock(alice.address, ONE)).wait();
+      for (const run of runs.slice(0, 8))
+        await (await stakeManager.connect(run).lock(alice.address, ONE)).wait();
       await expect(stakeManager.connect(runs[8]!).lock(alice.address, ONE))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerTooManyRunLocks")
         .withArgs(alice.address, 8n);
@@ -412,7 +481,10 @@ describe("StakeManager", function () {
       await expect(stakeManager.connect(runA).unlock(alice.address, 1_000n * ONE))
         .to.emit(stakeManager, "Unlocked")
         .withArgs(runA.address, alice.address, 20n * ONE, 0n);
-      await expect(stakeManager.connect(runA).unlock(alice.address, ONE)).not.to.emit(stakeManager, "Unlocked");
+      await expect(stakeManager.connect(runA).unlock(alice.address, ONE)).not.to.emit(
+        stakeManager,
+        "Unlocked",
+      );
       expect(await stakeManager.lockedOf(alice.address)).to.equal(20n * ONE);
       expect(await stakeManager.lockedBy(runB.address, alice.address)).to.equal(20n * ONE);
       expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([runB.address]);
@@ -425,13 +497,26 @@ describe("StakeManager", function () {
       const { stakeManager, token, alice, runA, smAddress } = core;
       await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
       await (await stakeManager.connect(runA).lock(alice.address, 50n * ONE)).wait();
-      const [id, amount] = await stakeManager.connect(runA).slash.staticCall(alice.address, 10n * ONE, Reason.InvalidUpdate, 7n, 3n, EVIDENCE);
+      const [id, amount] = await stakeManager
+        .connect(runA)
+        .slash.staticCall(alice.address, 10n * ONE, Reason.InvalidUpdate, 7n, 3n, EVIDENCE);
       expect([id, amount]).to.deep.equal([1n, 10n * ONE]);
-      const tx = stakeManager.connect(runA).slash(alice.address, 10n * ONE, Reason.InvalidUpdate, 7n, 3n, EVIDENCE);
+      const tx = stakeManager
+        .connect(runA)
+        .slash(alice.address, 10n * ONE, Reason.InvalidUpdate, 7n, 3n, EVIDENCE);
       const ts = await blockTime(tx);
       await expect(tx)
         .to.emit(stakeManager, "Slashed")
-        .withArgs(1n, alice.address, runA.address, 7n, 3n, Reason.InvalidUpdate, 10n * ONE, EVIDENCE);
+        .withArgs(
+          1n,
+          alice.address,
+          runA.address,
+          7n,
+          3n,
+          Reason.InvalidUpdate,
+          10n * ONE,
+          EVIDENCE,
+        );
       expect(await stakeManager.bondedOf(alice.address)).to.equal(90n * ONE);
       // the free stake absorbed it: the run's lock is still fully backed
       expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(50n * ONE);
@@ -439,7 +524,17 @@ describe("StakeManager", function () {
       expect(await token.balanceOf(smAddress)).to.equal(100n * ONE);
       expect(await stakeManager.slashCount()).to.equal(1n);
       const r = await stakeManager.slashRecord(1n);
-      expect([r.account, r.amount, r.run, r.createdAt, r.reason, r.status, r.runId, r.round, r.evidenceHash]).to.deep.equal([
+      expect([
+        r.account,
+        r.amount,
+        r.run,
+        r.createdAt,
+        r.reason,
+        r.status,
+        r.runId,
+        r.round,
+        r.evidenceHash,
+      ]).to.deep.equal([
         alice.address,
         10n * ONE,
         runA.address,
@@ -463,9 +558,15 @@ describe("StakeManager", function () {
       const id2 = await stakeManager.connect(alice).requestUnstake.staticCall(40n * ONE);
       await (await stakeManager.connect(alice).requestUnstake(40n * ONE)).wait();
       // bonded 30, unbonding [30, 40]: a slash of 80 takes 30 bonded, all 40 of entry 2, 10 of entry 1
-      const tx = stakeManager.connect(runA).slash(alice.address, 80n * ONE, Reason.NoReveal, 1n, 2n, EVIDENCE);
-      await expect(tx).to.emit(stakeManager, "UnbondingSlashed").withArgs(1n, alice.address, id2, 40n * ONE, 0n);
-      await expect(tx).to.emit(stakeManager, "UnbondingSlashed").withArgs(1n, alice.address, id1, 10n * ONE, 20n * ONE);
+      const tx = stakeManager
+        .connect(runA)
+        .slash(alice.address, 80n * ONE, Reason.NoReveal, 1n, 2n, EVIDENCE);
+      await expect(tx)
+        .to.emit(stakeManager, "UnbondingSlashed")
+        .withArgs(1n, alice.address, id2, 40n * ONE, 0n);
+      await expect(tx)
+        .to.emit(stakeManager, "UnbondingSlashed")
+        .withArgs(1n, alice.address, id1, 10n * ONE, 20n * ONE);
       await expect(tx)
         .to.emit(stakeManager, "Slashed")
         .withArgs(1n, alice.address, runA.address, 1n, 2n, Reason.NoReveal, 80n * ONE, EVIDENCE);
@@ -482,9 +583,15 @@ describe("StakeManager", function () {
       await (await stakeManager.connect(alice).stake(50n * ONE)).wait();
       await (await stakeManager.connect(alice).requestUnstake(50n * ONE)).wait();
       await time.increase(UNBONDING - 10n);
-      await (await stakeManager.connect(runA).slash(alice.address, 5n * ONE, Reason.NoReveal, 1n, 1n, EVIDENCE)).wait();
+      await (
+        await stakeManager
+          .connect(runA)
+          .slash(alice.address, 5n * ONE, Reason.NoReveal, 1n, 1n, EVIDENCE)
+      ).wait();
       await time.increase(10n);
-      await expect(stakeManager.connect(alice).withdraw()).to.emit(stakeManager, "Withdrawn").withArgs(alice.address, 45n * ONE, 1n);
+      await expect(stakeManager.connect(alice).withdraw())
+        .to.emit(stakeManager, "Withdrawn")
+        .withArgs(alice.address, 45n * ONE, 1n);
     });
 
     it("slash takes what there is when asked for more, and returns (0, 0) with no record when there is nothing", async function () {
@@ -492,20 +599,26 @@ describe("StakeManager", function () {
       const { stakeManager, alice, bob, runA } = core;
       await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
       await (await stakeManager.connect(alice).requestUnstake(4n * ONE)).wait();
-      const [id, slashed] = await stakeManager.connect(runA).slash.staticCall(alice.address, 1_000n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
+      const [id, slashed] = await stakeManager
+        .connect(runA)
+        .slash.staticCall(alice.address, 1_000n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
       expect([id, slashed]).to.deep.equal([1n, 10n * ONE]);
-      await (await stakeManager.connect(runA).slash(alice.address, 1_000n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE)).wait();
+      await (
+        await stakeManager
+          .connect(runA)
+          .slash(alice.address, 1_000n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE)
+      ).wait();
       expect((await stakeManager.slashRecord(1n)).amount).to.equal(10n * ONE);
-      const [id0, zero] = await stakeManager.connect(runA).slash.staticCall(alice.address, ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
+      const [id0, zero] = await stakeManager
+        .connect(runA)
+        .slash.staticCall(alice.address, ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
       expect([id0, zero]).to.deep.equal([0n, 0n]);
-      await expect(stakeManager.connect(runA).slash(bob.address, ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE)).not.to.emit(
-        stakeManager,
-        "Slashed",
-      );
-      await expect(stakeManager.connect(runA).slash(alice.address, 0n, Reason.InvalidUpdate, 1n, 1n, EVIDENCE)).not.to.emit(
-        stakeManager,
-        "Slashed",
-      );
+      await expect(
+        stakeManager.connect(runA).slash(bob.address, ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
+      ).not.to.emit(stakeManager, "Slashed");
+      await expect(
+        stakeManager.connect(runA).slash(alice.address, 0n, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
+      ).not.to.emit(stakeManager, "Slashed");
       expect(await stakeManager.slashCount()).to.equal(1n);
       await expectConserved(core);
     });
@@ -513,7 +626,9 @@ describe("StakeManager", function () {
     it("slash reverts for the reason None", async function () {
       const { stakeManager, alice, runA } = await networkHelpers.loadFixture(fixture);
       await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
-      await expect(stakeManager.connect(runA).slash(alice.address, ONE, Reason.None, 1n, 1n, EVIDENCE))
+      await expect(
+        stakeManager.connect(runA).slash(alice.address, ONE, Reason.None, 1n, 1n, EVIDENCE),
+      )
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerInvalidSlashReason")
         .withArgs(Reason.None);
     });
@@ -525,26 +640,35 @@ describe("StakeManager", function () {
       await (await stakeManager.connect(runA).lock(alice.address, 30n * ONE)).wait();
       await (await stakeManager.connect(runB).lock(alice.address, 60n * ONE)).wait();
       // bonded 100, locked 90; slash 50 -> bonded 50: 40 of locks must go, 30 from runA (all), 10 from runB
-      const tx = stakeManager.connect(runA).slash(alice.address, 50n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
-      await expect(tx).to.emit(stakeManager, "LockShrunk").withArgs(runA.address, alice.address, 30n * ONE, 1n);
-      await expect(tx).to.emit(stakeManager, "LockShrunk").withArgs(runB.address, alice.address, 10n * ONE, 1n);
+      const tx = stakeManager
+        .connect(runA)
+        .slash(alice.address, 50n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
+      await expect(tx)
+        .to.emit(stakeManager, "LockShrunk")
+        .withArgs(runA.address, alice.address, 30n * ONE, 1n);
+      await expect(tx)
+        .to.emit(stakeManager, "LockShrunk")
+        .withArgs(runB.address, alice.address, 10n * ONE, 1n);
       expect(await stakeManager.bondedOf(alice.address)).to.equal(50n * ONE);
       expect(await stakeManager.lockedOf(alice.address)).to.equal(50n * ONE);
       expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(0n);
       expect(await stakeManager.lockedBy(runB.address, alice.address)).to.equal(50n * ONE);
       expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([runB.address]);
       // the run that slashed can still call unlock as it always does (over-release is fine)
-      await expect(stakeManager.connect(runA).unlock(alice.address, 30n * ONE)).not.to.revert(ethers);
+      await expect(stakeManager.connect(runA).unlock(alice.address, 30n * ONE)).not.to.revert(
+        ethers,
+      );
     });
 
     it("slash leaves the locks alone while the free stake absorbs it", async function () {
       const { stakeManager, alice, runA } = await networkHelpers.loadFixture(fixture);
       await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
       await (await stakeManager.connect(runA).lock(alice.address, 60n * ONE)).wait();
-      await expect(stakeManager.connect(runA).slash(alice.address, 40n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE)).not.to.emit(
-        stakeManager,
-        "LockShrunk",
-      );
+      await expect(
+        stakeManager
+          .connect(runA)
+          .slash(alice.address, 40n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
+      ).not.to.emit(stakeManager, "LockShrunk");
       expect(await stakeManager.lockedOf(alice.address)).to.equal(60n * ONE);
       expect(await stakeManager.freeStakeOf(alice.address)).to.equal(0n);
     });
@@ -555,7 +679,9 @@ describe("StakeManager", function () {
       const core = await networkHelpers.loadFixture(fixture);
       await (await core.stakeManager.connect(core.alice).stake(100n * ONE)).wait();
       const ts = await blockTime(
-        core.stakeManager.connect(core.runA).slash(core.alice.address, 25n * ONE, Reason.InvalidUpdate, 1n, 4n, EVIDENCE),
+        core.stakeManager
+          .connect(core.runA)
+          .slash(core.alice.address, 25n * ONE, Reason.InvalidUpdate, 1n, 4n, EVIDENCE),
       );
       return { ...core, slashedAt: ts };
     }
@@ -564,7 +690,9 @@ describe("StakeManager", function () {
       const core = await slashed();
       const { stakeManager, admin, alice } = core;
       await time.increaseTo(core.slashedAt + APPEAL - 2n); // reverse lands one second before the deadline
-      await expect(stakeManager.connect(admin).reverseSlash(1n)).to.emit(stakeManager, "SlashReversed").withArgs(1n, alice.address, 25n * ONE);
+      await expect(stakeManager.connect(admin).reverseSlash(1n))
+        .to.emit(stakeManager, "SlashReversed")
+        .withArgs(1n, alice.address, 25n * ONE);
       expect(await stakeManager.bondedOf(alice.address)).to.equal(100n * ONE);
       expect(await stakeManager.totalEscrowed()).to.equal(0n);
       expect((await stakeManager.slashRecord(1n)).status).to.equal(Status.Reversed);
@@ -616,7 +744,9 @@ describe("StakeManager", function () {
       const core = await networkHelpers.loadFixture(f);
       await (await core.stakeManager.connect(core.alice).stake(100n * ONE)).wait();
       const ts = await blockTime(
-        core.stakeManager.connect(core.runA).slash(core.alice.address, 25n * ONE, Reason.InvalidUpdate, 1n, 4n, EVIDENCE),
+        core.stakeManager
+          .connect(core.runA)
+          .slash(core.alice.address, 25n * ONE, Reason.InvalidUpdate, 1n, 4n, EVIDENCE),
       );
       return { ...core, slashedAt: ts };
     }
@@ -683,7 +813,10 @@ describe("StakeManager", function () {
   describe("settings", function () {
     it("setUnbondingPeriod accepts the bounds, rejects outside them and emits UnbondingPeriodSet(old, new)", async function () {
       const { stakeManager, admin } = await networkHelpers.loadFixture(fixture);
-      const [min, max] = [await stakeManager.MIN_UNBONDING_PERIOD(), await stakeManager.MAX_UNBONDING_PERIOD()];
+      const [min, max] = [
+        await stakeManager.MIN_UNBONDING_PERIOD(),
+        await stakeManager.MAX_UNBONDING_PERIOD(),
+      ];
       expect([min, max]).to.deep.equal([60n, 365n * DAY]);
       await expect(stakeManager.connect(admin).setUnbondingPeriod(min - 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerUnbondingPeriodOutOfBounds")
@@ -691,14 +824,21 @@ describe("StakeManager", function () {
       await expect(stakeManager.connect(admin).setUnbondingPeriod(max + 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerUnbondingPeriodOutOfBounds")
         .withArgs(max + 1n, min, max);
-      await expect(stakeManager.connect(admin).setUnbondingPeriod(min)).to.emit(stakeManager, "UnbondingPeriodSet").withArgs(UNBONDING, min);
-      await expect(stakeManager.connect(admin).setUnbondingPeriod(max)).to.emit(stakeManager, "UnbondingPeriodSet").withArgs(min, max);
+      await expect(stakeManager.connect(admin).setUnbondingPeriod(min))
+        .to.emit(stakeManager, "UnbondingPeriodSet")
+        .withArgs(UNBONDING, min);
+      await expect(stakeManager.connect(admin).setUnbondingPeriod(max))
+        .to.emit(stakeManager, "UnbondingPeriodSet")
+        .withArgs(min, max);
       expect(await stakeManager.unbondingPeriod()).to.equal(max);
     });
 
     it("setAppealWindow accepts the bounds, rejects outside them and emits AppealWindowSet(old, new)", async function () {
       const { stakeManager, admin } = await networkHelpers.loadFixture(fixture);
-      const [min, max] = [await stakeManager.MIN_APPEAL_WINDOW(), await stakeManager.MAX_APPEAL_WINDOW()];
+      const [min, max] = [
+        await stakeManager.MIN_APPEAL_WINDOW(),
+        await stakeManager.MAX_APPEAL_WINDOW(),
+      ];
       expect([min, max]).to.deep.equal([60n, 365n * DAY]);
       await expect(stakeManager.connect(admin).setAppealWindow(min - 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerAppealWindowOutOfBounds")
@@ -706,14 +846,21 @@ describe("StakeManager", function () {
       await expect(stakeManager.connect(admin).setAppealWindow(max + 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerAppealWindowOutOfBounds")
         .withArgs(max + 1n, min, max);
-      await expect(stakeManager.connect(admin).setAppealWindow(min)).to.emit(stakeManager, "AppealWindowSet").withArgs(APPEAL, min);
-      await expect(stakeManager.connect(admin).setAppealWindow(max)).to.emit(stakeManager, "AppealWindowSet").withArgs(min, max);
+      await expect(stakeManager.connect(admin).setAppealWindow(min))
+        .to.emit(stakeManager, "AppealWindowSet")
+        .withArgs(APPEAL, min);
+      await expect(stakeManager.connect(admin).setAppealWindow(max))
+        .to.emit(stakeManager, "AppealWindowSet")
+        .withArgs(min, max);
       expect(await stakeManager.appealWindow()).to.equal(max);
     });
 
     it("setTreasury accepts address(0) (burn), rejects the StakeManager itself and emits TreasurySet(old, new)", async function () {
-      const { stakeManager, admin, treasury, outsider, smAddress } = await networkHelpers.loadFixture(fixture);
-      await expect(stakeManager.connect(admin).setTreasury(outsider.address)).to.emit(stakeManager, "TreasurySet").withArgs(treasury, outsider.address);
+      const { stakeManager, admin, treasury, outsider, smAddress } =
+        await networkHelpers.loadFixture(fixture);
+      await expect(stakeManager.connect(admin).setTreasury(outsider.address))
+        .to.emit(stakeManager, "TreasurySet")
+        .withArgs(treasury, outsider.address);
       await expect(stakeManager.connect(admin).setTreasury(ethers.ZeroAddress))
         .to.emit(stakeManager, "TreasurySet")
         .withArgs(outsider.address, ethers.ZeroAddress);
@@ -727,8 +874,14 @@ describe("StakeManager", function () {
       const adminRole = await stakeManager.DEFAULT_ADMIN_ROLE();
       for (const caller of [outsider, registrar]) {
         const sm = stakeManager.connect(caller);
-        for (const call of [sm.setUnbondingPeriod(DAY), sm.setAppealWindow(DAY), sm.setTreasury(caller.address)]) {
-          await expect(call).to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount").withArgs(caller.address, adminRole);
+        for (const call of [
+          sm.setUnbondingPeriod(DAY),
+          sm.setAppealWindow(DAY),
+          sm.setTreasury(caller.address),
+        ]) {
+          await expect(call)
+            .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
+            .withArgs(caller.address, adminRole);
         }
       }
     });

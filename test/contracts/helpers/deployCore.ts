@@ -125,9 +125,7 @@ export async function deployCore(
   const governorAddress = await governor.getAddress();
   await (await timelock.grantRole(await timelock.PROPOSER_ROLE(), governorAddress)).wait();
   await (await timelock.grantRole(await timelock.CANCELLER_ROLE(), governorAddress)).wait();
-  await (
-    await timelock.renounceRole(await timelock.DEFAULT_ADMIN_ROLE(), deployer.address)
-  ).wait();
+  await (await timelock.renounceRole(await timelock.DEFAULT_ADMIN_ROLE(), deployer.address)).wait();
 
   const treasury =
     options.treasury === "timelock"
