@@ -1,0 +1,49 @@
+import { id, parseEther } from "ethers";
+
+/**
+ * Default parameters of a deployment and of a new run. Every value is overridable through
+ * Ignition parameters (`--parameters`), and every run parameter later through governance
+ * (`setParams`). docs/contracts.md and docs/run-contract.md give each one's bound.
+ */
+export const DEFAULT_SYSTEM_PARAMS = {
+  tokenCap: parseEther("1000000000"), // 1e9 LEARN hard cap
+  genesisSupply: parseEther("10000000"), // deployer: operators' stake and votes on a devnet
+  treasurySupply: parseEther("10000000"), // timelock treasury
+  timelockDelay: 3600n, // 1 h between a passed proposal and its execution
+  votingDelay: 1n, // blocks
+  votingPeriod: 50n, // blocks
+  proposalThreshold: 0n,
+  quorumPercent: 4n, // % of the delegated supply at the snapshot
+  unbondingPeriod: 7n * 24n * 3600n, // 7 days
+  appealWindow: 3n * 24n * 3600n, // 3 days
+};
+
+/** Run #1: MNIST MLP, DiLoCo defaults, 8-bit top-1% updates. */
+export const DEFAULT_RUN_PARAMS = {
+  modelId: id("mnist-mlp-v1"),
+  innerSteps: 50,
+  batchSize: 64,
+  innerLrPpm: 2000, // AdamW lr 2e-3
+  outerLrPpm: 700_000, // DiLoCo outer lr 0.7
+  outerMomentumPpm: 900_000, // Nesterov momentum 0.9
+  densityPpm: 10_000, // top-1 %
+  quantBits: 8,
+  aggregation: 0, // trimmed mean
+  trimPpm: 100_000, // 10 % trimmed each side
+  clipMultiplePpm: 2_000_000, // clip to 2 × median norm
+  checkpointEvery: 5,
+  commitDuration: 600,
+  revealDuration: 300,
+  scoreDuration: 600,
+  maxNodesPerRound: 64,
+  maxValidators: 16,
+  minUpdates: 2,
+  acceptScorePpm: 1,
+  minTrainerStake: parseEther("100"),
+  minValidatorStake: parseEther("1000"),
+  invalidSlashBps: 1000, // 10 %
+  noRevealSlashBps: 100, // 1 %
+  validatorSlashBps: 500, // 5 %
+  validatorShareBps: 2000, // 20 % of the emission to validators in consensus
+  emissionPerRound: parseEther("100"),
+};

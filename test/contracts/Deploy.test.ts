@@ -1,0 +1,76 @@
+import { expect } from "chai";
+import { id, ZeroHash } from "ethers";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import { deploySystem, type DeploymentRecord } from "../../scripts/deploy.js";
+import { createModel } from "../../node/src/model/registry.js";
+import { genesisModel } from "../../node/src/run/genesis.js";
+import { startAnvil, startHardhatNode, type LocalChain } from "../../node/src/devnet/localChain.js";
+
+/**
+ * The Ignition deployment against two independent EVM implementations, each a separate
+ * process: Hardhat's `hardhat node` and Foundry's anvil.
+ */
+const CHAINS: { name: string; network: string; start: () => Promise<LocalChain> }[] = [
+  { name: "hardhat node", network: "localhost", start: () => startHardhatNode({ port: 18545 }) },
+  { name: "anvil", network: "anvil", start: () => startAnvil({ port: 18546 }) },
+];
+
+describe("Deployment (Ignition module Protolearn)", function () {
+  this.timeout(300_000);
+
+  for (const chain of CHAINS) {
+    it(`deploys the system and run #1 on ${chain.name}, hands every role to the timelock and writes deployments/<network>.json`, async () => {
+      const local = await chain.start();
+      const connection = await network.connect({ network: chain.network, override: { url: local.rpcUrl } });
+      try {
+        const outDir = await mkdtemp(join(tmpdir(), "protolearn-deploy-"));
+        const record = await deploySystem({ connection, networkName: chain.network, outDir });
+        const written = JSON.parse(await readFile(join(outDir, `${chain.network}.json`), "utf8")) as DeploymentRecord;
+        expect(written).to.deep.equal(record);
+        expect(record.chainId).to.equal(local.chainId);
+
+        const { ethers } = connection;
+        for (const address of [...Object.values(record.contracts), record.runs[0]?.address ?? ""]) {
+          expect(await ethers.provider.getCode(address), address).to.not.equal("0x");
+        }
+        const [deployer] = await ethers.getSigners();
+        const token = await ethers.getContractAt("LearnToken", record.contracts.LearnToken);
+        const stakeManager = await ethers.getContractAt("StakeManager", record.contracts.StakeManager);
+        const timelock = await ethers.getContractAt("RunTimelock", record.contracts.RunTimelock);
+        const governor = await ethers.getContractAt("RunGovernor", record.contracts.RunGovernor);
+        const timelockAddress = record.contracts.RunTimelock;
+
+        expect(await governor.timelock()).to.equal(timelockAddress);
+        expect(await timelock.getMinDelay()).to.equal(3600n);
+        expect(await timelock.hasRole(id("PROPOSER_ROLE"), record.contracts.RunGovernor)).to.equal(true);
+        expect(await token.hasRole(ZeroHash, timelockAddress)).to.equal(true);
+        expect(await stakeManager.hasRole(ZeroHash, timelockAddress)).to.equal(true);
+        // The deployer keeps tokens but no role anywhere.
+        expect(await token.hasRole(ZeroHash, deployer.address)).to.equal(false);
+        expect(await token.hasRole(id("MINTER_ROLE"), deployer.address)).to.equal(false);
+        expect(await token.hasRole(id("MINTER_ADMIN_ROLE"), deployer.address)).to.equal(false);
+        expect(await stakeManager.hasRole(ZeroHash, deployer.address)).to.equal(false);
+        expect(await timelock.hasRole(ZeroHash, deployer.address)).to.equal(false);
+        expect(await timelock.hasRole(id("PROPOSER_ROLE"), deployer.address)).to.equal(false);
+        expect(await timelock.hasRole(id("EXECUTOR_ROLE"), deployer.address)).to.equal(false);
+        // Run #1 was created by governance and is wired to the stake manager and the token.
+        const runAddress = record.runs[0]?.address ?? "";
+        expect(await stakeManager.isRun(runAddress)).to.equal(true);
+        expect(await token.hasRole(id("MINTER_ROLE"), runAddress)).to.equal(true);
+        const run = await ethers.getContractAt("TrainingRun", runAddress);
+        const genesis = await genesisModel(createModel("mnist-mlp-v1"));
+        expect((await run.model())[0]).to.equal(genesis.hash);
+        expect(await run.initialModelCid()).to.equal(genesis.cid);
+        expect(await run.governance()).to.equal(timelockAddress);
+        expect(await token.balanceOf(timelockAddress)).to.be.greaterThan(0n);
+        expect(await token.balanceOf(deployer.address)).to.be.greaterThan(0n);
+      } finally {
+        await connection.close();
+        await local.stop();
+      }
+    });
+  }
+});
