@@ -44,7 +44,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint256 locked;
     }
 
-    /// @dev SlashRecord packed into 5 slots, with the appeal deadline fixed when the slash
+    /// @dev SlashRecord packed into 4 slots (runId and round as uint128: run ids and rounds
+    ///      count up from 1 and never get near 2^128), with the appeal deadline fixed when the slash
     ///      happens (a later setAppealWindow does not move it). uint40 seconds last until year 36812.
     struct StoredSlash {
         address account;
@@ -54,8 +55,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint40 appealDeadline;
         SlashReason reason;
         SlashStatus status;
-        uint256 runId;
-        uint256 round;
+        uint128 runId;
+        uint128 round;
         bytes32 evidenceHash;
     }
 
@@ -123,7 +124,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     ) external nonReentrant {
         // The permit may already have been submitted by someone who saw it in the mempool;
         // that is harmless, the allowance is what counts.
-        // solhint-disable-next-line no-empty-blocks
+        /* solhint-disable no-empty-blocks */
         try
             IERC20Permit(address(_token)).permit(
                 msg.sender,
@@ -135,6 +136,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
                 s
             )
         {} catch {}
+        /* solhint-enable no-empty-blocks */
         _stake(msg.sender, amount);
     }
 
@@ -498,8 +500,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         s.appealDeadline = SafeCast.toUint40(now_ + _appealWindow);
         s.reason = reason;
         s.status = SlashStatus.Escrowed;
-        s.runId = runId;
-        s.round = round;
+        s.runId = SafeCast.toUint128(runId);
+        s.round = SafeCast.toUint128(round);
         s.evidenceHash = evidenceHash;
         _totalEscrowed += amount;
         emit Slashed(slashId, account, msg.sender, runId, round, reason, amount, evidenceHash);
