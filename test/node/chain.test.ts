@@ -1,0 +1,126 @@
+import { strict as assert } from "node:assert";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { network } from "hardhat";
+import { parseEther } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { deploySystem } from "../../scripts/deploy.js";
+import { learnTokenAbi, stakeManagerAbi } from "../../node/src/chain/abis.js";
+import { ChainError } from "../../node/src/chain/chainError.js";
+import { connectChain, connectSigner, type SignerContext } from "../../node/src/chain/client.js";
+import { loadDeployment, type Deployment } from "../../node/src/chain/deployment.js";
+import { followLogs, type DecodedLog } from "../../node/src/chain/logFollower.js";
+import { startAnvil, type LocalChain } from "../../node/src/devnet/localChain.js";
+
+// anvil's first default dev account (a public test key, funded only on local chains).
+const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+describe("chain client on anvil", () => {
+  let chain: LocalChain;
+  let deployment: Deployment;
+  let ctx: SignerContext;
+
+  before(async () => {
+    chain = await startAnvil({ port: 18547 });
+    const connection = await network.connect({ network: "anvil", override: { url: chain.rpcUrl } });
+    const outDir = await mkdtemp(join(tmpdir(), "protolearn-chain-"));
+    try {
+      await deploySystem({ connection, networkName: "anvil", outDir });
+    } finally {
+      await connection.close();
+    }
+    deployment = await loadDeployment("anvil", outDir);
+    ctx = await connectSigner({ rpcUrl: chain.rpcUrl, deployment, runId: 1, account: privateKeyToAccount(DEV_KEY) });
+  });
+
+  after(async () => {
+    await chain?.stop();
+  });
+
+  it("decodes a custom-error revert into a ChainError with the error name and a fix, before sending", async () => {
+    const nonceBefore = await ctx.publicClient.getTransactionCount({ address: ctx.account.address });
+    await assert.rejects(
+      ctx.sender.send({
+        address: deployment.contracts.StakeManager,
+        abi: stakeManagerAbi,
+        functionName: "stake",
+        args: [parseEther("100")],
+        label: "stake 100 LEARN",
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof ChainError);
+        assert.equal(err.code, "CHAIN_REVERTED");
+        assert.equal(err.revert?.errorName, "ERC20InsufficientAllowance");
+        assert.match(err.message, /stake 100 LEARN was rejected by the contract: ERC20InsufficientAllowance\(/);
+        assert.match(err.fix ?? "", /approve/);
+        return true;
+      },
+    );
+    assert.equal(await ctx.publicClient.getTransactionCount({ address: ctx.account.address }), nonceBefore, "nothing was sent");
+  });
+
+  it("sends transactions in nonce order and reports their gas", async () => {
+    const [approve, stake] = await Promise.all([
+      ctx.sender.send({
+        address: deployment.contracts.LearnToken,
+        abi: learnTokenAbi,
+        functionName: "approve",
+        args: [deployment.contracts.StakeManager, parseEther("100")],
+        label: "approve",
+      }),
+      new Promise((r) => setTimeout(r, 10)).then(() =>
+        ctx.sender.send({
+          address: deployment.contracts.StakeManager,
+          abi: stakeManagerAbi,
+          functionName: "stake",
+          args: [parseEther("100")],
+          label: "stake",
+        }),
+      ),
+    ]);
+    assert.equal(approve.receipt.status, "success");
+    assert.equal(stake.receipt.status, "success");
+    assert.ok(stake.gasUsed > 21_000n);
+    assert.equal(await ctx.contracts.stakeManager.read.bondedOf([ctx.account.address]), parseEther("100"));
+  });
+
+  it("follows events from the deployment block with a resumable cursor", async () => {
+    const controller = new AbortController();
+    const seen: DecodedLog[] = [];
+    let cursor = 0n;
+    for await (const batch of followLogs({
+      client: ctx.publicClient,
+      addresses: [deployment.contracts.StakeManager],
+      abi: stakeManagerAbi,
+      fromBlock: BigInt(deployment.deploymentBlock),
+      confirmations: 0,
+      signal: controller.signal,
+      onProgress: (block) => {
+        cursor = block;
+      },
+    })) {
+      seen.push(...batch);
+      if (seen.some((l) => l.eventName === "Staked")) controller.abort();
+    }
+    const staked = seen.find((l) => l.eventName === "Staked");
+    assert.equal(staked?.args.account, ctx.account.address);
+    assert.equal(staked?.args.amount, parseEther("100"));
+    assert.ok(cursor >= staked.blockNumber);
+  });
+
+  it("refuses an endpoint whose chain id differs from the deployment's", async () => {
+    await assert.rejects(
+      connectChain({ rpcUrl: chain.rpcUrl, deployment: { ...deployment, chainId: 11155111 }, runId: 1 }),
+      (err: unknown) => err instanceof ChainError && err.code === "CHAIN_MISMATCH",
+    );
+  });
+
+  it("names the runs that exist when the run id is unknown", async () => {
+    await assert.rejects(
+      connectChain({ rpcUrl: chain.rpcUrl, deployment, runId: 7 }),
+      /run 7 is not in the anvil deployment/,
+    );
+  });
+});
