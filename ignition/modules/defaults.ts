@@ -13,7 +13,7 @@ export const DEFAULT_SYSTEM_PARAMS = {
   votingDelay: 1n, // blocks
   votingPeriod: 50n, // blocks
   proposalThreshold: 0n,
-  quorumPercent: 4n, // % of the delegated supply at the snapshot
+  quorumPercent: 4n, // % of the total supply at the proposal snapshot (GovernorVotesQuorumFraction)
   unbondingPeriod: 7n * 24n * 3600n, // 7 days
   appealWindow: 3n * 24n * 3600n, // 3 days
 };
