@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 
+import { ProtolearnError } from "../errors.js";
 import { createRng, type RngSeed } from "../random/index.js";
 import {
   assertParameterLength,
@@ -51,8 +52,9 @@ export function flattenParams(spec: ModelSpec, tensors: readonly tf.Tensor[]): F
   spec.params.forEach((p, i) => {
     const t = tensors[i];
     if (t === undefined || !tf.util.arraysEqual(t.shape, [...p.shape])) {
-      throw new Error(
-        `flattenParams: tensor ${i} of ${spec.id} has shape ${String(t?.shape)}, expected ${p.shape.join("x")}`,
+      throw new ProtolearnError(
+        `tensor ${i} (${p.name}) of ${spec.id} has shape [${String(t?.shape)}], expected [${p.shape.join(",")}]`,
+        { code: "MODEL_PARAM_SHAPE", fix: `pass the tensors of ${spec.id} in spec order` },
       );
     }
     flat.set(t.dataSync() as Float32Array, offsets[i]);
