@@ -42,7 +42,7 @@ library RoundLib {
     uint256 internal constant SCORE_MAX = 1_000_000;
     uint256 internal constant SCORES_PER_WORD = 8;
     uint256 private constant SCORE_PRESENT = 1 << 31;
-    uint256 private constant SCORE_MASK = (1 << 31) - 1;
+    uint256 internal constant SCORE_MASK = (1 << 31) - 1;
 
     uint256 private constant MASK16 = 0xffff;
     uint256 private constant MASK40 = 0xffffffffff;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.30;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-
 /// @title Settlement
 /// @notice Pure arithmetic of a round's finalize: the 2/3 supermajority test, the model-hash
 ///         majority and the pro-rata reward split. No storage, so it is tested on its own.
@@ -38,7 +36,8 @@ library Settlement {
     /// @notice Splits `pool` over the first `n` entries pro rata to `weights` (sum `weightSum`),
     ///         rounding each share down; writes the shares to `out` and returns their sum.
     /// @dev The sum never exceeds `pool`: floor(pool * w_i / S) summed over i <= pool * S / S.
-    ///      Rounding dust (< n base units) stays unminted. weightSum 0 pays nothing.
+    ///      Rounding dust (< n base units) stays unminted. weightSum 0 pays nothing (and leaves
+    ///      `out` untouched, so it must come zeroed).
     function split(uint256 pool, uint256[] memory weights, uint256 n, uint256 weightSum, uint256[] memory out)
         internal
         pure
@@ -48,7 +47,8 @@ library Settlement {
         for (uint256 i = 0; i < n; ++i) {
             uint256 w = weights[i];
             if (w == 0) continue;
-            uint256 share = Math.mulDiv(pool, w, weightSum);
+            // pool <= 2^96 and w <= 2^160 (a stake or median x samples): no overflow
+            uint256 share = pool * w / weightSum;
             out[i] = share;
             paid += share;
         }

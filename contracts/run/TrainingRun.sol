@@ -48,13 +48,14 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256 runId;
         uint256 round;
         uint256 voters;
-        uint256 updates;
+        uint256 updateCount;
         uint256 votingWeight; // stake of all validators that voted
         bool majority;
         bytes32 modelHash;
         uint256 majorityWeight;
         uint64 evalLoss;
         uint256 acceptedCount;
+        uint256 invalidCount;
         uint256 rewardWeightSum; // sum of median x samples over accepted updates
         RoundFailure failure;
         uint256 minted;
@@ -62,14 +63,18 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256[] weights;
         bytes32[] hashes;
         uint256[] losses;
-        address[] nodes;
-        uint256[] medians;
-        uint256[] rewardWeights;
-        bool[] accepted;
-        bool[] invalid;
-        uint256[] trainerRewards;
         uint256[] validatorRewards;
+        /// @dev per revealed update: node | median << 160 | OUTCOME_ACCEPTED | OUTCOME_INVALID
+        uint256[] outcomes;
+        /// @dev per revealed update: median x capped samples if accepted, else 0
+        uint256[] rewardWeights;
+        /// @dev per revealed update: its reward (all zero unless the round pays)
+        uint256[] trainerRewards;
     }
+
+    uint256 private constant OUTCOME_MEDIAN_SHIFT = 160;
+    uint256 private constant OUTCOME_ACCEPTED = 1 << 192;
+    uint256 private constant OUTCOME_INVALID = 1 << 193;
 
     RoundState private _state;
     mapping(address node => Member) private _members;
@@ -532,13 +537,13 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             catch {
                 emit EmissionFailed(t.runId, t.round, t.minted);
                 t.minted = 0;
-                t.trainerRewards = new uint256[](t.updates);
+                t.trainerRewards = new uint256[](t.updateCount);
                 t.validatorRewards = new uint256[](t.voters);
             }
         }
         _creditUpdates(t);
         _creditValidators(t);
-        _slashInvalidUpdates(t, p.invalidSlashBps);
+        if (t.invalidCount > 0) _slashInvalidUpdates(t, p.invalidSlashBps);
         if (s.commits() > s.reveals()) _slashNoReveals(t, s.commits(), p.noRevealSlashBps);
         if (t.majority) _slashDisagreeingValidators(t, p.validatorSlashBps);
         if (t.failure == RoundFailure.None) {
@@ -555,7 +560,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         t.runId = runId();
         t.round = s.number();
         t.voters = s.votes();
-        t.updates = s.reveals();
+        t.updateCount = s.reveals();
         _loadVotes(t);
         _modelConsensus(t);
         _scoreUpdates(t);
@@ -604,12 +609,11 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     ///      accepted (median >= acceptScorePpm) or invalid (median 0 with >= 2/3 of the voting
     ///      stake scoring 0), and its reward weight median x min(samples, innerSteps x batchSize).
     function _scoreUpdates(Tally memory t) private view {
-        uint256 n = t.updates;
-        t.nodes = new address[](n);
-        t.medians = new uint256[](n);
-        t.rewardWeights = new uint256[](n);
-        t.accepted = new bool[](n);
-        t.invalid = new bool[](n);
+        uint256 n = t.updateCount;
+        uint256[] memory outcomes = new uint256[](n);
+        uint256[] memory rewardWeights = new uint256[](n);
+        t.outcomes = outcomes;
+        t.rewardWeights = rewardWeights;
         t.trainerRewards = new uint256[](n);
         RunParams storage p = _params();
         uint256 acceptScore = p.acceptScorePpm;
@@ -618,20 +622,22 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256[][3] memory scratch = [new uint256[](t.voters), new uint256[](t.voters), new uint256[](t.voters)];
         for (uint256 i = 0; i < n; ++i) {
             RevealEntry e = _reveals[i];
-            t.nodes[i] = e.node();
             (uint256 median, uint256 zeroWeight) = _medianOf(t, i, scratch);
-            t.medians[i] = median;
-            if (t.votingWeight == 0) continue;
-            if (median >= acceptScore) {
-                t.accepted[i] = true;
-                ++t.acceptedCount;
-                uint256 samples = e.samples();
-                uint256 w = median * (samples < maxSamples ? samples : maxSamples);
-                t.rewardWeights[i] = w;
-                t.rewardWeightSum += w;
-            } else if (median == 0 && Settlement.isSupermajority(zeroWeight, t.votingWeight)) {
-                t.invalid[i] = true;
+            uint256 outcome = uint256(uint160(e.node())) | (median << OUTCOME_MEDIAN_SHIFT);
+            if (t.votingWeight > 0) {
+                if (median >= acceptScore) {
+                    outcome |= OUTCOME_ACCEPTED;
+                    ++t.acceptedCount;
+                    uint256 samples = e.samples();
+                    uint256 w = median * (samples < maxSamples ? samples : maxSamples);
+                    rewardWeights[i] = w;
+                    t.rewardWeightSum += w;
+                } else if (median == 0 && Settlement.isSupermajority(zeroWeight, t.votingWeight)) {
+                    outcome |= OUTCOME_INVALID;
+                    ++t.invalidCount;
+                }
             }
+            outcomes[i] = outcome;
         }
     }
 
@@ -646,16 +652,32 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256[] memory words = scratch[0];
         uint256[] memory values = scratch[1];
         uint256[] memory weights = scratch[2];
+        uint256[] memory voterWeights = t.weights;
+        uint256 v = t.voters;
         uint256 slot = i % RoundLib.SCORES_PER_WORD;
-        for (uint256 k = 0; k < t.voters; ++k) {
-            if (slot == 0) words[k] = _scoreWords[(k << 5) | (i / RoundLib.SCORES_PER_WORD)];
-            uint256 score = RoundLib.scoreAt(words[k], slot);
-            uint256 weight = t.weights[k];
-            values[k] = score;
-            weights[k] = weight;
-            if (score == 0) zeroWeight += weight;
+        if (slot == 0) {
+            uint256 wordKey = i / RoundLib.SCORES_PER_WORD;
+            for (uint256 k = 0; k < v; ++k) {
+                words[k] = _scoreWords[(k << 5) | wordKey];
+            }
         }
-        (median,) = WeightedMedian.lowerMedian(values, weights, t.voters);
+        // Copies each voter's score (RoundLib.scoreAt) and weight into the median's scratch
+        // arrays. In assembly because it runs voters x updates times; all four arrays have
+        // exactly `v` entries (allocated by _loadVotes/_scoreUpdates), so no index leaves them.
+        // zeroWeight cannot overflow: it is part of votingWeight, a sum of stakes.
+        uint256 shift = 32 * slot;
+        uint256 mask = RoundLib.SCORE_MASK;
+        assembly ("memory-safe") {
+            let end := shl(5, v)
+            for { let p := 0x20 } iszero(gt(p, end)) { p := add(p, 0x20) } {
+                let score := and(shr(shift, mload(add(words, p))), mask)
+                let weight := mload(add(voterWeights, p))
+                mstore(add(values, p), score)
+                mstore(add(weights, p), weight)
+                if iszero(score) { zeroWeight := add(zeroWeight, weight) }
+            }
+        }
+        (median,) = WeightedMedian.lowerMedian(values, weights, v);
     }
 
     /// @dev emissionPerRound split: validatorShareBps to the validators of the majority by
@@ -670,16 +692,23 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             if (t.hashes[k] == t.modelHash) agreedWeights[k] = t.weights[k];
         }
         t.minted = Settlement.split(validatorPool, agreedWeights, t.voters, t.majorityWeight, t.validatorRewards)
-            + Settlement.split(trainerPool, t.rewardWeights, t.updates, t.rewardWeightSum, t.trainerRewards);
+            + Settlement.split(trainerPool, t.rewardWeights, t.updateCount, t.rewardWeightSum, t.trainerRewards);
     }
 
     function _creditUpdates(Tally memory t) private {
-        for (uint256 i = 0; i < t.updates; ++i) {
-            address node = t.nodes[i];
-            uint256 reward = t.trainerRewards[i];
+        uint256 id = t.runId;
+        uint256 round = t.round;
+        uint256[] memory outcomes = t.outcomes;
+        uint256[] memory rewards = t.trainerRewards;
+        for (uint256 i = 0; i < outcomes.length; ++i) {
+            uint256 outcome = outcomes[i];
+            address node = address(uint160(outcome));
+            uint256 reward = rewards[i];
             if (reward > 0) _accrue(node, reward);
             // a median is a submitted score, <= SCORE_MAX < 2^32
-            emit UpdateScored(t.runId, t.round, node, uint32(t.medians[i]), t.accepted[i], reward);
+            emit UpdateScored(
+                id, round, node, uint32(outcome >> OUTCOME_MEDIAN_SHIFT), outcome & OUTCOME_ACCEPTED != 0, reward
+            );
         }
     }
 
@@ -694,9 +723,10 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     function _slashInvalidUpdates(Tally memory t, uint256 bps) private {
         if (bps == 0) return;
-        for (uint256 i = 0; i < t.updates; ++i) {
-            if (!t.invalid[i]) continue;
-            address node = t.nodes[i];
+        for (uint256 i = 0; i < t.updateCount; ++i) {
+            uint256 outcome = t.outcomes[i];
+            if (outcome & OUTCOME_INVALID == 0) continue;
+            address node = address(uint160(outcome));
             // after reveal the node's commitment slot holds the update's content hash
             _slash(t, node, IStakeManager.SlashReason.InvalidUpdate, bps, _commitments[node]);
         }

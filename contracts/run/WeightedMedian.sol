@@ -20,8 +20,12 @@ library WeightedMedian {
     error WeightedMedianLengthMismatch(uint256 values, uint256 weights, uint256 n);
 
     /// @notice Lower weighted median of the first `n` entries of `values`/`weights`.
-    /// @dev Sorts those entries in place (ascending by value, weights moved along), so the
-    ///      caller can reuse scratch arrays between calls.
+    /// @dev Sorts those entries in place (ascending by value, weights moved along; insertion
+    ///      sort, stable), so the caller can reuse scratch arrays between calls. Runs once per
+    ///      revealed update in finalize, hence the assembly: it skips the bounds checks that
+    ///      make up most of the Solidity version's cost (the length check above covers them).
+    ///      The weight sum cannot overflow: weights are stakes (< 2^208 each, the token's
+    ///      largest cap) and n <= 32 validators, or losses' weights from the same set.
     /// @return median the lower weighted median (0 when total is 0)
     /// @return total the sum of the `n` weights
     function lowerMedian(uint256[] memory values, uint256[] memory weights, uint256 n)
@@ -32,34 +36,36 @@ library WeightedMedian {
         if (values.length < n || weights.length < n) {
             revert WeightedMedianLengthMismatch(values.length, weights.length, n);
         }
-        for (uint256 i = 0; i < n; ++i) {
-            total += weights[i];
-        }
-        if (total == 0) return (0, 0);
-        _sort(values, weights, n);
-        uint256 cumulative = 0;
-        for (uint256 i = 0; i < n; ++i) {
-            cumulative += weights[i];
-            // 2 * cumulative cannot overflow: cumulative <= total, a sum of stakes far below 2^255
-            if (2 * cumulative >= total) return (values[i], total);
-        }
-        // unreachable: after the last entry cumulative == total > 0
-        return (values[n - 1], total);
-    }
-
-    /// @dev Insertion sort of the first n entries by value; stable, so ties keep their order.
-    function _sort(uint256[] memory values, uint256[] memory weights, uint256 n) private pure {
-        for (uint256 i = 1; i < n; ++i) {
-            uint256 v = values[i];
-            uint256 w = weights[i];
-            uint256 j = i;
-            while (j > 0 && values[j - 1] > v) {
-                values[j] = values[j - 1];
-                weights[j] = weights[j - 1];
-                --j;
+        assembly ("memory-safe") {
+            let v := add(values, 0x20)
+            let w := add(weights, 0x20)
+            let size := shl(5, n)
+            for { let p := 0 } lt(p, size) { p := add(p, 0x20) } { total := add(total, mload(add(w, p))) }
+            if total {
+                for { let i := 0x20 } lt(i, size) { i := add(i, 0x20) } {
+                    let x := mload(add(v, i))
+                    let y := mload(add(w, i))
+                    let j := i
+                    // shift larger values one place up; stops at j == 0 (the read at v - 32
+                    // then is the array's length word, which is never used)
+                    for {} and(gt(j, 0), gt(mload(add(v, sub(j, 0x20))), x)) { j := sub(j, 0x20) } {
+                        mstore(add(v, j), mload(add(v, sub(j, 0x20))))
+                        mstore(add(w, j), mload(add(w, sub(j, 0x20))))
+                    }
+                    mstore(add(v, j), x)
+                    mstore(add(w, j), y)
+                }
+                // first value at which 2 x cumulative weight >= total; reached at the latest at
+                // the last entry, where cumulative == total
+                let cumulative := 0
+                for { let p := 0 } 1 { p := add(p, 0x20) } {
+                    cumulative := add(cumulative, mload(add(w, p)))
+                    if iszero(lt(add(cumulative, cumulative), total)) {
+                        median := mload(add(v, p))
+                        break
+                    }
+                }
             }
-            values[j] = v;
-            weights[j] = w;
         }
     }
 }
