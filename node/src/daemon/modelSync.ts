@@ -1,0 +1,118 @@
+import type { Hex } from "viem";
+import { contentHash } from "../codec/index.js";
+import { ProtolearnError } from "../errors.js";
+import type { Model } from "../model/model.js";
+import type { Logger } from "../observe/logger.js";
+import { maxUpdateBytes, nextModel, type RoundUpdate } from "../round/index.js";
+import { genesisModel } from "../run/genesis.js";
+import type { BlobStore } from "../storage/index.js";
+import type { HeldModel, NodeState } from "./nodeState.js";
+import type { ParamsHistory } from "./paramsHistory.js";
+import type { RoundHistory } from "./roundHistory.js";
+
+/**
+ * Keeps the node's copy of the global model equal to the chain's. From the genesis model (or
+ * the last round it holds) it replays every finalized round: a failed round leaves θ as it is;
+ * an agreed round fetches the accepted updates by CID, checks each against its revealed
+ * content hash, applies the deterministic aggregation + outer step (node/src/round) and checks
+ * the result against the model hash the chain recorded. A mismatch stops the node with the
+ * reason: continuing would train on a model nobody else holds.
+ */
+export class ModelDivergedError extends ProtolearnError {
+  override name = "ModelDivergedError";
+}
+
+export interface ModelSyncOptions {
+  model: Model;
+  state: NodeState;
+  rounds: RoundHistory;
+  params: ParamsHistory;
+  store: BlobStore;
+  logger: Logger;
+  fetchTimeoutMs: number;
+  /** Aborts between rounds and fetches. */
+  signal?: AbortSignal;
+}
+
+export class ModelSync {
+  constructor(private readonly options: ModelSyncOptions) {}
+
+  /** Fetches one accepted update and checks it against the revealed content hash. */
+  private async fetchAccepted(round: number, cid: string, expected: Hex, maxBytes: number): Promise<Uint8Array> {
+    const bytes = await this.options.store.get(cid, {
+      timeoutMs: this.options.fetchTimeoutMs,
+      maxBytes,
+      ...(this.options.signal ? { signal: this.options.signal } : {}),
+    });
+    if (contentHash(bytes) !== expected.toLowerCase()) {
+      throw new ModelDivergedError(`the bytes at ${cid} (round ${round}) do not hash to the revealed content hash`, {
+        code: "MODEL_UPDATE_HASH_MISMATCH",
+        fix: "an accepted update must match its commitment; report this run and round (`protolearn audit --verify`)",
+      });
+    }
+    return bytes;
+  }
+
+  /** Returns θ for `round`, whose hash must be `expectedHash` (the chain's M_round). */
+  async ensure(round: number, expectedHash: Hex): Promise<HeldModel> {
+    const { model, state, rounds, logger } = this.options;
+    let held = await state.loadModel();
+    if (held === undefined) {
+      const genesis = await genesisModel(model);
+      const opened = await rounds.openedModelHash(1);
+      if (opened !== undefined && opened.toLowerCase() !== genesis.hash.toLowerCase()) {
+        throw new ModelDivergedError(`this node's genesis model ${genesis.hash} is not the run's initial model ${opened}`, {
+          code: "MODEL_GENESIS_MISMATCH",
+          fix: "the run uses another model or version: update protolearn to the version the run was created with",
+        });
+      }
+      held = { round: 1, hash: genesis.hash, params: genesis.params, momentum: undefined };
+      await state.saveModel(held);
+      logger.info("model genesis", { hash: genesis.hash });
+    }
+    while (held.round < round) {
+      this.options.signal?.throwIfAborted();
+      const r: number = held.round;
+      const outcome = await rounds.outcome(r);
+      if (outcome.kind === "pending") {
+        throw new ProtolearnError(`round ${r} is not finalized but the chain is at round ${round}`, {
+          code: "MODEL_HISTORY_GAP",
+          fix: "the RPC node may be lagging: retry, or check that rpcUrl serves the full chain",
+        });
+      }
+      if (outcome.kind === "failed") {
+        held = { ...held, round: r + 1 };
+        logger.info("round failed, model unchanged", { round: r, reason: outcome.reason });
+      } else {
+        const params = await this.options.params.at(r);
+        const cap = maxUpdateBytes(model.spec, params);
+        const acceptedSet = new Set(outcome.accepted.map((a) => a.toLowerCase()));
+        const reveals = (await rounds.reveals(r)).filter((rv) => acceptedSet.has(rv.node.toLowerCase()));
+        const updates: RoundUpdate[] = [];
+        for (const reveal of reveals) {
+          updates.push({ node: reveal.node, bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap), samples: reveal.samples });
+        }
+        const next = nextModel({ model, globalParams: held.params, momentum: held.momentum, updates, params, round: r });
+        if (next.modelHash.toLowerCase() !== outcome.modelHash.toLowerCase()) {
+          throw new ModelDivergedError(
+            `after round ${r} this node computed model ${next.modelHash} but the chain agreed on ${outcome.modelHash}`,
+            {
+              code: "MODEL_DIVERGED",
+              fix: "stop training on this node; check that it runs the same protolearn version as the validators, then resync from a fresh data folder",
+            },
+          );
+        }
+        held = { round: r + 1, hash: next.modelHash, params: next.params, momentum: next.momentum };
+        logger.info("model advanced", { round: r + 1, hash: next.modelHash, updates: updates.length });
+      }
+      await state.saveModel(held);
+    }
+    if (held.hash.toLowerCase() !== expectedHash.toLowerCase()) {
+      throw new ModelDivergedError(`this node holds model ${held.hash} for round ${round}, the chain says ${expectedHash}`, {
+        code: "MODEL_DIVERGED",
+        fix: "move the node's data folder away and restart to resync from the chain",
+      });
+    }
+    return held;
+  }
+}
