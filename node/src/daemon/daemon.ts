@@ -1,0 +1,240 @@
+import { join } from "node:path";
+import { keccak256, toHex, type Account } from "viem";
+import { connectSigner, type SignerContext } from "../chain/client.js";
+import type { Deployment } from "../chain/deployment.js";
+import type { NodeConfig } from "../config/config.js";
+import { loadMnist } from "../data/mnist.js";
+import type { Dataset } from "../data/dataset.js";
+import { ProtolearnError } from "../errors.js";
+import type { Model } from "../model/model.js";
+import { createModel, MODEL_IDS } from "../model/registry.js";
+import type { Logger } from "../observe/logger.js";
+import { MetricsRegistry } from "../observe/metrics.js";
+import { CONTRACT_PHASES } from "../run/round.js";
+import { HeliaBlobStore, KuboBlobStore, type BlobStore } from "../storage/index.js";
+import { selectBackend } from "../train/backend.js";
+import type { Adversary } from "./adversary.js";
+import { ModelDivergedError, ModelSync } from "./modelSync.js";
+import { NodeState } from "./nodeState.js";
+import { ParamsHistory } from "./paramsHistory.js";
+import { RoundHistory } from "./roundHistory.js";
+import { readRoundView, type RoundView } from "./roundView.js";
+import { TrainerRole } from "./trainer.js";
+
+/**
+ * `protolearn node start`: one process that plays the trainer and/or validator role in a run,
+ * and keeps (finalizes rounds when due). It polls the run's round at chain time and lets each
+ * role act on the phase; every action is idempotent against the chain's record, so the loop
+ * can be killed and restarted at any point.
+ */
+
+/** A role's reaction to the current round. */
+export interface RoundRole {
+  step(view: RoundView): Promise<void>;
+}
+
+/** Builds the validator role; injected so the daemon does not depend on how scoring works. */
+export type ValidatorFactory = (deps: RoleDeps) => RoundRole;
+
+export interface RoleDeps {
+  ctx: SignerContext;
+  state: NodeState;
+  sync: ModelSync;
+  rounds: RoundHistory;
+  params: ParamsHistory;
+  store: BlobStore;
+  model: Model;
+  dataset: Dataset;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  config: NodeConfig;
+  signal: AbortSignal;
+}
+
+export interface StartNodeOptions {
+  config: NodeConfig;
+  account: Account;
+  deployment: Deployment;
+  logger: Logger;
+  adversary?: Adversary;
+  validator?: ValidatorFactory;
+  /** An already started store (tests, or several roles sharing one); else one is made from the config. */
+  store?: BlobStore;
+  /** Poll interval. @default 500 */
+  tickMs?: number;
+  /** Called after each tick with the round view (progress display, tests). */
+  onTick?: (view: RoundView) => void;
+}
+
+export interface RunningNode {
+  address: `0x${string}`;
+  store: BlobStore;
+  metrics: MetricsRegistry;
+  metricsPort: number | undefined;
+  /** Resolves when the loop ends: stop() was called, the run halted, or a fatal error. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The registry model whose keccak256(id) is the run's modelId. */
+export function modelForRun(modelId: `0x${string}`): Model {
+  const name = MODEL_IDS.find((id) => keccak256(toHex(id)) === modelId.toLowerCase());
+  if (name === undefined || name === "char-mlp-v1") {
+    throw new ProtolearnError(`this node cannot train the run's model ${modelId}`, {
+      code: "MODEL_UNSUPPORTED",
+      fix: `upgrade protolearn; this version's daemon trains ${MODEL_IDS.filter((m) => m !== "char-mlp-v1").join(", ")}`,
+    });
+  }
+  return createModel(name);
+}
+
+async function openStore(config: NodeConfig, dir: string): Promise<BlobStore> {
+  if (config.storage.kind === "kubo") {
+    const store = new KuboBlobStore({ url: config.storage.url });
+    await store.start();
+    return store;
+  }
+  const store = new HeliaBlobStore({ dataDir: dir, listen: config.storage.listen });
+  await store.start();
+  for (const peer of config.storage.peers) await store.dial(peer);
+  return store;
+}
+
+export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
+  const { config, logger } = options;
+  if (config.role === "both") {
+    throw new ProtolearnError("an address holds one role in a run (the run contract's rule), so one process cannot be both", {
+      code: "ROLE_BOTH_UNSUPPORTED",
+      fix: "run a trainer and a validator as two processes with two keystores (--role trainer / --role validator)",
+    });
+  }
+  const metrics = new MetricsRegistry();
+  const backend = await selectBackend({ backend: config.backend, log: (line) => logger.info("backend", { line }) });
+  logger.info("backend selected", { backend: backend.choice, detail: backend.description });
+
+  const ctx = await connectSigner({
+    rpcUrl: config.rpcUrl,
+    deployment: options.deployment,
+    runId: config.runId,
+    account: options.account,
+    logger: logger.child("tx"),
+    onGasUsed: (label, gas) => {
+      metrics.inc("protolearn_gas_used_total", "Gas used by this node's transactions", Number(gas), { action: label.split(" ")[0] ?? label });
+    },
+  });
+  const address = ctx.account.address;
+  const nodeDir = join(config.dataDir, address.toLowerCase());
+  const store = options.store ?? (await openStore(config, join(nodeDir, "ipfs")));
+  const runParams = await ctx.contracts.run.read.params();
+  const model = modelForRun(runParams.modelId);
+  const dataset = await loadMnist();
+  const fromBlock = BigInt(options.deployment.deploymentBlock);
+  const state = await NodeState.open(config.dataDir, config.runId, address);
+  const rounds = new RoundHistory(ctx, fromBlock);
+  const params = new ParamsHistory(ctx, fromBlock);
+  const controller = new AbortController();
+  const sync = new ModelSync({ model, state, rounds, params, store, logger: logger.child("model"), fetchTimeoutMs: config.fetchTimeoutMs, signal: controller.signal });
+  const deps: RoleDeps = { ctx, state, sync, rounds, params, store, model, dataset, logger, metrics, config, signal: controller.signal };
+
+  await ensureMembership(ctx, config, logger);
+  const roles: RoundRole[] = [];
+  if (config.role !== "validator") {
+    roles.push(new TrainerRole({ ...deps, adversary: options.adversary ?? { strategy: "none", factor: 10 } }));
+  }
+  if (config.role !== "trainer") {
+    if (options.validator === undefined) {
+      throw new ProtolearnError("this build has no validator role", { code: "VALIDATOR_MISSING", fix: "run with --role trainer" });
+    }
+    roles.push(options.validator(deps));
+  }
+
+  const server = config.metrics.enabled ? await metrics.serve(config.metrics.host, config.metrics.port) : undefined;
+  if (server) logger.info("metrics", { url: `http://${config.metrics.host}:${server.port}/metrics` });
+  if (store instanceof HeliaBlobStore) logger.info("ipfs", { peerId: store.peerId(), listen: store.multiaddrs() });
+
+  const tickMs = options.tickMs ?? 500;
+  const done = (async () => {
+    let lastPhase = "";
+    while (!controller.signal.aborted) {
+      try {
+        const view = await readRoundView(ctx);
+        recordView(metrics, view);
+        if (`${view.round}:${view.phase}` !== lastPhase) {
+          lastPhase = `${view.round}:${view.phase}`;
+          logger.info("round", { round: view.round, phase: view.phase });
+        }
+        if (view.halted) {
+          logger.warn("the run is halted for good: stopping; leave the run and withdraw your stake");
+          break;
+        }
+        for (const role of roles) await role.step(view);
+        if (config.keeper && view.phase === "finalizable" && !view.finalized) await finalize(ctx, view, logger);
+        await recordAccount(ctx, metrics);
+        options.onTick?.(view);
+      } catch (err) {
+        if (controller.signal.aborted) break;
+        if (err instanceof ModelDivergedError) {
+          logger.error("stopping: model diverged", { error: err.message, fix: err.fix });
+          throw err;
+        }
+        logger.warn("tick failed; retrying", { error: err instanceof ProtolearnError ? err.toDisplayString() : String(err) });
+      }
+      await new Promise((r) => setTimeout(r, tickMs));
+    }
+  })();
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    controller.abort();
+    await done.catch(() => undefined);
+    await server?.close();
+    if (options.store === undefined) await store.stop();
+  };
+  return { address, store, metrics, metricsPort: server?.port, done, stop };
+}
+
+async function ensureMembership(ctx: SignerContext, config: NodeConfig, logger: Logger): Promise<void> {
+  const member = await ctx.contracts.run.read.memberOf([ctx.account.address]);
+  if (member.role !== 0) return;
+  const role = config.role === "trainer" ? 1 : 2;
+  logger.info("joining the run", { role: config.role });
+  await ctx.sender.send({
+    address: ctx.contracts.run.address,
+    abi: ctx.contracts.run.abi,
+    functionName: "join",
+    args: [role],
+    label: "join",
+  });
+}
+
+async function finalize(ctx: SignerContext, view: RoundView, logger: Logger): Promise<void> {
+  try {
+    const sent = await ctx.sender.send({
+      address: ctx.contracts.run.address,
+      abi: ctx.contracts.run.abi,
+      functionName: "finalizeRound",
+      args: [BigInt(view.round)],
+      label: `finalize round ${view.round}`,
+    });
+    logger.info("finalized", { round: view.round, gasUsed: sent.gasUsed });
+  } catch (err) {
+    // Another keeper may have won the race; the next tick sees the new round.
+    logger.debug("finalize skipped", { round: view.round, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+function recordView(metrics: MetricsRegistry, view: RoundView): void {
+  metrics.set("protolearn_round", "Current round of the run", view.round);
+  metrics.set("protolearn_phase", "Current phase (index in commit, reveal, score, finalizable, paused, halted)", CONTRACT_PHASES.indexOf(view.phase));
+}
+
+async function recordAccount(ctx: SignerContext, metrics: MetricsRegistry): Promise<void> {
+  const [bonded, member] = await Promise.all([
+    ctx.contracts.stakeManager.read.bondedOf([ctx.account.address]),
+    ctx.contracts.run.read.memberOf([ctx.account.address]),
+  ]);
+  metrics.set("protolearn_stake_bonded", "Bonded stake of this node (LEARN)", Number(bonded) / 1e18);
+  metrics.set("protolearn_rewards_pending", "Accrued, unclaimed rewards (LEARN)", Number(member.rewards) / 1e18);
+}

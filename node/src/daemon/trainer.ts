@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { bytesToHex, encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+import type { SignerContext } from "../chain/client.js";
+import type { Dataset } from "../data/dataset.js";
+import type { Model } from "../model/model.js";
+import type { Logger } from "../observe/logger.js";
+import type { MetricsRegistry } from "../observe/metrics.js";
+import { trainUpdate } from "../round/index.js";
+import type { BlobStore } from "../storage/index.js";
+import { applyAdversary, type Adversary } from "./adversary.js";
+import type { ModelSync } from "./modelSync.js";
+import type { NodeState } from "./nodeState.js";
+import type { ParamsHistory } from "./paramsHistory.js";
+import type { RoundView } from "./roundView.js";
+
+/** The commitment the run checks at reveal (RoundLib.commitment). */
+export function commitmentOf(fields: {
+  runId: number;
+  round: number;
+  node: Address;
+  cid: string;
+  contentHash: Hex;
+  samples: number;
+  salt: Hex;
+}): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "address" },
+        { type: "string" },
+        { type: "bytes32" },
+        { type: "uint64" },
+        { type: "bytes32" },
+      ],
+      [BigInt(fields.runId), BigInt(fields.round), fields.node, fields.cid, fields.contentHash, BigInt(fields.samples), fields.salt],
+    ),
+  );
+}
+
+export interface TrainerOptions {
+  ctx: SignerContext;
+  state: NodeState;
+  sync: ModelSync;
+  params: ParamsHistory;
+  store: BlobStore;
+  model: Model;
+  dataset: Dataset;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  adversary: Adversary;
+  signal?: AbortSignal;
+}
+
+/**
+ * The trainer's side of a round. Order matters for crash safety: the update is trained,
+ * stored on IPFS and persisted with its salt BEFORE the commit transaction; the chain's record
+ * (memberOf) decides whether a commit or reveal already happened, so a restart in any phase
+ * re-sends nothing twice and reveals exactly what was committed.
+ */
+export class TrainerRole {
+  constructor(private readonly o: TrainerOptions) {}
+
+  private get address(): Address {
+    return this.o.ctx.account.address;
+  }
+
+  async step(view: RoundView): Promise<void> {
+    const { ctx, state, logger } = this.o;
+    const log = logger.child("trainer", { round: view.round });
+    let pending = state.pending;
+
+    if (view.phase === "commit" && (pending === null || pending.round < view.round)) {
+      const member = await ctx.contracts.run.read.memberOf([this.address]);
+      if (Number(member.activeRound) === view.round) {
+        log.warn("already committed on chain without local record; skipping this round");
+        return;
+      }
+      pending = await this.prepare(view);
+    }
+    if (pending === null || pending.round !== view.round) return;
+
+    if (view.phase === "commit" && !pending.committed) {
+      const member = await ctx.contracts.run.read.memberOf([this.address]);
+      if (Number(member.activeRound) !== view.round) {
+        const commitment = commitmentOf({
+          runId: ctx.runId,
+          round: view.round,
+          node: this.address,
+          cid: pending.cid,
+          contentHash: pending.contentHash as Hex,
+          samples: pending.samples,
+          salt: pending.salt as Hex,
+        });
+        const sent = await ctx.sender.send({
+          address: ctx.contracts.run.address,
+          abi: ctx.contracts.run.abi,
+          functionName: "commit",
+          args: [BigInt(view.round), commitment],
+          label: `commit round ${view.round}`,
+        });
+        log.info("committed", { cid: pending.cid, gasUsed: sent.gasUsed });
+      }
+      await state.markPending({ committed: true });
+    } else if (view.phase === "reveal" && pending.committed && !pending.revealed) {
+      const member = await ctx.contracts.run.read.memberOf([this.address]);
+      if (Number(member.revealedRound) !== view.round) {
+        const sent = await ctx.sender.send({
+          address: ctx.contracts.run.address,
+          abi: ctx.contracts.run.abi,
+          functionName: "reveal",
+          args: [BigInt(view.round), pending.cid, pending.contentHash as Hex, BigInt(pending.samples), pending.salt as Hex],
+          label: `reveal round ${view.round}`,
+        });
+        log.info("revealed", { cid: pending.cid, gasUsed: sent.gasUsed });
+      }
+      await state.markPending({ revealed: true });
+    } else if (view.phase !== "commit" && !pending.committed) {
+      log.warn("missed the commit deadline; skipping this round");
+    }
+  }
+
+  /** Trains on the round's model, stores the update, persists it with a fresh salt. */
+  private async prepare(view: RoundView) {
+    const { state, sync, params, store, model, dataset, logger, metrics, adversary } = this.o;
+    const log = logger.child("trainer", { round: view.round });
+    const held = await sync.ensure(view.round, view.modelHash);
+    const runParams = await params.at(view.round);
+    const residual = await state.loadResidual();
+    log.info("training", { steps: runParams.innerSteps, batch: runParams.batchSize });
+    const result = await trainUpdate({
+      model,
+      dataset,
+      globalParams: held.params,
+      seed: view.seed,
+      node: this.address,
+      round: view.round,
+      params: runParams,
+      residual: residual !== null && residual.length === held.params.length ? residual : null,
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+    });
+    const update = applyAdversary(adversary, result.bytes, { model, params: runParams, round: view.round, seed: view.round });
+    const cid = await store.put(update.bytes);
+    const pending = {
+      round: view.round,
+      salt: bytesToHex(randomBytes(32)),
+      cid,
+      contentHash: update.contentHash,
+      samples: result.samples,
+      committed: false,
+      revealed: false,
+    };
+    await state.savePending(pending, result.residual);
+    metrics.set("protolearn_train_loss", "Mean inner-loop training loss of the last round", result.trainLoss);
+    metrics.inc("protolearn_bytes_sent_total", "Bytes of updates put on IPFS", update.bytes.length);
+    log.info("update stored", { cid, bytes: update.bytes.length, trainLoss: Number(result.trainLoss.toFixed(4)), adversary: adversary.strategy });
+    return pending;
+  }
+}
