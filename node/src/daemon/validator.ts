@@ -1,0 +1,100 @@
+import type { Hex } from "viem";
+import { evaluate } from "../train/evaluate.js";
+import { maxUpdateBytes, nextModel } from "../round/index.js";
+import { validateRound } from "../validate/index.js";
+import type { RoleDeps, RoundRole } from "./daemon.js";
+import type { RoundView } from "./roundView.js";
+
+/** Held-out loss goes on chain 1e9-scaled (uint64). */
+export const EVAL_LOSS_SCALE = 1e9;
+
+/**
+ * The validator's side of a round, in the score phase: fetch every revealed update (bounded
+ * time and bytes), check it against its content hash, decode and score it (node/src/validate),
+ * aggregate the accepted set with the same round engine every node uses, measure the new
+ * model's held-out loss, and submit scores + model hash + loss once. The chain's record
+ * (memberOf.activeRound) makes a restart skip a round it already scored.
+ */
+export class ValidatorRole implements RoundRole {
+  constructor(private readonly d: RoleDeps) {}
+
+  async step(view: RoundView): Promise<void> {
+    const { ctx, state, sync, rounds, params, store, model, dataset, logger, metrics, config, signal } = this.d;
+    if (view.phase !== "score" || state.scoredRound >= view.round) return;
+    const log = logger.child("validator", { round: view.round });
+    const member = await ctx.contracts.run.read.memberOf([ctx.account.address]);
+    if (Number(member.activeRound) === view.round) {
+      await state.markScored(view.round);
+      return;
+    }
+    const reveals = await rounds.reveals(view.round);
+    if (reveals.length === 0) {
+      log.info("no reveals to score");
+      await state.markScored(view.round);
+      return;
+    }
+    const held = await sync.ensure(view.round, view.modelHash);
+    const runParams = await params.at(view.round);
+    const onChain = await ctx.contracts.run.read.params();
+    const validation = await validateRound({
+      store,
+      model,
+      dataset,
+      globalParams: held.params,
+      seed: view.seed,
+      reveals,
+      caps: {
+        modelId: runParams.modelId,
+        maxBytes: maxUpdateBytes(model.spec, runParams),
+        round: view.round,
+        params: { bits: runParams.bits, chunkSize: runParams.chunkSize, maxDensity: runParams.density },
+      },
+      timeoutMs: config.fetchTimeoutMs,
+      acceptScorePpm: onChain.acceptScorePpm,
+      numShards: runParams.numShards,
+      signal,
+    });
+    for (const verdict of validation.verdicts) {
+      log.info("scored", { node: verdict.node, score: verdict.scorePpm, reason: verdict.reason, accepted: verdict.accepted });
+    }
+    let modelHash: Hex = held.hash;
+    let evalParams = held.params;
+    if (validation.accepted.length > 0) {
+      const next = nextModel({
+        model,
+        globalParams: held.params,
+        momentum: held.momentum,
+        updates: validation.accepted.map((a) => ({ node: a.node, bytes: a.bytes, samples: Number(a.samples) })),
+        params: runParams,
+        round: view.round,
+      });
+      modelHash = next.modelHash;
+      evalParams = next.params;
+    }
+    const evaluation = evaluate(model, evalParams, dataset, { split: "eval" });
+    const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));
+    const sent = await ctx.sender.send({
+      address: ctx.contracts.run.address,
+      abi: ctx.contracts.run.abi,
+      functionName: "submitScores",
+      args: [BigInt(view.round), validation.scores, modelHash, evalLoss],
+      label: `submitScores round ${view.round}`,
+    });
+    await state.markScored(view.round);
+    metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested", evaluation.loss);
+    metrics.set("protolearn_eval_accuracy", "Held-out accuracy of the model this validator attested", evaluation.accuracy);
+    log.info("scores submitted", {
+      accepted: validation.accepted.length,
+      of: reveals.length,
+      modelHash,
+      evalLoss: Number(evaluation.loss.toFixed(4)),
+      accuracy: Number(evaluation.accuracy.toFixed(4)),
+      gasUsed: sent.gasUsed,
+    });
+  }
+}
+
+/** The factory the daemon takes. */
+export function validatorRole(deps: RoleDeps): RoundRole {
+  return new ValidatorRole(deps);
+}

@@ -1,0 +1,170 @@
+import { strict as assert } from "node:assert";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Address, Hex } from "viem";
+import { trainingRunAbi } from "../../node/src/chain/abis.js";
+import type { SignerContext } from "../../node/src/chain/client.js";
+import { configSchema } from "../../node/src/config/config.js";
+import type { Adversary } from "../../node/src/daemon/adversary.js";
+import { startNode, type RunningNode } from "../../node/src/daemon/daemon.js";
+import { NodeState } from "../../node/src/daemon/nodeState.js";
+import { readRoundView, type RoundView } from "../../node/src/daemon/roundView.js";
+import { validatorRole } from "../../node/src/daemon/validator.js";
+import { createLogger } from "../../node/src/observe/logger.js";
+import { HeliaBlobStore } from "../../node/src/storage/index.js";
+import { startTestNetwork, type TestNetwork } from "./helpers/network.js";
+
+/**
+ * The whole protocol on a real chain (anvil) with real Helia peers and real tfjs training:
+ * 3 trainers (one sign-flipping ×10) and 1 validator. The test moves chain time to each
+ * deadline once every node has acted, so nothing depends on how fast this machine is.
+ */
+const PHASE = 3601;
+
+interface TestNode {
+  node: RunningNode;
+  store: HeliaBlobStore;
+  dataDir: string;
+  address: Address;
+}
+
+describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 600_000 }, () => {
+  let net: TestNetwork;
+  let observer: SignerContext;
+  const nodes: TestNode[] = [];
+  const logger = createLogger({ level: process.env.E2E_LOG === "1" ? "info" : "warn" });
+
+  async function launch(accountIndex: number, role: "trainer" | "validator", adversary?: Adversary): Promise<TestNode> {
+    const dataDir = await mkdtemp(join(tmpdir(), `protolearn-e2e-${accountIndex}-`));
+    const store = new HeliaBlobStore({ dataDir: join(dataDir, "ipfs") });
+    await store.start();
+    for (const other of nodes) await store.dial(other.store.multiaddrs()[0] as string);
+    const config = configSchema.parse({
+      network: "anvil",
+      rpcUrl: net.chain.rpcUrl,
+      role,
+      dataDir,
+      keeper: role === "validator",
+      metrics: { enabled: false },
+      fetchTimeoutMs: 20_000,
+    });
+    const account = net.accounts[accountIndex];
+    assert.ok(account);
+    const node = await startNode({
+      config,
+      account,
+      deployment: net.deployment,
+      logger: logger.child(`${role}${accountIndex}`),
+      store,
+      tickMs: 150,
+      validator: validatorRole,
+      ...(adversary ? { adversary } : {}),
+    });
+    const entry = { node, store, dataDir, address: account.address };
+    nodes.push(entry);
+    return entry;
+  }
+
+  async function waitFor(what: string, predicate: (v: RoundView) => boolean): Promise<RoundView> {
+    for (;;) {
+      const view = await readRoundView(observer);
+      if (predicate(view)) return view;
+      for (const n of nodes) {
+        // A node whose loop died would make the wait hang: surface its error instead.
+        await Promise.race([n.node.done.then(() => assert.fail(`a node stopped while waiting for ${what}`)), Promise.resolve()]);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /** Drives one round to finalize: commits → reveals → votes → next round. */
+  async function playRound(round: number, trainers: number, validators: number): Promise<void> {
+    await waitFor(`round ${round} commits`, (v) => v.round === round && v.commits === trainers);
+    await net.advance(PHASE);
+    await waitFor(`round ${round} reveals`, (v) => v.reveals === trainers);
+    await net.advance(PHASE);
+    await waitFor(`round ${round} votes`, (v) => v.votes === validators);
+    await net.advance(PHASE);
+    await waitFor(`round ${round + 1}`, (v) => v.round === round + 1);
+  }
+
+  async function events(eventName: "ModelAgreed" | "NodeSlashed" | "UpdateScored", round: number) {
+    return observer.publicClient.getContractEvents({
+      address: net.deployment.runs[0]?.address as Address,
+      abi: trainingRunAbi,
+      eventName,
+      args: { runId: 1n, round: BigInt(round) },
+      fromBlock: BigInt(net.deployment.deploymentBlock),
+      strict: true,
+    });
+  }
+
+  async function heldHash(n: TestNode): Promise<{ round: number; hash: Hex } | undefined> {
+    const state = await NodeState.open(n.dataDir, 1, n.address);
+    const model = await state.loadModel();
+    return model && { round: model.round, hash: model.hash };
+  }
+
+  before(async () => {
+    net = await startTestNetwork({ port: 18581, fund: 5 });
+    observer = await net.signer(0);
+    await launch(4, "validator");
+    await launch(1, "trainer");
+    await launch(2, "trainer");
+    await launch(3, "trainer", { strategy: "sign-flip", factor: 10 });
+  });
+
+  after(async () => {
+    for (const n of nodes) await n.node.stop();
+    for (const n of nodes) await n.store.stop();
+    await net?.stop();
+  });
+
+  it("runs two rounds: the honest updates are accepted and rewarded, the sign-flipper is slashed, every node holds the chain's model", async () => {
+    const [validator, honestA, honestB, adversary] = nodes as [TestNode, TestNode, TestNode, TestNode];
+    await playRound(1, 3, 1);
+    await playRound(2, 3, 1);
+    // Trainers sync to round 3's model before they commit in it.
+    const round3 = await waitFor("round 3 commits", (v) => v.round === 3 && v.commits === 3);
+
+    for (const round of [1, 2]) {
+      const agreed = await events("ModelAgreed", round);
+      assert.equal(agreed.length, 1, `round ${round} reached model agreement`);
+      assert.equal(agreed[0]?.args.acceptedUpdates, 2n);
+      const scored = await events("UpdateScored", round);
+      const byNode = new Map(scored.map((e) => [e.args.node.toLowerCase(), e.args]));
+      assert.equal(byNode.get(honestA.address.toLowerCase())?.accepted, true);
+      assert.equal(byNode.get(honestB.address.toLowerCase())?.accepted, true);
+      assert.equal(byNode.get(adversary.address.toLowerCase())?.accepted, false);
+      assert.equal(byNode.get(adversary.address.toLowerCase())?.medianScore, 0);
+      const slashed = await events("NodeSlashed", round);
+      assert.deepEqual(
+        slashed.map((e) => [e.args.node, e.args.reason]),
+        [[adversary.address, 1]],
+        "only the adversary is slashed, for an invalid update (reason 1)",
+      );
+    }
+
+    for (const trainer of [honestA, honestB, adversary]) {
+      assert.deepEqual(await heldHash(trainer), { round: 3, hash: round3.modelHash });
+    }
+    const validatorModel = await heldHash(validator);
+    assert.equal(validatorModel?.round, 2);
+    const agreed1 = await events("ModelAgreed", 1);
+    assert.equal(validatorModel?.hash, agreed1[0]?.args.modelHash);
+
+    const run = observer.contracts.run;
+    assert.ok((await run.read.memberOf([honestA.address])).rewards > 0n);
+    assert.ok((await run.read.memberOf([honestB.address])).rewards > 0n);
+    assert.equal((await run.read.memberOf([adversary.address])).rewards, 0n);
+    assert.ok((await run.read.memberOf([validator.address])).rewards > 0n);
+  });
+
+  it("lets a trainer that joins late replay the history and train on the chain's current model", async () => {
+    const late = await launch(5, "trainer");
+    const view = await waitFor("late joiner commits", (v) => v.round === 3 && v.commits === 4);
+    assert.deepEqual(await heldHash(late), { round: 3, hash: view.modelHash });
+  });
+});

@@ -1,0 +1,107 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import { createTestClient, http, parseEther, type Address, type Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { connectSigner, type SignerContext } from "../../../node/src/chain/client.js";
+import { loadDeployment, type Deployment } from "../../../node/src/chain/deployment.js";
+import { startAnvil, type LocalChain } from "../../../node/src/devnet/localChain.js";
+import { DEFAULT_RUN_PARAMS } from "../../../ignition/modules/defaults.js";
+import { deploySystem } from "../../../scripts/deploy.js";
+
+/** anvil's / hardhat's public dev keys (funded with ETH on local chains only). */
+export const DEV_KEYS: Hex[] = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+  "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+  "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d521b0d4c6b9ed6c38",
+];
+
+export interface TestNetwork {
+  chain: LocalChain;
+  deployment: Deployment;
+  accounts: PrivateKeyAccount[];
+  signer(i: number): Promise<SignerContext>;
+  /** Moves chain time forward and mines a block. */
+  advance(seconds: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Short, test-sized run: tiny H, long phases (the test moves time, not the clock). */
+export const TEST_RUN_PARAMS = {
+  ...DEFAULT_RUN_PARAMS,
+  innerSteps: 6,
+  batchSize: 32,
+  densityPpm: 20_000,
+  commitDuration: 3600,
+  revealDuration: 3600,
+  scoreDuration: 3600,
+  minUpdates: 1,
+  checkpointEvery: 1,
+};
+
+/** anvil + the deployed system + `fund` accounts holding `stake` LEARN bonded each. */
+export async function startTestNetwork(options: {
+  port: number;
+  fund: number;
+  stake?: bigint;
+  runParams?: Record<string, unknown>;
+}): Promise<TestNetwork> {
+  const chain = await startAnvil({ port: options.port });
+  const outDir = await mkdtemp(join(tmpdir(), "protolearn-net-"));
+  const connection = await network.connect({ network: "anvil", override: { url: chain.rpcUrl } });
+  try {
+    await deploySystem({ connection, networkName: "anvil", outDir, parameters: { runParams: options.runParams ?? TEST_RUN_PARAMS } });
+  } finally {
+    await connection.close();
+  }
+  const deployment = await loadDeployment("anvil", outDir);
+  const accounts = DEV_KEYS.map((k) => privateKeyToAccount(k));
+  const signer = (i: number) =>
+    connectSigner({ rpcUrl: chain.rpcUrl, deployment, runId: 1, account: accounts[i] as PrivateKeyAccount });
+  const deployer = await signer(0);
+  const stake = options.stake ?? parseEther("2000");
+  for (let i = 1; i <= options.fund; i++) {
+    const account = accounts[i] as PrivateKeyAccount;
+    await deployer.sender.send({
+      address: deployment.contracts.LearnToken,
+      abi: deployer.contracts.token.abi,
+      functionName: "transfer",
+      args: [account.address, stake],
+      label: `fund ${account.address}`,
+    });
+    const me = await signer(i);
+    await me.sender.send({
+      address: deployment.contracts.LearnToken,
+      abi: me.contracts.token.abi,
+      functionName: "approve",
+      args: [deployment.contracts.StakeManager, stake],
+      label: "approve",
+    });
+    await me.sender.send({
+      address: deployment.contracts.StakeManager,
+      abi: me.contracts.stakeManager.abi,
+      functionName: "stake",
+      args: [stake],
+      label: "stake",
+    });
+  }
+  const testClient = createTestClient({ mode: "anvil", transport: http(chain.rpcUrl) });
+  return {
+    chain,
+    deployment,
+    accounts,
+    signer,
+    advance: async (seconds: number) => {
+      await testClient.increaseTime({ seconds });
+      await testClient.mine({ blocks: 1 });
+    },
+    stop: () => chain.stop(),
+  };
+}
+
+export type { Address };
