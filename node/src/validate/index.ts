@@ -1,0 +1,49 @@
+export {
+  DEFAULT_COSINE_THRESHOLD,
+  DEFAULT_FETCH_CONCURRENCY,
+  DEFAULT_JACCARD_THRESHOLD,
+  DEFAULT_NORM_CAP,
+  DEFAULT_VALIDATION_BATCH_SIZE,
+  SCORE_GAIN_FLOOR,
+  SCORE_SCALE_PPM,
+} from "./constants.js";
+export {
+  cosineSimilarity,
+  duplicateOf,
+  topKJaccard,
+  type DuplicateOptions,
+  type SparseUpdate,
+} from "./duplicate-of.js";
+export {
+  fetchUpdate,
+  type FetchFailureReason,
+  type FetchUpdateParameters,
+  type FetchUpdateResult,
+} from "./fetch-update.js";
+export {
+  relativeGain,
+  scoreFromLosses,
+  scoreUpdate,
+  type LossPair,
+  type ScoreGains,
+  type ScoreUpdateParameters,
+  type UpdateScore,
+} from "./score-update.js";
+export { ValidateError, type ValidateErrorCode } from "./validate-error.js";
+export {
+  validateRound,
+  type AcceptedUpdate,
+  type RevealedUpdate,
+  type RoundValidation,
+  type UpdateVerdict,
+  type ValidateRoundParameters,
+  type ValidationCaps,
+  type VerdictReason,
+} from "./validate-round.js";
+export {
+  randomShard,
+  validationBatches,
+  validationSeed,
+  type ValidationBatch,
+  type ValidationBatchesParameters,
+} from "./validation-batches.js";
