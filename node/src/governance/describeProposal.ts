@@ -1,0 +1,73 @@
+import { decodeFunctionData, formatUnits, getAddress, type Abi, type Address, type Hex } from "viem";
+import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
+import type { ProposalKind } from "./buildProposal.js";
+import { LEARN_DECIMALS } from "./runParams.js";
+
+/**
+ * Reads a proposal's calls back into a kind and a one-line summary, from the ProposalCreated
+ * event alone, so `protolearn proposals` shows what a proposal does, not only what its
+ * description claims.
+ */
+
+export interface KnownAddresses {
+  runs: readonly { runId: number; address: Address }[];
+  stakeManager: Address;
+  token: Address;
+}
+
+export interface ActionDescription {
+  kind: ProposalKind | "other";
+  summary: string;
+}
+
+function tryDecode(abi: Abi, data: Hex): { functionName: string; args: readonly unknown[] } | undefined {
+  try {
+    const decoded = decodeFunctionData({ abi, data });
+    return { functionName: decoded.functionName, args: decoded.args ?? [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What one call does, in words. */
+export function describeAction(known: KnownAddresses, target: Address, calldata: Hex): ActionDescription {
+  const to = getAddress(target);
+  const run = known.runs.find((r) => getAddress(r.address) === to);
+  if (run !== undefined) {
+    const call = tryDecode(trainingRunAbi, calldata);
+    if (call?.functionName === "setParams") return { kind: "params", summary: `set run ${run.runId} parameters` };
+    if (call?.functionName === "pause") return { kind: "pause", summary: `pause run ${run.runId}` };
+    if (call?.functionName === "unpause") return { kind: "resume", summary: `resume run ${run.runId}` };
+    if (call?.functionName === "halt") return { kind: "halt", summary: `halt run ${run.runId}` };
+    return { kind: "other", summary: `run ${run.runId}.${call?.functionName ?? calldata.slice(0, 10)}` };
+  }
+  if (to === getAddress(known.stakeManager)) {
+    const call = tryDecode(stakeManagerAbi, calldata);
+    if (call?.functionName === "reverseSlash") return { kind: "reverse-slash", summary: `reverse slash #${String(call.args[0])}` };
+    return { kind: "other", summary: `StakeManager.${call?.functionName ?? calldata.slice(0, 10)}` };
+  }
+  if (to === getAddress(known.token)) {
+    const call = tryDecode(learnTokenAbi, calldata);
+    if (call?.functionName === "transfer") {
+      const [recipient, amount] = call.args as [Address, bigint];
+      return { kind: "treasury-transfer", summary: `transfer ${formatUnits(amount, LEARN_DECIMALS)} LEARN to ${recipient}` };
+    }
+    return { kind: "other", summary: `LearnToken.${call?.functionName ?? calldata.slice(0, 10)}` };
+  }
+  return { kind: "other", summary: `call ${to} ${calldata.slice(0, 10)}` };
+}
+
+/** The kind of a whole proposal (the single kind of all its calls, else "other") and its summary. */
+export function describeActions(
+  known: KnownAddresses,
+  targets: readonly Address[],
+  calldatas: readonly Hex[],
+): ActionDescription {
+  const parts = targets.map((t, i) => describeAction(known, t, calldatas[i] ?? "0x"));
+  const kinds = new Set(parts.map((p) => p.kind));
+  const first = parts[0];
+  return {
+    kind: kinds.size === 1 && first !== undefined ? first.kind : "other",
+    summary: parts.map((p) => p.summary).join("; ") || "no calls",
+  };
+}
