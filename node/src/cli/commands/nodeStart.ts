@@ -6,7 +6,8 @@ import { validatorRole } from "../../daemon/validator.js";
 import { ProtolearnError } from "../../errors.js";
 import { loadKeystoreFile } from "../../keystore/keystore.js";
 import { createLogger } from "../../observe/logger.js";
-import { deploymentsDir, loadCliConfig, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import { loadConfig } from "../../config/config.js";
+import { deploymentsDir, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
 import { readPassword } from "../password.js";
 
 interface NodeStartFlags extends ChainFlags {
@@ -61,7 +62,11 @@ export function registerNodeStart(program: Command, io: CliIo): void {
     if (flags.listen !== undefined || flags.peer !== undefined) {
       overrides.storage = { kind: "helia", listen: flags.listen ?? ["/ip4/127.0.0.1/tcp/0"], peers: flags.peer ?? [] };
     }
-    const config = await loadCliConfigWith(flags, io, overrides);
+    const config = await loadConfig({
+      ...(flags.config !== undefined ? { path: flags.config, required: true } : {}),
+      env: io.env,
+      overrides,
+    });
     const adversary = adversarySchema.safeParse({
       strategy: flags.adversary ?? "none",
       factor: Number(flags.adversaryFactor ?? "10"),
@@ -84,16 +89,5 @@ export function registerNodeStart(program: Command, io: CliIo): void {
     process.once("SIGTERM", stop);
     await running.done;
     await running.stop();
-  });
-}
-
-async function loadCliConfigWith(flags: NodeStartFlags, io: CliIo, overrides: Record<string, unknown>) {
-  const base = await loadCliConfig(flags, io);
-  // loadCliConfig applies --network/--rpc-url/--run; the node's own flags go on top.
-  const { loadConfig } = await import("../../config/config.js");
-  return loadConfig({
-    ...(flags.config !== undefined ? { path: flags.config, required: true } : {}),
-    env: io.env,
-    overrides: { ...overrides, network: flags.network ?? base.network, rpcUrl: flags.rpcUrl ?? base.rpcUrl },
   });
 }
