@@ -99,11 +99,13 @@ export function createMlp(options: MlpOptions): Model {
         if (i + 1 < depth) activations.push(out);
       }
       const logProbs = tf.logSoftmax(out);
+      // (oneHot's own float32 dtype argument is ignored by the wasm kernel, hence the cast.)
       const targets = tf.cast(tf.oneHot(labels, spec.numClasses), "float32");
-      const loss = tf.neg(tf.div(tf.sum(tf.mul(targets, logProbs)), batch)) as tf.Scalar;
+      const invBatch = tf.scalar(1 / batch);
+      const loss = tf.mul(tf.sum(tf.mul(targets, logProbs)), tf.neg(invBatch)) as tf.Scalar;
 
       // d(mean CE)/d(logits) = (softmax − onehot) / batch.
-      let delta = tf.div(tf.sub(tf.exp(logProbs), targets), batch) as tf.Tensor2D;
+      let delta = tf.mul(tf.sub(tf.exp(logProbs), targets), invBatch) as tf.Tensor2D;
       const gradients: tf.Tensor[] = new Array<tf.Tensor>(2 * depth);
       for (let i = depth - 1; i >= 0; i--) {
         const input = activations[i] as tf.Tensor2D;
