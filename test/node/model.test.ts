@@ -187,6 +187,19 @@ describe("flatten / unflatten on the wasm backend", () => {
   }
 });
 
+describe("flatten / unflatten on the cpu backend", () => {
+  it("uploaded tensors do not alias the flat vector", async () => {
+    await selectBackend({ backend: "cpu" });
+    const model = createMlp({ id: "alias", layers: [3, 2] });
+    const flat = initParams(model.spec, "alias");
+    const tensors = unflattenParams(model.spec, flat);
+    const before = Array.from(tensors[0]?.dataSync() ?? []);
+    flat.fill(42);
+    assert.deepEqual(Array.from(tensors[0]?.dataSync() ?? []), before);
+    tf.dispose(tensors);
+  });
+});
+
 describe("gradients", () => {
   it("the MLP's hand-written gradients equal tf.grad on wasm (784-256-10, batch 32)", async () => {
     await selectBackend({ backend: "wasm" });

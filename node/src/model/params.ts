@@ -42,7 +42,11 @@ export function splitParams(spec: ModelSpec, flat: Float32Array): Float32Array[]
 /** Uploads the flat vector as one tensor per parameter, on the active backend. The caller disposes them. */
 export function unflattenParams(spec: ModelSpec, flat: Float32Array): tf.Tensor[] {
   const views = splitParams(spec, flat);
-  return spec.params.map((p, i) => tf.tensor(views[i] as Float32Array, [...p.shape], "float32"));
+  // Copy: the cpu backend keeps the array it is given as the tensor's storage, and a view into
+  // the caller's vector would let later writes to that vector change the tensor.
+  return spec.params.map((p, i) =>
+    tf.tensor((views[i] as Float32Array).slice(), [...p.shape], "float32"),
+  );
 }
 
 /** Reads parameter tensors back into one flat vector (spec order). Does not dispose them. */
