@@ -19,11 +19,13 @@ import {
   commitmentOf,
   deployRun,
   makeUpdate,
+  prepareWorstCaseRound,
   Role,
   type RunDeployment,
   send,
   TEST_RUN_PARAMS,
   timeTo,
+  TX_GAS_CAP,
 } from "../test/contracts/helpers/deployRun.js";
 import { ONE } from "../test/contracts/helpers/deployCore.js";
 
@@ -75,6 +77,9 @@ export interface GasSnapshot {
   runs: TrainerCountResult[];
   /** (finalize(64) - finalize(16)) / 48: what one more trainer adds to finalize, steady state */
   finalizeMarginalPerTrainer: number;
+  /** the costliest finalize the bounds allow (64 invalid updates, 15 of 16 validators outside
+   *  the majority: 79 slashes; slowest score order), against the 2^24 transaction gas cap */
+  worstCaseFinalize: Gas & { slashes: number; txGasCap: number };
 }
 
 function gas(receipt: ContractTransactionReceipt): Gas {
@@ -93,16 +98,24 @@ async function measuredRound(d: RunDeployment, seed: string): Promise<RoundGas> 
   const rng = createRng(seed);
   const info = await d.run.currentRound();
   const round = info.round;
-  const updates = d.trainers.map((t) => makeUpdate(t.address, round, BigInt(500 + rng.nextInt(1_000))));
+  const updates = d.trainers.map((t) =>
+    makeUpdate(t.address, round, BigInt(500 + rng.nextInt(1_000))),
+  );
   const commits: ContractTransactionReceipt[] = [];
   for (const [i, t] of d.trainers.entries()) {
-    commits.push(await send(d.run.connect(t).commit(round, commitmentOf(d.runId, round, t.address, updates[i]!))));
+    commits.push(
+      await send(
+        d.run.connect(t).commit(round, commitmentOf(d.runId, round, t.address, updates[i]!)),
+      ),
+    );
   }
   await timeTo(d, info.commitDeadline);
   const reveals: ContractTransactionReceipt[] = [];
   for (const [i, t] of d.trainers.entries()) {
     const u = updates[i]!;
-    reveals.push(await send(d.run.connect(t).reveal(round, u.cid, u.contentHash, u.samples, u.salt)));
+    reveals.push(
+      await send(d.run.connect(t).reveal(round, u.cid, u.contentHash, u.samples, u.salt)),
+    );
   }
   await timeTo(d, info.revealDeadline);
   const scores: ContractTransactionReceipt[] = [];
@@ -140,6 +153,7 @@ async function measure(): Promise<GasSnapshot> {
     runs.push({ trainers, validators: VALIDATORS, first, steady });
     if (!extras) extras = await measureExtras(d);
   }
+  const worstCaseFinalize = await measureWorstCase(connection);
   const f16 = runs.find((r) => r.trainers === 16)!.steady.finalize.gasUsed;
   const f64 = runs.find((r) => r.trainers === 64)!.steady.finalize.gasUsed;
   return {
@@ -150,14 +164,28 @@ async function measure(): Promise<GasSnapshot> {
     ...extras!,
     runs,
     finalizeMarginalPerTrainer: Math.round((f64 - f16) / (64 - 16)),
+    worstCaseFinalize,
   };
 }
 
+async function measureWorstCase(connection: Parameters<typeof prepareWorstCaseRound>[0]) {
+  const { d, round } = await prepareWorstCaseRound(connection);
+  const receipt = await send(d.run.finalizeRound(round, { gasLimit: TX_GAS_CAP }));
+  const slashes = receipt.logs.filter(
+    (l) => d.run.interface.parseLog(l)?.name === "NodeSlashed",
+  ).length;
+  return { ...gas(receipt), slashes, txGasCap: Number(TX_GAS_CAP) };
+}
+
 /** stake, join (both roles), claim and leave, on a run that has played two rounds. */
-async function measureExtras(d: RunDeployment): Promise<Pick<GasSnapshot, "stake" | "join" | "claim" | "leave">> {
+async function measureExtras(
+  d: RunDeployment,
+): Promise<Pick<GasSnapshot, "stake" | "join" | "claim" | "leave">> {
   const { ethers, networkHelpers } = d.core.connection;
   const stakeManagerAddress = await d.core.stakeManager.getAddress();
-  const wallets = [0, 1].map((i) => new ethers.Wallet(ethers.id(`protolearn:bench-join:${i}`), ethers.provider));
+  const wallets = [0, 1].map(
+    (i) => new ethers.Wallet(ethers.id(`protolearn:bench-join:${i}`), ethers.provider),
+  );
   const stakeReceipts: ContractTransactionReceipt[] = [];
   for (const w of wallets) {
     await networkHelpers.setBalance(w.address, 10n * ONE);
@@ -192,7 +220,8 @@ function printTables(s: GasSnapshot): void {
     ["claim", s.claim],
     ["leave", s.leave],
   ];
-  for (const [name, g] of single) console.log(`${name.padEnd(26)} ${pad(g.gasUsed, 9)} ${pad(g.exec, 8)}`);
+  for (const [name, g] of single)
+    console.log(`${name.padEnd(26)} ${pad(g.gasUsed, 9)} ${pad(g.exec, 8)}`);
   console.log("");
   console.log(
     "trainers round   commit  reveal  c+r used  c+r exec  scores(mean)  finalize  finalize/trainer",
@@ -213,7 +242,13 @@ function printTables(s: GasSnapshot): void {
       );
     }
   }
-  console.log(`\nfinalize, marginal gas per extra trainer (steady, 16 -> 64): ${s.finalizeMarginalPerTrainer}`);
+  console.log(
+    `\nfinalize, marginal gas per extra trainer (steady, 16 -> 64): ${s.finalizeMarginalPerTrainer}`,
+  );
+  const w = s.worstCaseFinalize;
+  console.log(
+    `finalize, worst case the bounds allow (${w.slashes} slashes): ${w.gasUsed} of the ${w.txGasCap} transaction gas cap`,
+  );
   console.log(
     `targets: commit + reveal <= ${s.targets.commitPlusReveal} per node; finalize <= ${s.targets.finalizePerTrainer} per trainer`,
   );

@@ -91,7 +91,11 @@ interface ITrainingRun {
     // ---- events: every state change emits one ----
     /// @notice The clone was initialized; round 1 opens in the same transaction.
     event RunInitialized(
-        uint256 indexed runId, bytes32 indexed modelId, bytes32 initialModelHash, string initialModelCid, address guardian
+        uint256 indexed runId,
+        bytes32 indexed modelId,
+        bytes32 initialModelHash,
+        string initialModelCid,
+        address guardian
     );
     /// @notice Round `round` opened with seed `seed` from global model `modelHash` (M_r).
     event RoundOpened(
@@ -108,7 +112,12 @@ interface ITrainingRun {
     /// @notice `node` left; `unlocked` of its stake was released by this run.
     event Left(uint256 indexed runId, address indexed node, Role role, uint256 unlocked);
     /// @notice `node` committed to an update for `round`.
-    event Committed(uint256 indexed runId, uint256 indexed round, address indexed node, bytes32 commitment);
+    event Committed(
+        uint256 indexed runId,
+        uint256 indexed round,
+        address indexed node,
+        bytes32 commitment
+    );
     /// @notice `node` revealed its update: the `index`-th revealed update of the round (the
     ///         position of its score in every validator's scores array).
     event Revealed(
@@ -143,7 +152,11 @@ interface ITrainingRun {
     /// @notice Outcome of one validator at finalize: whether its model hash is the 2/3 majority's
     ///         and the reward it earned.
     event ValidatorSettled(
-        uint256 indexed runId, uint256 indexed round, address indexed validator, bool agreed, uint256 reward
+        uint256 indexed runId,
+        uint256 indexed round,
+        address indexed validator,
+        bool agreed,
+        uint256 reward
     );
     /// @notice `node` was slashed `amount` (slash record `slashId` in the StakeManager).
     event NodeSlashed(
@@ -171,7 +184,12 @@ interface ITrainingRun {
     /// @notice `node` pulled `amount` of accrued rewards.
     event RewardsClaimed(uint256 indexed runId, address indexed node, uint256 amount);
     /// @notice Governance set the parameters that apply from round `effectiveRound` on.
-    event ParamsSet(uint256 indexed runId, uint256 indexed effectiveRound, RunParams oldParams, RunParams newParams);
+    event ParamsSet(
+        uint256 indexed runId,
+        uint256 indexed effectiveRound,
+        RunParams oldParams,
+        RunParams newParams
+    );
     /// @notice Parameters set earlier by governance became active as round `round` opened.
     event ParamsApplied(uint256 indexed runId, uint256 indexed round);
     /// @notice `account` paused the run during round `round`.
@@ -227,7 +245,12 @@ interface ITrainingRun {
     /// @notice `node` already revealed in `round`.
     error TrainingRunAlreadyRevealed(uint256 round, address node);
     /// @notice The revealed values hash to `computed`, but `node` committed `committed`.
-    error TrainingRunRevealMismatch(uint256 round, address node, bytes32 computed, bytes32 committed);
+    error TrainingRunRevealMismatch(
+        uint256 round,
+        address node,
+        bytes32 computed,
+        bytes32 committed
+    );
     /// @notice The CID is `length` bytes; it must be 1 .. `max`.
     error TrainingRunCidLength(uint256 length, uint256 max);
     /// @notice `validator` already submitted scores in `round`.
@@ -288,13 +311,22 @@ interface ITrainingRun {
     /// @notice commitment = keccak256(abi.encode(runId, round, msg.sender, cid, contentHash, samples, salt))
     function commit(uint256 round, bytes32 commitment) external;
 
-    function reveal(uint256 round, string calldata cid, bytes32 contentHash, uint64 samples, bytes32 salt)
-        external;
+    function reveal(
+        uint256 round,
+        string calldata cid,
+        bytes32 contentHash,
+        uint64 samples,
+        bytes32 salt
+    ) external;
 
     /// @notice One score per revealed update, in reveal order; the model hash the validator
     ///         aggregated and its held-out loss (1e9-scaled).
-    function submitScores(uint256 round, uint32[] calldata scores, bytes32 modelHash, uint64 evalLoss)
-        external;
+    function submitScores(
+        uint256 round,
+        uint32[] calldata scores,
+        bytes32 modelHash,
+        uint64 evalLoss
+    ) external;
 
     /// @notice Permissionless once the score deadline has passed: medians, accept/slash,
     ///         model-hash consensus, reward accrual, next round opens.
@@ -339,16 +371,26 @@ interface ITrainingRun {
     function memberOf(address node) external view returns (MemberInfo memory);
 
     /// @notice The `index`-th revealed update of the current round (the order of the scores).
-    function revealedUpdate(uint256 index) external view returns (address node, bytes32 contentHash, uint64 samples);
+    function revealedUpdate(
+        uint256 index
+    ) external view returns (address node, bytes32 contentHash, uint64 samples);
 
     /// @notice The `index`-th node that committed in the current round.
     function committer(uint256 index) external view returns (address);
 
     /// @notice The `index`-th validator vote of the current round.
-    function vote(uint256 index)
+    function vote(
+        uint256 index
+    )
         external
         view
-        returns (address validator, uint256 weight, bytes32 modelHash, uint64 evalLoss, uint32[] memory scores);
+        returns (
+            address validator,
+            uint256 weight,
+            bytes32 modelHash,
+            uint64 evalLoss,
+            uint32[] memory scores
+        );
 
     /// @notice The global model M_r of the current round and its held-out loss (0 before the first agreement).
     function model() external view returns (bytes32 modelHash, uint64 evalLoss);
@@ -397,9 +439,11 @@ interface IRunFactory {
     /// @notice Only governance (the timelock).
     /// @return runId sequential id starting at 1
     /// @return run the new run's address
-    function createRun(ITrainingRun.RunParams calldata params, bytes32 initialModelHash, string calldata initialModelCid)
-        external
-        returns (uint256 runId, address run);
+    function createRun(
+        ITrainingRun.RunParams calldata params,
+        bytes32 initialModelHash,
+        string calldata initialModelCid
+    ) external returns (uint256 runId, address run);
 
     /// @notice Number of runs created; ids run from 1 to runCount().
     function runCount() external view returns (uint256);

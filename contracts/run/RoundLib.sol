@@ -66,11 +66,16 @@ library RoundLib {
         uint256 maxValidators_,
         uint256 flags_
     ) internal pure returns (RoundState) {
-        return RoundState.wrap(
-            (number_ & MASK40) | ((commitDeadline_ & MASK40) << 40) | ((revealDeadline_ & MASK40) << 80)
-                | ((scoreDeadline_ & MASK40) << 120) | ((maxNodes_ & MASK16) << 208)
-                | ((maxValidators_ & MASK16) << 224) | ((flags_ & 0xff) << FLAGS_SHIFT)
-        );
+        return
+            RoundState.wrap(
+                (number_ & MASK40) |
+                    ((commitDeadline_ & MASK40) << 40) |
+                    ((revealDeadline_ & MASK40) << 80) |
+                    ((scoreDeadline_ & MASK40) << 120) |
+                    ((maxNodes_ & MASK16) << 208) |
+                    ((maxValidators_ & MASK16) << 224) |
+                    ((flags_ & 0xff) << FLAGS_SHIFT)
+            );
     }
 
     function number(RoundState s) internal pure returns (uint256) {

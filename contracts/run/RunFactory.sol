@@ -61,7 +61,8 @@ contract RunFactory is IRunFactory {
         runId = _runCount + 1;
         _runCount = runId;
         run = Clones.cloneWithImmutableArgs(
-            _implementation, abi.encodePacked(runId, address(_stakeManager), _token, _governance)
+            _implementation,
+            abi.encodePacked(runId, address(_stakeManager), _token, _governance)
         );
         _runs[runId] = run;
         emit RunCreated(runId, run, params.modelId, initialModelHash, initialModelCid, params);

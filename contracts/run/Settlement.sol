@@ -17,11 +17,12 @@ library Settlement {
     /// @return found whether a hash reached the supermajority
     /// @return hash that hash (zero when not found)
     /// @return backing the stake behind it
-    function modelMajority(bytes32[] memory hashes, uint256[] memory weights, uint256 n, uint256 total)
-        internal
-        pure
-        returns (bool found, bytes32 hash, uint256 backing)
-    {
+    function modelMajority(
+        bytes32[] memory hashes,
+        uint256[] memory weights,
+        uint256 n,
+        uint256 total
+    ) internal pure returns (bool found, bytes32 hash, uint256 backing) {
         for (uint256 i = 0; i < n; ++i) {
             bytes32 candidate = hashes[i];
             uint256 sum = 0;
@@ -38,17 +39,19 @@ library Settlement {
     /// @dev The sum never exceeds `pool`: floor(pool * w_i / S) summed over i <= pool * S / S.
     ///      Rounding dust (< n base units) stays unminted. weightSum 0 pays nothing (and leaves
     ///      `out` untouched, so it must come zeroed).
-    function split(uint256 pool, uint256[] memory weights, uint256 n, uint256 weightSum, uint256[] memory out)
-        internal
-        pure
-        returns (uint256 paid)
-    {
+    function split(
+        uint256 pool,
+        uint256[] memory weights,
+        uint256 n,
+        uint256 weightSum,
+        uint256[] memory out
+    ) internal pure returns (uint256 paid) {
         if (pool == 0 || weightSum == 0) return 0;
         for (uint256 i = 0; i < n; ++i) {
             uint256 w = weights[i];
             if (w == 0) continue;
             // pool <= 2^96 and w <= 2^160 (a stake or median x samples): no overflow
-            uint256 share = pool * w / weightSum;
+            uint256 share = (pool * w) / weightSum;
             out[i] = share;
             paid += share;
         }

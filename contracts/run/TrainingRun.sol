@@ -83,7 +83,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     mapping(uint256 index => address) private _committers;
     mapping(uint256 index => RevealEntry) private _reveals;
     mapping(uint256 index => Vote) private _votes;
-    /// @dev Key (voteIndex << 5) | wordIndex: eight 32-bit scores per word, maxNodes <= 256.
+    /// @dev Key (voteIndex << 5) | wordIndex: eight 32-bit scores per word (wordIndex < 8).
     mapping(uint256 key => uint256) private _scoreWords;
     bytes32 private _seed;
     bytes32 private _modelHash;
@@ -149,8 +149,9 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         if (role == Role.None) revert TrainingRunNotMember(msg.sender);
         RoundState s = _state;
         if (
-            !s.hasFlag(RoundLib.FLAG_HALTED) && m.activeRound() == s.number()
-                && !s.hasFlag(RoundLib.FLAG_FINALIZED)
+            !s.hasFlag(RoundLib.FLAG_HALTED) &&
+            m.activeRound() == s.number() &&
+            !s.hasFlag(RoundLib.FLAG_FINALIZED)
         ) revert TrainingRunLeaveWhileActive(msg.sender, s.number());
         _members[msg.sender] = m.withRole(Role.None);
         IStakeManager sm = stakeManager();
@@ -169,7 +170,8 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             revert TrainingRunPhaseClosed(round, Phase.Commit, s.commitDeadline(), block.timestamp);
         }
         Member m = _members[msg.sender];
-        if (m.role() != Role.Trainer) revert TrainingRunWrongRole(msg.sender, m.role(), Role.Trainer);
+        if (m.role() != Role.Trainer)
+            revert TrainingRunWrongRole(msg.sender, m.role(), Role.Trainer);
         if (m.activeRound() == round) revert TrainingRunAlreadyCommitted(round, msg.sender);
         uint256 index = s.commits();
         if (index >= s.maxNodes()) revert TrainingRunRoundFull(round, s.maxNodes());
@@ -183,25 +185,44 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ITrainingRun
     /// @dev Only after the commit deadline, so no update is visible before every commit is in.
-    function reveal(uint256 round, string calldata cid, bytes32 contentHash, uint64 samples, bytes32 salt)
-        external
-    {
+    function reveal(
+        uint256 round,
+        string calldata cid,
+        bytes32 contentHash,
+        uint64 samples,
+        bytes32 salt
+    ) external {
         RoundState s = _state;
         _checkLive(s, round);
         if (block.timestamp <= s.commitDeadline()) {
-            revert TrainingRunPhaseNotOpen(round, Phase.Reveal, s.commitDeadline(), block.timestamp);
+            revert TrainingRunPhaseNotOpen(
+                round,
+                Phase.Reveal,
+                s.commitDeadline(),
+                block.timestamp
+            );
         }
         if (block.timestamp > s.revealDeadline()) {
             revert TrainingRunPhaseClosed(round, Phase.Reveal, s.revealDeadline(), block.timestamp);
         }
         Member m = _members[msg.sender];
-        if (m.activeRound() != round || m.role() != Role.Trainer) revert TrainingRunNotCommitted(round, msg.sender);
+        if (m.activeRound() != round || m.role() != Role.Trainer)
+            revert TrainingRunNotCommitted(round, msg.sender);
         if (m.revealedRound() == round) revert TrainingRunAlreadyRevealed(round, msg.sender);
         _checkCid(cid);
         uint256 id = runId();
-        bytes32 computed = RoundLib.commitment(id, round, msg.sender, cid, contentHash, samples, salt);
+        bytes32 computed = RoundLib.commitment(
+            id,
+            round,
+            msg.sender,
+            cid,
+            contentHash,
+            samples,
+            salt
+        );
         bytes32 committed = _commitments[msg.sender];
-        if (computed != committed) revert TrainingRunRevealMismatch(round, msg.sender, computed, committed);
+        if (computed != committed)
+            revert TrainingRunRevealMismatch(round, msg.sender, computed, committed);
 
         uint256 index = s.reveals();
         _members[msg.sender] = m.withRevealedRound(round);
@@ -213,7 +234,12 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ITrainingRun
     /// @dev The vote weighs the validator's stake locked by this run at submission.
-    function submitScores(uint256 round, uint32[] calldata scores, bytes32 modelHash, uint64 evalLoss) external {
+    function submitScores(
+        uint256 round,
+        uint32[] calldata scores,
+        bytes32 modelHash,
+        uint64 evalLoss
+    ) external {
         RoundState s = _state;
         _checkLive(s, round);
         if (block.timestamp <= s.revealDeadline()) {
@@ -223,18 +249,24 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             revert TrainingRunPhaseClosed(round, Phase.Score, s.scoreDeadline(), block.timestamp);
         }
         Member m = _members[msg.sender];
-        if (m.role() != Role.Validator) revert TrainingRunWrongRole(msg.sender, m.role(), Role.Validator);
+        if (m.role() != Role.Validator)
+            revert TrainingRunWrongRole(msg.sender, m.role(), Role.Validator);
         if (m.activeRound() == round) revert TrainingRunAlreadyScored(round, msg.sender);
-        if (scores.length != s.reveals()) revert TrainingRunScoreCountMismatch(round, scores.length, s.reveals());
+        if (scores.length != s.reveals())
+            revert TrainingRunScoreCountMismatch(round, scores.length, s.reveals());
         uint256 index = s.votes();
-        if (index >= s.maxValidators()) revert TrainingRunTooManyValidators(round, s.maxValidators());
+        if (index >= s.maxValidators())
+            revert TrainingRunTooManyValidators(round, s.maxValidators());
         uint256 weight = stakeManager().lockedBy(address(this), msg.sender);
         if (weight == 0) revert TrainingRunNoValidatorStake(msg.sender);
 
         _members[msg.sender] = m.withActiveRound(round);
         _storeScores(index, scores);
         _votes[index] = Vote({
-            validator: msg.sender, evalLoss: evalLoss, weight: SafeCast.toUint128(weight), modelHash: modelHash
+            validator: msg.sender,
+            evalLoss: evalLoss,
+            weight: SafeCast.toUint128(weight),
+            modelHash: modelHash
         });
         _state = s.incrementVotes();
         emit ScoresSubmitted(runId(), round, msg.sender, weight, modelHash, evalLoss, scores);
@@ -250,7 +282,12 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         if (round != s.number()) revert TrainingRunWrongRound(round, s.number());
         if (s.hasFlag(RoundLib.FLAG_FINALIZED)) revert TrainingRunRoundFinalized(round);
         if (block.timestamp <= s.scoreDeadline()) {
-            revert TrainingRunPhaseNotOpen(round, Phase.Finalizable, s.scoreDeadline(), block.timestamp);
+            revert TrainingRunPhaseNotOpen(
+                round,
+                Phase.Finalizable,
+                s.scoreDeadline(),
+                block.timestamp
+            );
         }
         // mark the round closed before any external call (mint, slash)
         _state = s.withFlag(RoundLib.FLAG_FINALIZED);
@@ -393,14 +430,20 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ITrainingRun
     function memberOf(address node) external view returns (MemberInfo memory) {
         Member m = _members[node];
-        return MemberInfo({
-            role: m.role(), activeRound: m.activeRound(), revealedRound: m.revealedRound(), rewards: m.rewards()
-        });
+        return
+            MemberInfo({
+                role: m.role(),
+                activeRound: m.activeRound(),
+                revealedRound: m.revealedRound(),
+                rewards: m.rewards()
+            });
     }
 
     /// @inheritdoc ITrainingRun
     /// @dev Reverts for an index at or past the current round's reveal count.
-    function revealedUpdate(uint256 index) external view returns (address node, bytes32 contentHash, uint64 samples) {
+    function revealedUpdate(
+        uint256 index
+    ) external view returns (address node, bytes32 contentHash, uint64 samples) {
         _checkIndex(index, _state.reveals());
         RevealEntry e = _reveals[index];
         node = e.node();
@@ -414,10 +457,18 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITrainingRun
-    function vote(uint256 index)
+    function vote(
+        uint256 index
+    )
         external
         view
-        returns (address validator, uint256 weight, bytes32 modelHash, uint64 evalLoss, uint32[] memory scores)
+        returns (
+            address validator,
+            uint256 weight,
+            bytes32 modelHash,
+            uint64 evalLoss,
+            uint32[] memory scores
+        )
     {
         RoundState s = _state;
         _checkIndex(index, s.votes());
@@ -468,10 +519,18 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256 commitDeadline = block.timestamp + p.commitDuration;
         uint256 revealDeadline = commitDeadline + p.revealDuration;
         uint256 scoreDeadline = revealDeadline + p.scoreDuration;
-        bytes32 seed = keccak256(abi.encode(block.prevrandao, blockhash(block.number - 1), id, number_));
+        bytes32 seed = keccak256(
+            abi.encode(block.prevrandao, blockhash(block.number - 1), id, number_)
+        );
         _seed = seed;
         _state = RoundLib.openState(
-            number_, commitDeadline, revealDeadline, scoreDeadline, p.maxNodesPerRound, p.maxValidators, 0
+            number_,
+            commitDeadline,
+            revealDeadline,
+            scoreDeadline,
+            p.maxNodesPerRound,
+            p.maxValidators,
+            0
         );
         emit RoundOpened(
             id,
@@ -504,7 +563,8 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256 word = 0;
         for (uint256 i = 0; i < n; ++i) {
             uint256 score = scores[i];
-            if (score > RoundLib.SCORE_MAX) revert TrainingRunScoreOutOfRange(i, score, RoundLib.SCORE_MAX);
+            if (score > RoundLib.SCORE_MAX)
+                revert TrainingRunScoreOutOfRange(i, score, RoundLib.SCORE_MAX);
             uint256 k = i % RoundLib.SCORES_PER_WORD;
             word |= RoundLib.scoreBits(score, k);
             if (k == RoundLib.SCORES_PER_WORD - 1 || i == n - 1) {
@@ -533,8 +593,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             // The token is the run's own LearnToken (set by governance through the factory) and
             // finalize is nonReentrant. A failing mint (cap reached, MINTER_ROLE revoked) must not
             // block the run, so it is caught and the round pays nothing.
-            try IRewardToken(token()).mint(address(this), t.minted) {}
-            catch {
+            try IRewardToken(token()).mint(address(this), t.minted) {} catch {
                 emit EmissionFailed(t.runId, t.round, t.minted);
                 t.minted = 0;
                 t.trainerRewards = new uint256[](t.updateCount);
@@ -566,7 +625,8 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         _scoreUpdates(t);
         if (t.votingWeight == 0) t.failure = RoundFailure.NoValidatorVotes;
         else if (!t.majority) t.failure = RoundFailure.NoModelMajority;
-        else if (t.acceptedCount < _params().minUpdates) t.failure = RoundFailure.TooFewAcceptedUpdates;
+        else if (t.acceptedCount < _params().minUpdates)
+            t.failure = RoundFailure.TooFewAcceptedUpdates;
     }
 
     function _loadVotes(Tally memory t) private view {
@@ -588,19 +648,21 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     /// @dev The 2/3 model hash and the lower weighted median of its backers' eval losses.
     function _modelConsensus(Tally memory t) private pure {
-        (t.majority, t.modelHash, t.majorityWeight) =
-            Settlement.modelMajority(t.hashes, t.weights, t.voters, t.votingWeight);
+        (t.majority, t.modelHash, t.majorityWeight) = Settlement.modelMajority(
+            t.hashes,
+            t.weights,
+            t.voters,
+            t.votingWeight
+        );
         if (!t.majority) return;
-        uint256[] memory values = new uint256[](t.voters);
-        uint256[] memory weights = new uint256[](t.voters);
+        uint256[] memory entries = new uint256[](t.voters);
         uint256 m = 0;
         for (uint256 k = 0; k < t.voters; ++k) {
             if (t.hashes[k] != t.modelHash) continue;
-            values[m] = t.losses[k];
-            weights[m] = t.weights[k];
+            entries[m] = WeightedMedian.pack(t.losses[k], t.weights[k]);
             ++m;
         }
-        (uint256 loss,) = WeightedMedian.lowerMedian(values, weights, m);
+        (uint256 loss, ) = WeightedMedian.lowerMedian(entries, m);
         // losses were submitted as uint64, so their median is one of them
         t.evalLoss = uint64(loss);
     }
@@ -619,7 +681,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint256 acceptScore = p.acceptScorePpm;
         // a trainer cannot have processed more samples than H steps of one batch each
         uint256 maxSamples = uint256(p.innerSteps) * p.batchSize;
-        uint256[][3] memory scratch = [new uint256[](t.voters), new uint256[](t.voters), new uint256[](t.voters)];
+        uint256[][2] memory scratch = [new uint256[](t.voters), new uint256[](t.voters)];
         for (uint256 i = 0; i < n; ++i) {
             RevealEntry e = _reveals[i];
             (uint256 median, uint256 zeroWeight) = _medianOf(t, i, scratch);
@@ -643,15 +705,14 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     /// @dev Stake-weighted lower median of update `i`'s scores and the stake that scored it 0.
     ///      scratch[0] caches each voter's current score word (loaded once per 8 updates),
-    ///      scratch[1] and scratch[2] are the values and weights the median sorts in place.
-    function _medianOf(Tally memory t, uint256 i, uint256[][3] memory scratch)
-        private
-        view
-        returns (uint256 median, uint256 zeroWeight)
-    {
+    ///      scratch[1] receives the packed (score, weight) entries the median sorts in place.
+    function _medianOf(
+        Tally memory t,
+        uint256 i,
+        uint256[][2] memory scratch
+    ) private view returns (uint256 median, uint256 zeroWeight) {
         uint256[] memory words = scratch[0];
-        uint256[] memory values = scratch[1];
-        uint256[] memory weights = scratch[2];
+        uint256[] memory entries = scratch[1];
         uint256[] memory voterWeights = t.weights;
         uint256 v = t.voters;
         uint256 slot = i % RoundLib.SCORES_PER_WORD;
@@ -661,23 +722,29 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
                 words[k] = _scoreWords[(k << 5) | wordKey];
             }
         }
-        // Copies each voter's score (RoundLib.scoreAt) and weight into the median's scratch
-        // arrays. In assembly because it runs voters x updates times; all four arrays have
-        // exactly `v` entries (allocated by _loadVotes/_scoreUpdates), so no index leaves them.
-        // zeroWeight cannot overflow: it is part of votingWeight, a sum of stakes.
+        // Builds each voter's entry score << 128 | weight (WeightedMedian.pack; a score is
+        // <= SCORE_MAX and a weight was stored as uint128, so both fit). In assembly because it
+        // runs voters x updates times; the three arrays have exactly `v` entries (allocated by
+        // _loadVotes/_scoreUpdates), so no index leaves them. zeroWeight cannot overflow: it
+        // is part of votingWeight, a sum of stakes.
         uint256 shift = 32 * slot;
         uint256 mask = RoundLib.SCORE_MASK;
         assembly ("memory-safe") {
             let end := shl(5, v)
-            for { let p := 0x20 } iszero(gt(p, end)) { p := add(p, 0x20) } {
+            for {
+                let p := 0x20
+            } iszero(gt(p, end)) {
+                p := add(p, 0x20)
+            } {
                 let score := and(shr(shift, mload(add(words, p))), mask)
                 let weight := mload(add(voterWeights, p))
-                mstore(add(values, p), score)
-                mstore(add(weights, p), weight)
-                if iszero(score) { zeroWeight := add(zeroWeight, weight) }
+                mstore(add(entries, p), or(shl(128, score), weight))
+                if iszero(score) {
+                    zeroWeight := add(zeroWeight, weight)
+                }
             }
         }
-        (median,) = WeightedMedian.lowerMedian(values, weights, v);
+        (median, ) = WeightedMedian.lowerMedian(entries, v);
     }
 
     /// @dev emissionPerRound split: validatorShareBps to the validators of the majority by
@@ -685,14 +752,27 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     ///      down. `minted` is the exact sum credited, never more than the emission.
     function _computeRewards(Tally memory t, RunParams storage p) private view {
         uint256 emission = p.emissionPerRound;
-        uint256 validatorPool = emission * p.validatorShareBps / RunParamsLib.BPS;
+        uint256 validatorPool = (emission * p.validatorShareBps) / RunParamsLib.BPS;
         uint256 trainerPool = emission - validatorPool;
         uint256[] memory agreedWeights = new uint256[](t.voters);
         for (uint256 k = 0; k < t.voters; ++k) {
             if (t.hashes[k] == t.modelHash) agreedWeights[k] = t.weights[k];
         }
-        t.minted = Settlement.split(validatorPool, agreedWeights, t.voters, t.majorityWeight, t.validatorRewards)
-            + Settlement.split(trainerPool, t.rewardWeights, t.updateCount, t.rewardWeightSum, t.trainerRewards);
+        t.minted =
+            Settlement.split(
+                validatorPool,
+                agreedWeights,
+                t.voters,
+                t.majorityWeight,
+                t.validatorRewards
+            ) +
+            Settlement.split(
+                trainerPool,
+                t.rewardWeights,
+                t.updateCount,
+                t.rewardWeightSum,
+                t.trainerRewards
+            );
     }
 
     function _creditUpdates(Tally memory t) private {
@@ -707,7 +787,12 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             if (reward > 0) _accrue(node, reward);
             // a median is a submitted score, <= SCORE_MAX < 2^32
             emit UpdateScored(
-                id, round, node, uint32(outcome >> OUTCOME_MEDIAN_SHIFT), outcome & OUTCOME_ACCEPTED != 0, reward
+                id,
+                round,
+                node,
+                uint32(outcome >> OUTCOME_MEDIAN_SHIFT),
+                outcome & OUTCOME_ACCEPTED != 0,
+                reward
             );
         }
     }
@@ -717,7 +802,13 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
             address validator = t.validators[k];
             uint256 reward = t.validatorRewards[k];
             if (reward > 0) _accrue(validator, reward);
-            emit ValidatorSettled(t.runId, t.round, validator, t.majority && t.hashes[k] == t.modelHash, reward);
+            emit ValidatorSettled(
+                t.runId,
+                t.round,
+                validator,
+                t.majority && t.hashes[k] == t.modelHash,
+                reward
+            );
         }
     }
 
@@ -747,18 +838,35 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         if (bps == 0) return;
         for (uint256 k = 0; k < t.voters; ++k) {
             if (t.hashes[k] == t.modelHash) continue;
-            _slash(t, t.validators[k], IStakeManager.SlashReason.ValidatorDisagreement, bps, t.hashes[k]);
+            _slash(
+                t,
+                t.validators[k],
+                IStakeManager.SlashReason.ValidatorDisagreement,
+                bps,
+                t.hashes[k]
+            );
         }
     }
 
     /// @dev Slashes `bps` of the stake this run locks of `node`, with `evidence` on record.
-    function _slash(Tally memory t, address node, IStakeManager.SlashReason reason, uint256 bps, bytes32 evidence)
-        private
-    {
+    function _slash(
+        Tally memory t,
+        address node,
+        IStakeManager.SlashReason reason,
+        uint256 bps,
+        bytes32 evidence
+    ) private {
         IStakeManager sm = stakeManager();
-        uint256 amount = sm.lockedBy(address(this), node) * bps / RunParamsLib.BPS;
+        uint256 amount = (sm.lockedBy(address(this), node) * bps) / RunParamsLib.BPS;
         if (amount == 0) return;
-        (uint256 slashId, uint256 slashed) = sm.slash(node, amount, reason, t.runId, t.round, evidence);
+        (uint256 slashId, uint256 slashed) = sm.slash(
+            node,
+            amount,
+            reason,
+            t.runId,
+            t.round,
+            evidence
+        );
         if (slashed > 0) emit NodeSlashed(t.runId, t.round, node, reason, slashed, slashId);
     }
 
@@ -784,7 +892,8 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     function _checkCid(string calldata cid) private pure {
         uint256 length = bytes(cid).length;
-        if (length == 0 || length > MAX_CID_LENGTH) revert TrainingRunCidLength(length, MAX_CID_LENGTH);
+        if (length == 0 || length > MAX_CID_LENGTH)
+            revert TrainingRunCidLength(length, MAX_CID_LENGTH);
     }
 
     function _checkIndex(uint256 index, uint256 count) private pure {

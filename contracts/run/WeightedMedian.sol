@@ -14,54 +14,77 @@ pragma solidity ^0.8.30;
 ///      - a single value is its own median; zero-weight entries never decide the result;
 ///      - W = 0 (no entries, or all weights zero) gives median 0 and total 0: the caller treats
 ///        that as "nobody voted".
-///      Cost: insertion sort, O(n^2) compares; n is bounded by the run's maxValidators.
+///      Entries are packed as value << 128 | weight (both below 2^128), so sorting moves one
+///      word per entry and comparing two entries compares their values first.
+///      Cost: insertion sort, O(n^2) in the worst case; n is bounded by the run's maxValidators.
 library WeightedMedian {
-    /// @notice `values` and `weights` must hold at least `n` entries each.
-    error WeightedMedianLengthMismatch(uint256 values, uint256 weights, uint256 n);
+    uint256 private constant WEIGHT_MASK = 0xffffffffffffffffffffffffffffffff;
 
-    /// @notice Lower weighted median of the first `n` entries of `values`/`weights`.
-    /// @dev Sorts those entries in place (ascending by value, weights moved along; insertion
-    ///      sort, stable), so the caller can reuse scratch arrays between calls. Runs once per
-    ///      revealed update in finalize, hence the assembly: it skips the bounds checks that
-    ///      make up most of the Solidity version's cost (the length check above covers them).
-    ///      The weight sum cannot overflow: weights are stakes (< 2^208 each, the token's
-    ///      largest cap) and n <= 32 validators, or losses' weights from the same set.
+    /// @notice `entries` holds fewer than the `n` entries asked for.
+    error WeightedMedianLengthMismatch(uint256 length, uint256 n);
+    /// @notice A value or weight does not fit 128 bits.
+    error WeightedMedianEntryOverflow(uint256 value, uint256 weight);
+
+    /// @notice One entry: `value` with `weight`, both below 2^128.
+    function pack(uint256 value, uint256 weight) internal pure returns (uint256) {
+        if (value > WEIGHT_MASK || weight > WEIGHT_MASK)
+            revert WeightedMedianEntryOverflow(value, weight);
+        return (value << 128) | weight;
+    }
+
+    /// @notice Lower weighted median of the first `n` packed entries.
+    /// @dev Sorts those entries in place (ascending), so the caller can reuse a scratch array
+    ///      between calls. Runs once per revealed update in finalize, hence the assembly: it
+    ///      skips the bounds checks that make up most of the Solidity version's cost (the length
+    ///      check above covers them). The weight sum cannot overflow: n weights below 2^128 each.
     /// @return median the lower weighted median (0 when total is 0)
     /// @return total the sum of the `n` weights
-    function lowerMedian(uint256[] memory values, uint256[] memory weights, uint256 n)
-        internal
-        pure
-        returns (uint256 median, uint256 total)
-    {
-        if (values.length < n || weights.length < n) {
-            revert WeightedMedianLengthMismatch(values.length, weights.length, n);
-        }
+    function lowerMedian(
+        uint256[] memory entries,
+        uint256 n
+    ) internal pure returns (uint256 median, uint256 total) {
+        if (entries.length < n) revert WeightedMedianLengthMismatch(entries.length, n);
         assembly ("memory-safe") {
-            let v := add(values, 0x20)
-            let w := add(weights, 0x20)
+            let base := add(entries, 0x20)
             let size := shl(5, n)
-            for { let p := 0 } lt(p, size) { p := add(p, 0x20) } { total := add(total, mload(add(w, p))) }
+            for {
+                let p := 0
+            } lt(p, size) {
+                p := add(p, 0x20)
+            } {
+                total := add(total, and(mload(add(base, p)), WEIGHT_MASK))
+            }
             if total {
-                for { let i := 0x20 } lt(i, size) { i := add(i, 0x20) } {
-                    let x := mload(add(v, i))
-                    let y := mload(add(w, i))
+                for {
+                    let i := 0x20
+                } lt(i, size) {
+                    i := add(i, 0x20)
+                } {
+                    let x := mload(add(base, i))
                     let j := i
-                    // shift larger values one place up; stops at j == 0 (the read at v - 32
-                    // then is the array's length word, which is never used)
-                    for {} and(gt(j, 0), gt(mload(add(v, sub(j, 0x20))), x)) { j := sub(j, 0x20) } {
-                        mstore(add(v, j), mload(add(v, sub(j, 0x20))))
-                        mstore(add(w, j), mload(add(w, sub(j, 0x20))))
+                    // shift larger entries one place up, then drop x into the gap
+                    for {} j {} {
+                        let prev := mload(add(base, sub(j, 0x20)))
+                        if iszero(gt(prev, x)) {
+                            break
+                        }
+                        mstore(add(base, j), prev)
+                        j := sub(j, 0x20)
                     }
-                    mstore(add(v, j), x)
-                    mstore(add(w, j), y)
+                    mstore(add(base, j), x)
                 }
                 // first value at which 2 x cumulative weight >= total; reached at the latest at
                 // the last entry, where cumulative == total
                 let cumulative := 0
-                for { let p := 0 } 1 { p := add(p, 0x20) } {
-                    cumulative := add(cumulative, mload(add(w, p)))
+                for {
+                    let p := 0
+                } 1 {
+                    p := add(p, 0x20)
+                } {
+                    let e := mload(add(base, p))
+                    cumulative := add(cumulative, and(e, WEIGHT_MASK))
                     if iszero(lt(add(cumulative, cumulative), total)) {
-                        median := mload(add(v, p))
+                        median := shr(128, e)
                         break
                     }
                 }

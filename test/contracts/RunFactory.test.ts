@@ -1,6 +1,11 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployRun, INITIAL_MODEL_CID, INITIAL_MODEL_HASH, TEST_RUN_PARAMS } from "./helpers/deployRun.js";
+import {
+  deployRun,
+  INITIAL_MODEL_CID,
+  INITIAL_MODEL_HASH,
+  TEST_RUN_PARAMS,
+} from "./helpers/deployRun.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
@@ -16,7 +21,9 @@ describe("RunFactory", function () {
   it("only governance creates runs", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     for (const caller of [d.guardian, d.outsider, d.core.deployer]) {
-      await expect(d.factory.connect(caller).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID))
+      await expect(
+        d.factory.connect(caller).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+      )
         .to.be.revertedWithCustomError(d.factory, "RunFactoryNotGovernance")
         .withArgs(caller.address);
     }
@@ -25,16 +32,25 @@ describe("RunFactory", function () {
   it("creates sequential runs as EIP-1167 clones carrying runId, stake manager, token and governance", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     expect(await d.factory.runCount()).to.equal(1n);
-    const tx = d.factory.connect(d.governance).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID);
+    const tx = d.factory
+      .connect(d.governance)
+      .createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID);
     await expect(tx).to.emit(d.factory, "RunCreated");
     expect(await d.factory.runCount()).to.equal(2n);
     const address = await d.factory.runOf(2n);
     const run = await ethers.getContractAt("TrainingRun", address);
     const args = ethers.solidityPacked(
       ["uint256", "address", "address", "address"],
-      [2n, await d.core.stakeManager.getAddress(), await d.core.token.getAddress(), d.governance.address],
+      [
+        2n,
+        await d.core.stakeManager.getAddress(),
+        await d.core.token.getAddress(),
+        d.governance.address,
+      ],
     );
-    expect(await ethers.provider.getCode(address)).to.equal(cloneCode(await d.implementation.getAddress(), args));
+    expect(await ethers.provider.getCode(address)).to.equal(
+      cloneCode(await d.implementation.getAddress(), args),
+    );
     expect(await run.runId()).to.equal(2n);
     expect(await run.governance()).to.equal(d.governance.address);
     expect((await run.currentRound()).round).to.equal(1n);
@@ -51,7 +67,9 @@ describe("RunFactory", function () {
   it("emits RunCreated with the id, address, model id, initial model and params, then the run's RunInitialized and RoundOpened", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const receipt = await (
-      await d.factory.connect(d.governance).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID)
+      await d.factory
+        .connect(d.governance)
+        .createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID)
     ).wait();
     const [created] = receipt!.logs
       .map((l) => d.factory.interface.parseLog(l))
@@ -65,19 +83,29 @@ describe("RunFactory", function () {
     const run = await ethers.getContractAt("TrainingRun", created!.args.run as string);
     await expect(receipt!.hash)
       .to.emit(run, "RunInitialized")
-      .withArgs(2n, TEST_RUN_PARAMS.modelId, INITIAL_MODEL_HASH, INITIAL_MODEL_CID, d.guardian.address);
+      .withArgs(
+        2n,
+        TEST_RUN_PARAMS.modelId,
+        INITIAL_MODEL_HASH,
+        INITIAL_MODEL_CID,
+        d.guardian.address,
+      );
     await expect(receipt!.hash).to.emit(run, "RoundOpened");
   });
 
   it("rejects invalid params and a zero initial model hash with the run's errors", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     await expect(
-      d.factory.connect(d.governance).createRun({ ...TEST_RUN_PARAMS, maxValidators: 0 }, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+      d.factory
+        .connect(d.governance)
+        .createRun({ ...TEST_RUN_PARAMS, maxValidators: 0 }, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
     )
       .to.be.revertedWithCustomError(d.run, "TrainingRunMaxValidatorsOutOfRange")
-      .withArgs(0n, 1n, 32n);
+      .withArgs(0n, 1n, 16n);
     await expect(
-      d.factory.connect(d.governance).createRun(TEST_RUN_PARAMS, ethers.ZeroHash, INITIAL_MODEL_CID),
+      d.factory
+        .connect(d.governance)
+        .createRun(TEST_RUN_PARAMS, ethers.ZeroHash, INITIAL_MODEL_CID),
     ).to.be.revertedWithCustomError(d.run, "TrainingRunZeroModelHash");
     await expect(d.factory.connect(d.governance).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, ""))
       .to.be.revertedWithCustomError(d.run, "TrainingRunCidLength")
@@ -93,7 +121,9 @@ describe("RunFactory", function () {
         .revokeRole(await d.core.stakeManager.RUN_REGISTRAR_ROLE(), await d.factory.getAddress())
     ).wait();
     await expect(
-      d.factory.connect(d.governance).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+      d.factory
+        .connect(d.governance)
+        .createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
     ).to.be.revertedWithCustomError(d.core.stakeManager, "AccessControlUnauthorizedAccount");
   });
 
@@ -114,7 +144,10 @@ describe("RunFactory", function () {
         .to.be.revertedWithCustomError(factory, "RunFactoryZeroAddress")
         .withArgs(BigInt(i));
     }
-    const noGuardian = await ethers.deployContract("RunFactory", [...good.slice(0, 4), ethers.ZeroAddress]);
+    const noGuardian = await ethers.deployContract("RunFactory", [
+      ...good.slice(0, 4),
+      ethers.ZeroAddress,
+    ]);
     expect(await noGuardian.guardian()).to.equal(ethers.ZeroAddress);
     expect(await noGuardian.implementation()).to.equal(good[0]);
   });

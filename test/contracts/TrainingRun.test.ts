@@ -18,12 +18,8 @@ const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 
 const runFixture = () => deployRun(connection);
-const smallRoundFixture = () => deployRun(connection, { params: { ...TEST_RUN_PARAMS, maxNodesPerRound: 2, maxValidators: 2 } });
-
-/** Latest block timestamp; the next transaction lands at least one second later. */
-async function now(): Promise<bigint> {
-  return BigInt(await networkHelpers.time.latest());
-}
+const smallRoundFixture = () =>
+  deployRun(connection, { params: { ...TEST_RUN_PARAMS, maxNodesPerRound: 2, maxValidators: 2 } });
 
 describe("TrainingRun: participation and the round phases", function () {
   describe("round 1", function () {
@@ -32,15 +28,22 @@ describe("TrainingRun: participation and the round phases", function () {
       const info = await d.run.currentRound();
       expect(info.round).to.equal(1n);
       expect(info.modelHash).to.equal(INITIAL_MODEL_HASH);
-      expect(info.commitDeadline - info.revealDeadline).to.equal(-BigInt(TEST_RUN_PARAMS.revealDuration));
-      expect(info.scoreDeadline - info.revealDeadline).to.equal(BigInt(TEST_RUN_PARAMS.scoreDuration));
+      expect(info.commitDeadline - info.revealDeadline).to.equal(
+        -BigInt(TEST_RUN_PARAMS.revealDuration),
+      );
+      expect(info.scoreDeadline - info.revealDeadline).to.equal(
+        BigInt(TEST_RUN_PARAMS.scoreDuration),
+      );
 
       const filter = d.run.filters.RoundOpened(d.runId, 1n);
       const [event] = await d.run.queryFilter(filter);
       const block = await ethers.provider.getBlock(event!.blockNumber);
       const parent = await ethers.provider.getBlock(event!.blockNumber - 1);
       // after the merge, a block's mixHash field carries prevrandao
-      const raw = (await ethers.provider.send("eth_getBlockByNumber", [ethers.toQuantity(event!.blockNumber), false])) as {
+      const raw = (await ethers.provider.send("eth_getBlockByNumber", [
+        ethers.toQuantity(event!.blockNumber),
+        false,
+      ])) as {
         mixHash: string;
       };
       const expectedSeed = keccak256(
@@ -51,7 +54,9 @@ describe("TrainingRun: participation and the round phases", function () {
       );
       expect(info.seed).to.equal(expectedSeed);
       expect(event!.args.seed).to.equal(expectedSeed);
-      expect(info.commitDeadline).to.equal(BigInt(block!.timestamp) + BigInt(TEST_RUN_PARAMS.commitDuration));
+      expect(info.commitDeadline).to.equal(
+        BigInt(block!.timestamp) + BigInt(TEST_RUN_PARAMS.commitDuration),
+      );
       expect(await d.run.phase()).to.equal(Phase.Commit);
     });
   });
@@ -62,7 +67,9 @@ describe("TrainingRun: participation and the round phases", function () {
       const runAddress = await d.run.getAddress();
       const [trainer] = d.trainers;
       const [validator] = d.validators;
-      expect(await d.core.stakeManager.lockedBy(runAddress, trainer!.address)).to.equal(TEST_RUN_PARAMS.minTrainerStake);
+      expect(await d.core.stakeManager.lockedBy(runAddress, trainer!.address)).to.equal(
+        TEST_RUN_PARAMS.minTrainerStake,
+      );
       expect(await d.core.stakeManager.lockedBy(runAddress, validator!.address)).to.equal(
         TEST_RUN_PARAMS.minValidatorStake,
       );
@@ -100,7 +107,9 @@ describe("TrainingRun: participation and the round phases", function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [trainer] = d.trainers;
       const u = makeUpdate(trainer!.address, 1n);
-      await send(d.run.connect(trainer!).commit(1n, commitmentOf(d.runId, 1n, trainer!.address, u)));
+      await send(
+        d.run.connect(trainer!).commit(1n, commitmentOf(d.runId, 1n, trainer!.address, u)),
+      );
       await expect(d.run.connect(trainer!).leave())
         .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
         .withArgs(trainer!.address, 1n);
@@ -186,7 +195,9 @@ describe("TrainingRun: participation and the round phases", function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [trainer] = d.trainers;
       const u = makeUpdate(trainer!.address, 1n, 777n);
-      await send(d.run.connect(trainer!).commit(1n, commitmentOf(d.runId, 1n, trainer!.address, u)));
+      await send(
+        d.run.connect(trainer!).commit(1n, commitmentOf(d.runId, 1n, trainer!.address, u)),
+      );
       const info = await d.run.currentRound();
       return { d, trainer: trainer!, u, info };
     }
@@ -201,8 +212,16 @@ describe("TrainingRun: participation and the round phases", function () {
       await expect(d.run.connect(trainer).reveal(1n, u.cid, u.contentHash, u.samples, u.salt))
         .to.emit(d.run, "Revealed")
         .withArgs(d.runId, 1n, trainer.address, 1n, u.cid, u.contentHash, u.samples);
-      expect(await d.run.revealedUpdate(0n)).to.deep.equal([second!.address, u2.contentHash, u2.samples]);
-      expect(await d.run.revealedUpdate(1n)).to.deep.equal([trainer.address, u.contentHash, u.samples]);
+      expect(await d.run.revealedUpdate(0n)).to.deep.equal([
+        second!.address,
+        u2.contentHash,
+        u2.samples,
+      ]);
+      expect(await d.run.revealedUpdate(1n)).to.deep.equal([
+        trainer.address,
+        u.contentHash,
+        u.samples,
+      ]);
       expect((await d.run.memberOf(trainer.address)).revealedRound).to.equal(1n);
       await expect(d.run.revealedUpdate(2n))
         .to.be.revertedWithCustomError(d.run, "TrainingRunIndexOutOfRange")
@@ -230,7 +249,12 @@ describe("TrainingRun: participation and the round phases", function () {
       for (const v of variants) {
         await expect(d.run.connect(trainer).reveal(1n, v.cid, v.contentHash, v.samples, v.salt))
           .to.be.revertedWithCustomError(d.run, "TrainingRunRevealMismatch")
-          .withArgs(1n, trainer.address, commitmentOf(d.runId, 1n, trainer.address, v), committedHash);
+          .withArgs(
+            1n,
+            trainer.address,
+            commitmentOf(d.runId, 1n, trainer.address, v),
+            committedHash,
+          );
       }
     });
 
@@ -308,7 +332,15 @@ describe("TrainingRun: participation and the round phases", function () {
       const [validator] = d.validators;
       await expect(d.run.connect(validator!).submitScores(1n, [600_000, 0], AGREED_HASH, 123n))
         .to.emit(d.run, "ScoresSubmitted")
-        .withArgs(d.runId, 1n, validator!.address, TEST_RUN_PARAMS.minValidatorStake, AGREED_HASH, 123n, [600_000n, 0n]);
+        .withArgs(
+          d.runId,
+          1n,
+          validator!.address,
+          TEST_RUN_PARAMS.minValidatorStake,
+          AGREED_HASH,
+          123n,
+          [600_000n, 0n],
+        );
       const vote = await d.run.vote(0n);
       expect(vote.validator).to.equal(validator!.address);
       expect(vote.weight).to.equal(TEST_RUN_PARAMS.minValidatorStake);
@@ -348,7 +380,9 @@ describe("TrainingRun: participation and the round phases", function () {
 
     it("a score above 1,000,000 ppm reverts TrainingRunScoreOutOfRange", async function () {
       const { d } = await revealed();
-      await expect(d.run.connect(d.validators[0]!).submitScores(1n, [1_000_000, 1_000_001], AGREED_HASH, 0n))
+      await expect(
+        d.run.connect(d.validators[0]!).submitScores(1n, [1_000_000, 1_000_001], AGREED_HASH, 0n),
+      )
         .to.be.revertedWithCustomError(d.run, "TrainingRunScoreOutOfRange")
         .withArgs(1n, 1_000_001n, 1_000_000n);
     });
@@ -392,7 +426,15 @@ describe("TrainingRun: participation and the round phases", function () {
       // anyone may finalize
       await expect(d.run.connect(d.outsider).finalizeRound(1n))
         .to.emit(d.run, "RoundOpened")
-        .withArgs(d.runId, 2n, (s: string) => s !== ethers.ZeroHash, INITIAL_MODEL_HASH, (x: bigint) => x > info.scoreDeadline, (x: bigint) => x > 0n, (x: bigint) => x > 0n);
+        .withArgs(
+          d.runId,
+          2n,
+          (s: string) => s !== ethers.ZeroHash,
+          INITIAL_MODEL_HASH,
+          (x: bigint) => x > info.scoreDeadline,
+          (x: bigint) => x > 0n,
+          (x: bigint) => x > 0n,
+        );
       expect((await d.run.currentRound()).round).to.equal(2n);
       await expect(d.run.finalizeRound(1n))
         .to.be.revertedWithCustomError(d.run, "TrainingRunWrongRound")
@@ -406,16 +448,25 @@ describe("TrainingRun: participation and the round phases", function () {
         const info = await d.run.currentRound();
         expect(info.round).to.equal(round);
         const u = makeUpdate(trainer!.address, round);
-        await send(d.run.connect(trainer!).commit(round, commitmentOf(d.runId, round, trainer!.address, u)));
+        await send(
+          d.run.connect(trainer!).commit(round, commitmentOf(d.runId, round, trainer!.address, u)),
+        );
         await timeTo(d, info.commitDeadline);
         await send(d.run.connect(trainer!).reveal(round, u.cid, u.contentHash, u.samples, u.salt));
-        expect(await d.run.revealedUpdate(0n)).to.deep.equal([trainer!.address, u.contentHash, u.samples]);
+        expect(await d.run.revealedUpdate(0n)).to.deep.equal([
+          trainer!.address,
+          u.contentHash,
+          u.samples,
+        ]);
         await timeTo(d, info.scoreDeadline);
         await send(d.run.finalizeRound(round));
       }
       const info = await d.run.currentRound();
       expect([info.round, info.commits, info.reveals, info.votes]).to.deep.equal([3n, 0n, 0n, 0n]);
-      await expect(d.run.revealedUpdate(0n)).to.be.revertedWithCustomError(d.run, "TrainingRunIndexOutOfRange");
+      await expect(d.run.revealedUpdate(0n)).to.be.revertedWithCustomError(
+        d.run,
+        "TrainingRunIndexOutOfRange",
+      );
     });
   });
 

@@ -27,33 +27,168 @@ const WEEK = 7n * 24n * 3600n;
 
 /** One broken rule per row: the params, the error and its arguments. */
 const PARAM_RULES: { name: string; params: Partial<RunParams>; error: string; args: bigint[] }[] = [
-  { name: "modelId zero", params: { modelId: ethers.ZeroHash }, error: "TrainingRunModelIdZero", args: [] },
-  { name: "innerSteps 0", params: { innerSteps: 0 }, error: "TrainingRunInnerStepsOutOfRange", args: [0n, 1n, 100_000n] },
-  { name: "batchSize too big", params: { batchSize: 65_537 }, error: "TrainingRunBatchSizeOutOfRange", args: [65_537n, 1n, 65_536n] },
-  { name: "innerLr above 1", params: { innerLrPpm: 1_000_001 }, error: "TrainingRunInnerLrOutOfRange", args: [1_000_001n, 1n, 1_000_000n] },
-  { name: "outerLr 0", params: { outerLrPpm: 0 }, error: "TrainingRunOuterLrOutOfRange", args: [0n, 1n, 2_000_000n] },
-  { name: "momentum 1", params: { outerMomentumPpm: 1_000_000 }, error: "TrainingRunOuterMomentumOutOfRange", args: [1_000_000n, 0n, 999_999n] },
-  { name: "density 0", params: { densityPpm: 0 }, error: "TrainingRunDensityOutOfRange", args: [0n, 1n, 1_000_000n] },
-  { name: "quantBits 3", params: { quantBits: 3 }, error: "TrainingRunQuantBitsInvalid", args: [3n] },
-  { name: "aggregation 2", params: { aggregation: 2 }, error: "TrainingRunAggregationInvalid", args: [2n] },
-  { name: "trim half", params: { trimPpm: 500_000 }, error: "TrainingRunTrimOutOfRange", args: [500_000n, 0n, 499_999n] },
-  { name: "clip below 1x", params: { clipMultiplePpm: 999_999 }, error: "TrainingRunClipMultipleOutOfRange", args: [999_999n, 1_000_000n, 100_000_000n] },
-  { name: "checkpointEvery 0", params: { checkpointEvery: 0 }, error: "TrainingRunCheckpointEveryOutOfRange", args: [0n, 1n, 1_000_000n] },
-  { name: "commitDuration 0", params: { commitDuration: 0 }, error: "TrainingRunCommitDurationOutOfRange", args: [0n, 1n, WEEK] },
-  { name: "revealDuration over a week", params: { revealDuration: WEEK + 1n }, error: "TrainingRunRevealDurationOutOfRange", args: [WEEK + 1n, 1n, WEEK] },
-  { name: "scoreDuration 0", params: { scoreDuration: 0 }, error: "TrainingRunScoreDurationOutOfRange", args: [0n, 1n, WEEK] },
-  { name: "maxNodes 257", params: { maxNodesPerRound: 257 }, error: "TrainingRunMaxNodesOutOfRange", args: [257n, 1n, 256n] },
-  { name: "maxValidators 33", params: { maxValidators: 33 }, error: "TrainingRunMaxValidatorsOutOfRange", args: [33n, 1n, 32n] },
-  { name: "minUpdates above maxNodes", params: { maxNodesPerRound: 4, minUpdates: 5 }, error: "TrainingRunMinUpdatesOutOfRange", args: [5n, 1n, 4n] },
-  { name: "minUpdates 0", params: { minUpdates: 0 }, error: "TrainingRunMinUpdatesOutOfRange", args: [0n, 1n, 64n] },
-  { name: "acceptScore 0", params: { acceptScorePpm: 0 }, error: "TrainingRunAcceptScoreOutOfRange", args: [0n, 1n, 1_000_000n] },
-  { name: "minTrainerStake 0", params: { minTrainerStake: 0n }, error: "TrainingRunMinTrainerStakeOutOfRange", args: [0n, 1n, MAX_UINT96] },
-  { name: "minValidatorStake over uint96", params: { minValidatorStake: MAX_UINT96 + 1n }, error: "TrainingRunMinValidatorStakeOutOfRange", args: [MAX_UINT96 + 1n, 1n, MAX_UINT96] },
-  { name: "invalidSlashBps over 100 %", params: { invalidSlashBps: 10_001 }, error: "TrainingRunInvalidSlashBpsOutOfRange", args: [10_001n, 0n, 10_000n] },
-  { name: "noRevealSlashBps over 100 %", params: { noRevealSlashBps: 10_001 }, error: "TrainingRunNoRevealSlashBpsOutOfRange", args: [10_001n, 0n, 10_000n] },
-  { name: "validatorSlashBps over 100 %", params: { validatorSlashBps: 10_001 }, error: "TrainingRunValidatorSlashBpsOutOfRange", args: [10_001n, 0n, 10_000n] },
-  { name: "validatorShareBps over 100 %", params: { validatorShareBps: 10_001 }, error: "TrainingRunValidatorShareBpsOutOfRange", args: [10_001n, 0n, 10_000n] },
-  { name: "emission over uint96", params: { emissionPerRound: MAX_UINT96 + 1n }, error: "TrainingRunEmissionOutOfRange", args: [MAX_UINT96 + 1n, 0n, MAX_UINT96] },
+  {
+    name: "modelId zero",
+    params: { modelId: ethers.ZeroHash },
+    error: "TrainingRunModelIdZero",
+    args: [],
+  },
+  {
+    name: "innerSteps 0",
+    params: { innerSteps: 0 },
+    error: "TrainingRunInnerStepsOutOfRange",
+    args: [0n, 1n, 100_000n],
+  },
+  {
+    name: "batchSize too big",
+    params: { batchSize: 65_537 },
+    error: "TrainingRunBatchSizeOutOfRange",
+    args: [65_537n, 1n, 65_536n],
+  },
+  {
+    name: "innerLr above 1",
+    params: { innerLrPpm: 1_000_001 },
+    error: "TrainingRunInnerLrOutOfRange",
+    args: [1_000_001n, 1n, 1_000_000n],
+  },
+  {
+    name: "outerLr 0",
+    params: { outerLrPpm: 0 },
+    error: "TrainingRunOuterLrOutOfRange",
+    args: [0n, 1n, 2_000_000n],
+  },
+  {
+    name: "momentum 1",
+    params: { outerMomentumPpm: 1_000_000 },
+    error: "TrainingRunOuterMomentumOutOfRange",
+    args: [1_000_000n, 0n, 999_999n],
+  },
+  {
+    name: "density 0",
+    params: { densityPpm: 0 },
+    error: "TrainingRunDensityOutOfRange",
+    args: [0n, 1n, 1_000_000n],
+  },
+  {
+    name: "quantBits 3",
+    params: { quantBits: 3 },
+    error: "TrainingRunQuantBitsInvalid",
+    args: [3n],
+  },
+  {
+    name: "aggregation 2",
+    params: { aggregation: 2 },
+    error: "TrainingRunAggregationInvalid",
+    args: [2n],
+  },
+  {
+    name: "trim half",
+    params: { trimPpm: 500_000 },
+    error: "TrainingRunTrimOutOfRange",
+    args: [500_000n, 0n, 499_999n],
+  },
+  {
+    name: "clip below 1x",
+    params: { clipMultiplePpm: 999_999 },
+    error: "TrainingRunClipMultipleOutOfRange",
+    args: [999_999n, 1_000_000n, 100_000_000n],
+  },
+  {
+    name: "checkpointEvery 0",
+    params: { checkpointEvery: 0 },
+    error: "TrainingRunCheckpointEveryOutOfRange",
+    args: [0n, 1n, 1_000_000n],
+  },
+  {
+    name: "commitDuration 0",
+    params: { commitDuration: 0 },
+    error: "TrainingRunCommitDurationOutOfRange",
+    args: [0n, 1n, WEEK],
+  },
+  {
+    name: "revealDuration over a week",
+    params: { revealDuration: WEEK + 1n },
+    error: "TrainingRunRevealDurationOutOfRange",
+    args: [WEEK + 1n, 1n, WEEK],
+  },
+  {
+    name: "scoreDuration 0",
+    params: { scoreDuration: 0 },
+    error: "TrainingRunScoreDurationOutOfRange",
+    args: [0n, 1n, WEEK],
+  },
+  {
+    name: "maxNodes 65",
+    params: { maxNodesPerRound: 65 },
+    error: "TrainingRunMaxNodesOutOfRange",
+    args: [65n, 1n, 64n],
+  },
+  {
+    name: "maxValidators 17",
+    params: { maxValidators: 17 },
+    error: "TrainingRunMaxValidatorsOutOfRange",
+    args: [17n, 1n, 16n],
+  },
+  {
+    name: "minUpdates above maxNodes",
+    params: { maxNodesPerRound: 4, minUpdates: 5 },
+    error: "TrainingRunMinUpdatesOutOfRange",
+    args: [5n, 1n, 4n],
+  },
+  {
+    name: "minUpdates 0",
+    params: { minUpdates: 0 },
+    error: "TrainingRunMinUpdatesOutOfRange",
+    args: [0n, 1n, 64n],
+  },
+  {
+    name: "acceptScore 0",
+    params: { acceptScorePpm: 0 },
+    error: "TrainingRunAcceptScoreOutOfRange",
+    args: [0n, 1n, 1_000_000n],
+  },
+  {
+    name: "minTrainerStake 0",
+    params: { minTrainerStake: 0n },
+    error: "TrainingRunMinTrainerStakeOutOfRange",
+    args: [0n, 1n, MAX_UINT96],
+  },
+  {
+    name: "minValidatorStake over uint96",
+    params: { minValidatorStake: MAX_UINT96 + 1n },
+    error: "TrainingRunMinValidatorStakeOutOfRange",
+    args: [MAX_UINT96 + 1n, 1n, MAX_UINT96],
+  },
+  {
+    name: "invalidSlashBps over 100 %",
+    params: { invalidSlashBps: 10_001 },
+    error: "TrainingRunInvalidSlashBpsOutOfRange",
+    args: [10_001n, 0n, 10_000n],
+  },
+  {
+    name: "noRevealSlashBps over 100 %",
+    params: { noRevealSlashBps: 10_001 },
+    error: "TrainingRunNoRevealSlashBpsOutOfRange",
+    args: [10_001n, 0n, 10_000n],
+  },
+  {
+    name: "validatorSlashBps over 100 %",
+    params: { validatorSlashBps: 10_001 },
+    error: "TrainingRunValidatorSlashBpsOutOfRange",
+    args: [10_001n, 0n, 10_000n],
+  },
+  {
+    name: "validatorShareBps over 100 %",
+    params: { validatorShareBps: 10_001 },
+    error: "TrainingRunValidatorShareBpsOutOfRange",
+    args: [10_001n, 0n, 10_000n],
+  },
+  {
+    name: "emission over uint96",
+    params: { emissionPerRound: MAX_UINT96 + 1n },
+    error: "TrainingRunEmissionOutOfRange",
+    args: [MAX_UINT96 + 1n, 0n, MAX_UINT96],
+  },
 ];
 
 describe("TrainingRun: governance, guardian, pause and halt", function () {
@@ -69,7 +204,13 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
 
     it("new params take effect when the next round opens, not in the round in progress", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
-      const next: RunParams = { ...P, commitDuration: 100, revealDuration: 200, scoreDuration: 300, minTrainerStake: 50n * ONE };
+      const next: RunParams = {
+        ...P,
+        commitDuration: 100,
+        revealDuration: 200,
+        scoreDuration: 300,
+        minTrainerStake: 50n * ONE,
+      };
       const before = await d.run.currentRound();
       await expect(d.run.connect(d.governance).setParams(next)).to.emit(d.run, "ParamsSet");
       const [pending, stored] = await d.run.pendingParams();
@@ -85,12 +226,12 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const info = await d.run.currentRound();
       const t = BigInt(block!.timestamp);
-      expect([info.round, info.commitDeadline, info.revealDeadline, info.scoreDeadline]).to.deep.equal([
-        2n,
-        t + 100n,
-        t + 300n,
-        t + 600n,
-      ]);
+      expect([
+        info.round,
+        info.commitDeadline,
+        info.revealDeadline,
+        info.scoreDeadline,
+      ]).to.deep.equal([2n, t + 100n, t + 300n, t + 600n]);
       expect((await d.run.params()).minTrainerStake).to.equal(50n * ONE);
       expect((await d.run.pendingParams())[0]).to.equal(false);
     });
@@ -101,7 +242,9 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const second: RunParams = { ...P, emissionPerRound: 7n * ONE };
       await send(d.run.connect(d.governance).setParams(first));
       const receipt = await send(d.run.connect(d.governance).setParams(second));
-      const [event] = receipt.logs.map((l) => d.run.interface.parseLog(l)).filter((e) => e?.name === "ParamsSet");
+      const [event] = receipt.logs
+        .map((l) => d.run.interface.parseLog(l))
+        .filter((e) => e?.name === "ParamsSet");
       expect(event!.args.runId).to.equal(d.runId);
       expect(event!.args.effectiveRound).to.equal(2n);
       // the second call replaces the still-pending first one
@@ -125,7 +268,9 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await expect(d.run.connect(d.outsider).pause())
         .to.be.revertedWithCustomError(d.run, "TrainingRunNotGuardianOrGovernance")
         .withArgs(d.outsider.address);
-      await expect(d.run.connect(d.guardian).pause()).to.emit(d.run, "Paused").withArgs(d.runId, 1n, d.guardian.address);
+      await expect(d.run.connect(d.guardian).pause())
+        .to.emit(d.run, "Paused")
+        .withArgs(d.runId, 1n, d.guardian.address);
       expect(await d.run.paused()).to.equal(true);
       expect(await d.run.phase()).to.equal(Phase.Paused);
       await expect(d.run.connect(d.guardian).pause())
@@ -151,16 +296,18 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await expect(d.run.connect(t0!).commit(1n, ethers.ZeroHash))
         .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
         .withArgs(1n);
-      await expect(d.run.connect(t0!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt)).to.be.revertedWithCustomError(
-        d.run,
-        "TrainingRunPaused",
-      );
-      await expect(d.run.connect(d.validators[0]!).submitScores(1n, [], AGREED_HASH, 0n)).to.be.revertedWithCustomError(
-        d.run,
-        "TrainingRunPaused",
-      );
+      await expect(
+        d.run.connect(t0!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt),
+      ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
+      await expect(
+        d.run.connect(d.validators[0]!).submitScores(1n, [], AGREED_HASH, 0n),
+      ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
       await send(d.core.token.connect(d.core.deployer).transfer(d.outsider.address, 100n * ONE));
-      await send(d.core.token.connect(d.outsider).approve(await d.core.stakeManager.getAddress(), 100n * ONE));
+      await send(
+        d.core.token
+          .connect(d.outsider)
+          .approve(await d.core.stakeManager.getAddress(), 100n * ONE),
+      );
       await send(d.core.stakeManager.connect(d.outsider).stake(100n * ONE));
       await expect(d.run.connect(d.outsider).join(Role.Trainer)).to.emit(d.run, "Joined");
     });
@@ -178,7 +325,9 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await send(d.run.connect(d.guardian).pause());
       const supply = await d.core.token.totalSupply();
       const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
-      await expect(receipt.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 1n, RoundFailure.PausedDuringRound);
+      await expect(receipt.hash)
+        .to.emit(d.run, "RoundFailed")
+        .withArgs(d.runId, 1n, RoundFailure.PausedDuringRound);
       await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
       await expect(receipt.hash).not.to.emit(d.run, "NodeSlashed");
       expect(await d.core.token.totalSupply()).to.equal(supply);
@@ -210,9 +359,15 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       expect((await d.run.currentRound()).voided).to.equal(true);
       const { receipt } = await playRound(d, {
         revealers: [d.trainers[0]!],
-        votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
+        votes: d.validators.map((v) => ({
+          validator: v,
+          scores: [900_000],
+          modelHash: AGREED_HASH,
+        })),
       });
-      await expect(receipt!.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 1n, RoundFailure.PausedDuringRound);
+      await expect(receipt!.hash)
+        .to.emit(d.run, "RoundFailed")
+        .withArgs(d.runId, 1n, RoundFailure.PausedDuringRound);
       await expect(receipt!.hash).to.emit(d.run, "RoundOpened");
       expect((await d.run.currentRound()).voided).to.equal(false);
     });
@@ -226,7 +381,9 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
           .to.be.revertedWithCustomError(d.run, "TrainingRunNotGovernance")
           .withArgs(caller.address);
       }
-      await expect(d.run.connect(d.governance).halt()).to.emit(d.run, "Halted").withArgs(d.runId, 1n, d.governance.address);
+      await expect(d.run.connect(d.governance).halt())
+        .to.emit(d.run, "Halted")
+        .withArgs(d.runId, 1n, d.governance.address);
       expect(await d.run.halted()).to.equal(true);
       expect(await d.run.phase()).to.equal(Phase.Halted);
     });
@@ -242,7 +399,9 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const supply = await d.core.token.totalSupply();
 
       await timeTo(d, info.scoreDeadline);
-      await expect(d.run.finalizeRound(1n)).to.be.revertedWithCustomError(d.run, "TrainingRunHalted").withArgs(1n);
+      await expect(d.run.finalizeRound(1n))
+        .to.be.revertedWithCustomError(d.run, "TrainingRunHalted")
+        .withArgs(1n);
       await expect(d.run.connect(t0!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt))
         .to.be.revertedWithCustomError(d.run, "TrainingRunHalted")
         .withArgs(1n);
@@ -259,7 +418,9 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       expect(await d.core.token.totalSupply()).to.equal(supply);
 
       // the commit is unfinalized, yet leaving is allowed after a halt
-      await expect(d.run.connect(t0!).leave()).to.emit(d.run, "Left").withArgs(d.runId, t0!.address, Role.Trainer, P.minTrainerStake);
+      await expect(d.run.connect(t0!).leave())
+        .to.emit(d.run, "Left")
+        .withArgs(d.runId, t0!.address, Role.Trainer, P.minTrainerStake);
       expect(await d.core.stakeManager.lockedBy(runAddress, t0!.address)).to.equal(0n);
       const bonded = await d.core.stakeManager.bondedOf(t0!.address);
       await send(d.core.stakeManager.connect(t0!).requestUnstake(bonded));
@@ -274,12 +435,18 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const [t0] = d.trainers;
       await playRound(d, {
         revealers: [t0!],
-        votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
+        votes: d.validators.map((v) => ({
+          validator: v,
+          scores: [900_000],
+          modelHash: AGREED_HASH,
+        })),
       });
       await send(d.run.connect(d.governance).halt());
       const accrued = (await d.run.memberOf(t0!.address)).rewards;
       expect(accrued).to.be.greaterThan(0n);
-      await expect(d.run.connect(t0!).claim()).to.emit(d.run, "RewardsClaimed").withArgs(d.runId, t0!.address, accrued);
+      await expect(d.run.connect(t0!).claim())
+        .to.emit(d.run, "RewardsClaimed")
+        .withArgs(d.runId, t0!.address, accrued);
     });
   });
 

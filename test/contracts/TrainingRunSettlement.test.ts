@@ -34,7 +34,11 @@ const runFixture = () => deployRun(connection, { trainers: 6, validators: 3 });
 const fourValidatorsFixture = () => deployRun(connection, { trainers: 2, validators: 4 });
 
 /** The run's events in a receipt, by name. */
-function events(d: RunDeployment, receipt: ContractTransactionReceipt | undefined, name: string): LogDescription[] {
+function events(
+  d: RunDeployment,
+  receipt: ContractTransactionReceipt | undefined,
+  name: string,
+): LogDescription[] {
   if (!receipt) throw new Error("no receipt: the round was not finalized");
   const out: LogDescription[] = [];
   for (const log of receipt.logs) {
@@ -69,9 +73,24 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
       revealers: [t0!, t1!, t2!, t3!],
       updates,
       votes: [
-        { validator: v0!, scores: [800_000, 50_000, 0, 300_000], modelHash: AGREED_HASH, evalLoss: 500_000_000n },
-        { validator: v1!, scores: [600_000, 50_000, 0, 400_000], modelHash: AGREED_HASH, evalLoss: 600_000_000n },
-        { validator: v2!, scores: [700_000, 900_000, 300_000, 200_000], modelHash: AGREED_HASH, evalLoss: 400_000_000n },
+        {
+          validator: v0!,
+          scores: [800_000, 50_000, 0, 300_000],
+          modelHash: AGREED_HASH,
+          evalLoss: 500_000_000n,
+        },
+        {
+          validator: v1!,
+          scores: [600_000, 50_000, 0, 400_000],
+          modelHash: AGREED_HASH,
+          evalLoss: 600_000_000n,
+        },
+        {
+          validator: v2!,
+          scores: [700_000, 900_000, 300_000, 200_000],
+          modelHash: AGREED_HASH,
+          evalLoss: 400_000_000n,
+        },
       ],
     });
 
@@ -80,14 +99,23 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     const r0 = (TRAINER_POOL * w0) / (w0 + w3);
     const r3 = (TRAINER_POOL * w3) / (w0 + w3);
     const rv = VALIDATOR_POOL / 3n;
-    const scored = events(d, receipt, "UpdateScored").map((e) => [e.args.node, e.args.medianScore, e.args.accepted, e.args.reward]);
+    const scored = events(d, receipt, "UpdateScored").map((e) => [
+      e.args.node,
+      e.args.medianScore,
+      e.args.accepted,
+      e.args.reward,
+    ]);
     expect(scored).to.deep.equal([
       [t0!.address, 700_000n, true, r0],
       [t1!.address, 50_000n, false, 0n],
       [t2!.address, 0n, false, 0n],
       [t3!.address, 300_000n, true, r3],
     ]);
-    const settled = events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator, e.args.agreed, e.args.reward]);
+    const settled = events(d, receipt, "ValidatorSettled").map((e) => [
+      e.args.validator,
+      e.args.agreed,
+      e.args.reward,
+    ]);
     expect(settled).to.deep.equal([
       [v0!.address, true, rv],
       [v1!.address, true, rv],
@@ -96,7 +124,9 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
 
     const minted = r0 + r3 + 3n * rv;
     expect(minted).to.be.lessThanOrEqual(EMISSION);
-    await expect(receipt!.hash).to.emit(d.run, "ModelAgreed").withArgs(d.runId, 1n, AGREED_HASH, 500_000_000n, 2n, minted);
+    await expect(receipt!.hash)
+      .to.emit(d.run, "ModelAgreed")
+      .withArgs(d.runId, 1n, AGREED_HASH, 500_000_000n, 2n, minted);
     expect(await d.core.token.totalSupply()).to.equal(supplyBefore + minted);
     expect(await d.core.token.balanceOf(runAddress)).to.equal(minted);
     expect((await d.run.memberOf(t0!.address)).rewards).to.equal(r0);
@@ -112,7 +142,13 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
       slashAmount,
     ]);
     const record = await d.core.stakeManager.slashRecord(slashed!.args.slashId);
-    expect([record.account, record.reason, record.runId, record.round, record.evidenceHash]).to.deep.equal([
+    expect([
+      record.account,
+      record.reason,
+      record.runId,
+      record.round,
+      record.evidenceHash,
+    ]).to.deep.equal([
       t2!.address,
       SlashReason.InvalidUpdate,
       d.runId,
@@ -140,7 +176,10 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
         { validator: v3!, scores: [500_000, 500_000], modelHash: AGREED_HASH },
       ],
     });
-    const scored = events(d, receipt, "UpdateScored").map((e) => [e.args.medianScore, e.args.accepted]);
+    const scored = events(d, receipt, "UpdateScored").map((e) => [
+      e.args.medianScore,
+      e.args.accepted,
+    ]);
     // equal weights, values (0, 0, 0.5, 0.5): the lower weighted median is 0
     expect(scored).to.deep.equal([
       [0n, false],
@@ -165,7 +204,9 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
       expected,
     ]);
     const record = await d.core.stakeManager.slashRecord(slashed!.args.slashId);
-    expect(record.evidenceHash).to.equal(commitmentOf(d.runId, 1n, t1!.address, updates.get(t1!.address)!));
+    expect(record.evidenceHash).to.equal(
+      commitmentOf(d.runId, 1n, t1!.address, updates.get(t1!.address)!),
+    );
     expect(await d.core.stakeManager.bondedOf(t1!.address)).to.equal(1_000n * ONE - expected);
     await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
   });
@@ -173,8 +214,13 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
   it("a round without validator votes closes with RoundFailed(NoValidatorVotes): model unchanged, nothing minted", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const supplyBefore = await d.core.token.totalSupply();
-    const { receipt } = await playRound(d, { revealers: [d.trainers[0]!, d.trainers[1]!], votes: [] });
-    await expect(receipt!.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 1n, RoundFailure.NoValidatorVotes);
+    const { receipt } = await playRound(d, {
+      revealers: [d.trainers[0]!, d.trainers[1]!],
+      votes: [],
+    });
+    await expect(receipt!.hash)
+      .to.emit(d.run, "RoundFailed")
+      .withArgs(d.runId, 1n, RoundFailure.NoValidatorVotes);
     await expect(receipt!.hash).not.to.emit(d.run, "ModelAgreed");
     expect(await d.core.token.totalSupply()).to.equal(supplyBefore);
     expect(events(d, receipt, "UpdateScored").map((e) => e.args.reward)).to.deep.equal([0n, 0n]);
@@ -194,11 +240,17 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
         { validator: v2!, scores: [900_000], modelHash: INITIAL_MODEL_HASH },
       ],
     });
-    await expect(receipt!.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 1n, RoundFailure.NoModelMajority);
+    await expect(receipt!.hash)
+      .to.emit(d.run, "RoundFailed")
+      .withArgs(d.runId, 1n, RoundFailure.NoModelMajority);
     expect(await d.core.token.totalSupply()).to.equal(supplyBefore);
     expect(sumRewards(d, receipt)).to.equal(0n);
     expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
-    expect(events(d, receipt, "ValidatorSettled").map((e) => e.args.agreed)).to.deep.equal([false, false, false]);
+    expect(events(d, receipt, "ValidatorSettled").map((e) => e.args.agreed)).to.deep.equal([
+      false,
+      false,
+      false,
+    ]);
     expect((await d.run.currentRound()).modelHash).to.equal(INITIAL_MODEL_HASH);
   });
 
@@ -214,17 +266,29 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
       ],
     });
     // backers of AGREED_HASH hold exactly 2/3 of the voting stake: enough
-    await expect(receipt!.hash).to.emit(d.run, "ModelAgreed").withArgs(d.runId, 1n, AGREED_HASH, 7n, 1n, EMISSION);
-    const settled = events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator, e.args.agreed, e.args.reward]);
+    await expect(receipt!.hash)
+      .to.emit(d.run, "ModelAgreed")
+      .withArgs(d.runId, 1n, AGREED_HASH, 7n, 1n, EMISSION);
+    const settled = events(d, receipt, "ValidatorSettled").map((e) => [
+      e.args.validator,
+      e.args.agreed,
+      e.args.reward,
+    ]);
     expect(settled).to.deep.equal([
       [v0!.address, true, VALIDATOR_POOL / 2n],
       [v1!.address, false, 0n],
       [v2!.address, true, VALIDATOR_POOL / 2n],
     ]);
     const expected = (BigInt(P.minValidatorStake) * BigInt(P.validatorSlashBps)) / 10_000n;
-    const slashes = events(d, receipt, "NodeSlashed").map((e) => [e.args.node, e.args.reason, e.args.amount]);
+    const slashes = events(d, receipt, "NodeSlashed").map((e) => [
+      e.args.node,
+      e.args.reason,
+      e.args.amount,
+    ]);
     expect(slashes).to.deep.equal([[v1!.address, SlashReason.ValidatorDisagreement, expected]]);
-    const record = await d.core.stakeManager.slashRecord(events(d, receipt, "NodeSlashed")[0]!.args.slashId);
+    const record = await d.core.stakeManager.slashRecord(
+      events(d, receipt, "NodeSlashed")[0]!.args.slashId,
+    );
     expect(record.evidenceHash).to.equal(OTHER_HASH);
     expect((await d.run.currentRound()).modelHash).to.equal(AGREED_HASH);
   });
@@ -234,7 +298,11 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     const supplyBefore = await d.core.token.totalSupply();
     const { receipt } = await playRound(d, {
       revealers: [d.trainers[0]!, d.trainers[1]!],
-      votes: d.validators.map((v) => ({ validator: v, scores: [99_999, 10], modelHash: AGREED_HASH })),
+      votes: d.validators.map((v) => ({
+        validator: v,
+        scores: [99_999, 10],
+        modelHash: AGREED_HASH,
+      })),
     });
     await expect(receipt!.hash)
       .to.emit(d.run, "RoundFailed")
@@ -247,7 +315,11 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
   it("a validator's weight is its locked stake: one heavy validator outweighs two light ones in the median", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     // governance raises the validator minimum; a validator joining afterwards locks 3x more
-    await send(d.run.connect(d.governance).setParams({ ...P, minValidatorStake: 3n * BigInt(P.minValidatorStake) }));
+    await send(
+      d.run
+        .connect(d.governance)
+        .setParams({ ...P, minValidatorStake: 3n * BigInt(P.minValidatorStake) }),
+    );
     await playRound(d, { revealers: [], votes: [] });
     const [heavy] = await fundedWallets(d.core, "heavy-validator", 1, 10_000n * ONE);
     await send(d.run.connect(heavy!).join(Role.Validator));
@@ -273,13 +345,21 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
 
   it("when the reward mint reverts (MINTER_ROLE revoked) the model still advances, EmissionFailed is emitted and nothing accrues", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
-    await send(d.core.token.connect(d.governance).revokeRole(await d.core.token.MINTER_ROLE(), await d.run.getAddress()));
+    await send(
+      d.core.token
+        .connect(d.governance)
+        .revokeRole(await d.core.token.MINTER_ROLE(), await d.run.getAddress()),
+    );
     const { receipt } = await playRound(d, {
       revealers: [d.trainers[0]!],
       votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
     });
-    await expect(receipt!.hash).to.emit(d.run, "EmissionFailed").withArgs(d.runId, 1n, TRAINER_POOL + 3n * (VALIDATOR_POOL / 3n));
-    await expect(receipt!.hash).to.emit(d.run, "ModelAgreed").withArgs(d.runId, 1n, AGREED_HASH, 500_000_000n, 1n, 0n);
+    await expect(receipt!.hash)
+      .to.emit(d.run, "EmissionFailed")
+      .withArgs(d.runId, 1n, TRAINER_POOL + 3n * (VALIDATOR_POOL / 3n));
+    await expect(receipt!.hash)
+      .to.emit(d.run, "ModelAgreed")
+      .withArgs(d.runId, 1n, AGREED_HASH, 500_000_000n, 1n, 0n);
     expect(sumRewards(d, receipt)).to.equal(0n);
     expect((await d.run.memberOf(d.trainers[0]!.address)).rewards).to.equal(0n);
   });
@@ -295,7 +375,9 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     expect(accrued).to.equal(TRAINER_POOL);
     const before = await d.core.token.balanceOf(t0!.address);
     expect(await d.run.connect(t0!).claim.staticCall()).to.equal(accrued);
-    await expect(d.run.connect(t0!).claim()).to.emit(d.run, "RewardsClaimed").withArgs(d.runId, t0!.address, accrued);
+    await expect(d.run.connect(t0!).claim())
+      .to.emit(d.run, "RewardsClaimed")
+      .withArgs(d.runId, t0!.address, accrued);
     expect(await d.core.token.balanceOf(t0!.address)).to.equal(before + accrued);
     expect(await d.run.connect(t0!).claim.staticCall()).to.equal(0n);
     await expect(d.run.connect(t0!).claim()).not.to.emit(d.run, "RewardsClaimed");
@@ -324,13 +406,17 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
       const revealers = rng.shuffle([...d.trainers]).slice(0, count);
       const round = (await d.run.currentRound()).round;
       const updates = new Map(
-        revealers.map((t) => [t.address, makeUpdate(t.address, round, BigInt(1 + rng.nextInt(3_000)))] as const),
+        revealers.map(
+          (t) => [t.address, makeUpdate(t.address, round, BigInt(1 + rng.nextInt(3_000)))] as const,
+        ),
       );
       const votes = d.validators.map((v) => ({
         validator: v,
         scores: revealers.map(() => (rng.nextFloat() < 0.2 ? 0 : rng.nextInt(1_000_001))),
         // mostly agreeing; with three candidate hashes a round can lack a 2/3 majority
-        modelHash: [AGREED_HASH, AGREED_HASH, AGREED_HASH, OTHER_HASH, INITIAL_MODEL_HASH][rng.nextInt(5)]!,
+        modelHash: [AGREED_HASH, AGREED_HASH, AGREED_HASH, OTHER_HASH, INITIAL_MODEL_HASH][
+          rng.nextInt(5)
+        ]!,
       }));
       const balanceBefore = await d.core.token.balanceOf(runAddress);
       const { receipt } = await playRound(d, { revealers, updates, votes });
@@ -362,7 +448,10 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     const u = makeUpdate(t0!.address, 2n);
     await send(d.run.connect(t0!).commit(2n, commitmentOf(d.runId, 2n, t0!.address, u)));
     await timeTo(d, info.commitDeadline);
-    await expect(d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt)).to.emit(d.run, "Revealed");
+    await expect(d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt)).to.emit(
+      d.run,
+      "Revealed",
+    );
     expect(info.seed).to.not.equal(ethers.ZeroHash);
   });
 });

@@ -26,19 +26,59 @@ function lowerMedianReference(values: bigint[], weights: bigint[]): [bigint, big
 const CASES: { name: string; values: bigint[]; weights: bigint[]; median: bigint }[] = [
   { name: "one validator", values: [420n], weights: [7n], median: 420n },
   { name: "odd count, equal weights", values: [30n, 10n, 20n], weights: [1n, 1n, 1n], median: 20n },
-  { name: "even count, equal weights: the lower middle", values: [10n, 20n], weights: [5n, 5n], median: 10n },
-  { name: "four equal weights: the lower of the two middles", values: [40n, 10n, 30n, 20n], weights: [1n, 1n, 1n, 1n], median: 20n },
+  {
+    name: "even count, equal weights: the lower middle",
+    values: [10n, 20n],
+    weights: [5n, 5n],
+    median: 10n,
+  },
+  {
+    name: "four equal weights: the lower of the two middles",
+    values: [40n, 10n, 30n, 20n],
+    weights: [1n, 1n, 1n, 1n],
+    median: 20n,
+  },
   { name: "ties pool their weight", values: [5n, 5n, 9n], weights: [1n, 1n, 3n], median: 9n },
-  { name: "ties reaching exactly half", values: [5n, 5n, 9n, 9n], weights: [1n, 1n, 1n, 1n], median: 5n },
+  {
+    name: "ties reaching exactly half",
+    values: [5n, 5n, 9n, 9n],
+    weights: [1n, 1n, 1n, 1n],
+    median: 5n,
+  },
   { name: "all equal", values: [7n, 7n, 7n], weights: [2n, 3n, 4n], median: 7n },
-  { name: "a heavy minority value wins", values: [900_000n, 900_000n, 0n], weights: [1n, 1n, 3n], median: 0n },
-  { name: "a majority of weight wins regardless of count", values: [1n, 2n, 3n, 4n, 100n], weights: [1n, 1n, 1n, 1n, 5n], median: 100n },
+  {
+    name: "a heavy minority value wins",
+    values: [900_000n, 900_000n, 0n],
+    weights: [1n, 1n, 3n],
+    median: 0n,
+  },
+  {
+    name: "a majority of weight wins regardless of count",
+    values: [1n, 2n, 3n, 4n, 100n],
+    weights: [1n, 1n, 1n, 1n, 5n],
+    median: 100n,
+  },
   { name: "just below half does not decide", values: [1n, 2n], weights: [49n, 51n], median: 2n },
-  { name: "exactly half decides (lower median)", values: [1n, 2n], weights: [50n, 50n], median: 1n },
-  { name: "zero-weight entries never decide", values: [0n, 500n, 700n], weights: [0n, 1n, 1n], median: 500n },
+  {
+    name: "exactly half decides (lower median)",
+    values: [1n, 2n],
+    weights: [50n, 50n],
+    median: 1n,
+  },
+  {
+    name: "zero-weight entries never decide",
+    values: [0n, 500n, 700n],
+    weights: [0n, 1n, 1n],
+    median: 500n,
+  },
   { name: "no entries", values: [], weights: [], median: 0n },
   { name: "all weights zero", values: [3n, 4n], weights: [0n, 0n], median: 0n },
-  { name: "stake-sized weights", values: [0n, 1_000_000n, 600_000n], weights: [10n ** 21n, 3n * 10n ** 21n, 10n ** 21n], median: 1_000_000n },
+  {
+    name: "stake-sized weights",
+    values: [0n, 1_000_000n, 600_000n],
+    weights: [10n ** 21n, 3n * 10n ** 21n, 10n ** 21n],
+    median: 1_000_000n,
+  },
 ];
 
 describe("WeightedMedian (lower stake-weighted median) and Settlement math", function () {
@@ -63,7 +103,9 @@ describe("WeightedMedian (lower stake-weighted median) and Settlement math", fun
         const values = Array.from({ length: n }, () => BigInt(rng.nextInt(6) * 200_000));
         const weights = Array.from({ length: n }, () => BigInt(rng.nextInt(5)) * 10n ** 18n);
         const got = await harness.lowerMedian(values, weights);
-        expect([got[0], got[1]], `case ${i}: ${values} / ${weights}`).to.deep.equal(lowerMedianReference(values, weights));
+        expect([got[0], got[1]], `case ${i}: ${values} / ${weights}`).to.deep.equal(
+          lowerMedianReference(values, weights),
+        );
       }
     });
 
@@ -83,11 +125,23 @@ describe("WeightedMedian (lower stake-weighted median) and Settlement math", fun
       }
     });
 
-    it("reverts WeightedMedianLengthMismatch when the arrays are shorter than the count", async function () {
+    it("reverts WeightedMedianLengthMismatch when fewer entries than the count are given", async function () {
       const harness = await networkHelpers.loadFixture(harnessFixture);
       await expect(harness.lowerMedian([1n, 2n], [1n]))
         .to.be.revertedWithCustomError(harness, "WeightedMedianLengthMismatch")
-        .withArgs(2n, 1n, 2n);
+        .withArgs(1n, 2n);
+    });
+
+    it("reverts WeightedMedianEntryOverflow for a value or weight of 2^128 or more", async function () {
+      const harness = await networkHelpers.loadFixture(harnessFixture);
+      await expect(harness.lowerMedian([2n ** 128n], [1n]))
+        .to.be.revertedWithCustomError(harness, "WeightedMedianEntryOverflow")
+        .withArgs(2n ** 128n, 1n);
+      await expect(harness.lowerMedian([1n], [2n ** 128n]))
+        .to.be.revertedWithCustomError(harness, "WeightedMedianEntryOverflow")
+        .withArgs(1n, 2n ** 128n);
+      const [median] = await harness.lowerMedian([2n ** 128n - 1n, 0n], [2n ** 128n - 1n, 1n]);
+      expect(median).to.equal(2n ** 128n - 1n);
     });
   });
 
@@ -95,14 +149,63 @@ describe("WeightedMedian (lower stake-weighted median) and Settlement math", fun
     const A = id("A");
     const B = id("B");
     const C = id("C");
-    const MAJORITY_CASES: { name: string; hashes: string[]; weights: bigint[]; found: boolean; hash: string; backing: bigint }[] = [
-      { name: "unanimous", hashes: [A, A, A], weights: [1n, 1n, 1n], found: true, hash: A, backing: 3n },
-      { name: "exactly two thirds", hashes: [A, B, A], weights: [1n, 1n, 1n], found: true, hash: A, backing: 2n },
-      { name: "just below two thirds", hashes: [A, B], weights: [666n, 334n], found: false, hash: ethers.ZeroHash, backing: 0n },
-      { name: "two thirds by stake against a count majority", hashes: [B, B, A], weights: [1n, 1n, 4n], found: true, hash: A, backing: 4n },
-      { name: "three-way split", hashes: [A, B, C], weights: [1n, 1n, 1n], found: false, hash: ethers.ZeroHash, backing: 0n },
+    const MAJORITY_CASES: {
+      name: string;
+      hashes: string[];
+      weights: bigint[];
+      found: boolean;
+      hash: string;
+      backing: bigint;
+    }[] = [
+      {
+        name: "unanimous",
+        hashes: [A, A, A],
+        weights: [1n, 1n, 1n],
+        found: true,
+        hash: A,
+        backing: 3n,
+      },
+      {
+        name: "exactly two thirds",
+        hashes: [A, B, A],
+        weights: [1n, 1n, 1n],
+        found: true,
+        hash: A,
+        backing: 2n,
+      },
+      {
+        name: "just below two thirds",
+        hashes: [A, B],
+        weights: [666n, 334n],
+        found: false,
+        hash: ethers.ZeroHash,
+        backing: 0n,
+      },
+      {
+        name: "two thirds by stake against a count majority",
+        hashes: [B, B, A],
+        weights: [1n, 1n, 4n],
+        found: true,
+        hash: A,
+        backing: 4n,
+      },
+      {
+        name: "three-way split",
+        hashes: [A, B, C],
+        weights: [1n, 1n, 1n],
+        found: false,
+        hash: ethers.ZeroHash,
+        backing: 0n,
+      },
       { name: "one voter", hashes: [C], weights: [5n], found: true, hash: C, backing: 5n },
-      { name: "no voters", hashes: [], weights: [], found: false, hash: ethers.ZeroHash, backing: 0n },
+      {
+        name: "no voters",
+        hashes: [],
+        weights: [],
+        found: false,
+        hash: ethers.ZeroHash,
+        backing: 0n,
+      },
     ];
     for (const c of MAJORITY_CASES) {
       it(`${c.name}: ${c.found ? "majority" : "none"}`, async function () {

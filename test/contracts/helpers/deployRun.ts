@@ -1,13 +1,29 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { AbiCoder, type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
-import type { ITrainingRun, RunFactory, TrainingRun } from "../../../types/ethers-contracts/index.js";
+import type {
+  ITrainingRun,
+  RunFactory,
+  TrainingRun,
+} from "../../../types/ethers-contracts/index.js";
 import { type Core, type CoreOptions, deployCore, ONE, timelockSigner } from "./deployCore.js";
 
 export type RunParams = ITrainingRun.RunParamsStruct;
 export const Role = { None: 0n, Trainer: 1n, Validator: 2n } as const;
-export const Phase = { Commit: 0n, Reveal: 1n, Score: 2n, Finalizable: 3n, Paused: 4n, Halted: 5n } as const;
-export const SlashReason = { None: 0n, InvalidUpdate: 1n, NoReveal: 2n, ValidatorDisagreement: 3n } as const;
+export const Phase = {
+  Commit: 0n,
+  Reveal: 1n,
+  Score: 2n,
+  Finalizable: 3n,
+  Paused: 4n,
+  Halted: 5n,
+} as const;
+export const SlashReason = {
+  None: 0n,
+  InvalidUpdate: 1n,
+  NoReveal: 2n,
+  ValidatorDisagreement: 3n,
+} as const;
 export const RoundFailure = {
   None: 0n,
   NoValidatorVotes: 1n,
@@ -107,7 +123,8 @@ export async function deployRun(
   const core = await deployCore(connection, options.core);
   const governance = await timelockSigner(core);
   const [guardian, outsider] = core.others;
-  if (!guardian || !outsider) throw new Error("deployRun: needs two signers outside the token holders");
+  if (!guardian || !outsider)
+    throw new Error("deployRun: needs two signers outside the token holders");
 
   const implementation = await ethers.deployContract("TrainingRun", []);
   const factory = await ethers.deployContract("RunFactory", [
@@ -118,27 +135,56 @@ export async function deployRun(
     guardian.address,
   ]);
   const factoryAddress = await factory.getAddress();
-  await send(core.stakeManager.connect(governance).grantRole(await core.stakeManager.RUN_REGISTRAR_ROLE(), factoryAddress));
-  await send(core.token.connect(governance).grantRole(await core.token.MINTER_ADMIN_ROLE(), factoryAddress));
+  await send(
+    core.stakeManager
+      .connect(governance)
+      .grantRole(await core.stakeManager.RUN_REGISTRAR_ROLE(), factoryAddress),
+  );
+  await send(
+    core.token.connect(governance).grantRole(await core.token.MINTER_ADMIN_ROLE(), factoryAddress),
+  );
 
-  await send(factory.connect(governance).createRun(options.params, INITIAL_MODEL_HASH, INITIAL_MODEL_CID));
+  await send(
+    factory.connect(governance).createRun(options.params, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+  );
   const runId = await factory.runCount();
   const run = await ethers.getContractAt("TrainingRun", await factory.runOf(runId));
 
   const trainers = await fundedWallets(core, "trainer", options.trainers, options.trainerStake);
-  const validators = await fundedWallets(core, "validator", options.validators, options.validatorStake);
+  const validators = await fundedWallets(
+    core,
+    "validator",
+    options.validators,
+    options.validatorStake,
+  );
   if (options.join) {
     for (const t of trainers) await send(run.connect(t).join(Role.Trainer));
     for (const v of validators) await send(run.connect(v).join(Role.Validator));
   }
-  return { core, governance, guardian, outsider, implementation, factory, run, runId, trainers, validators };
+  return {
+    core,
+    governance,
+    guardian,
+    outsider,
+    implementation,
+    factory,
+    run,
+    runId,
+    trainers,
+    validators,
+  };
 }
 
 /**
  * `count` deterministic wallets (keys keccak256("protolearn:<label>:<i>")), each given 10 ETH and
  * `stake` tokens by the deployer and staking them all in the StakeManager.
  */
-export async function fundedWallets(core: Core, label: string, count: number, stake: bigint): Promise<Wallet[]> {
+export async function fundedWallets(
+  core: Core,
+  label: string,
+  count: number,
+  stake: bigint,
+): Promise<Wallet[]> {
   const { ethers, networkHelpers } = core.connection;
   const wallets: Wallet[] = [];
   for (let i = 0; i < count; i++) {
@@ -231,7 +277,11 @@ export async function playRound(d: RunDeployment, plan: RoundPlan) {
   }
   await timeTo(d, info.revealDeadline);
   for (const v of plan.votes) {
-    await send(d.run.connect(v.validator).submitScores(round, v.scores, v.modelHash, v.evalLoss ?? 500_000_000n));
+    await send(
+      d.run
+        .connect(v.validator)
+        .submitScores(round, v.scores, v.modelHash, v.evalLoss ?? 500_000_000n),
+    );
   }
   await timeTo(d, info.scoreDeadline);
   const receipt = plan.finalize === false ? undefined : await send(d.run.finalizeRound(round));
@@ -241,3 +291,48 @@ export async function playRound(d: RunDeployment, plan: RoundPlan) {
 /** The model hash honest validators attest in tests. */
 export const AGREED_HASH = keccak256(Buffer.from("aggregated model"));
 export const OTHER_HASH = keccak256(Buffer.from("a different model"));
+
+/** EIP-7825: no transaction may use more gas than this (EDR enforces it). */
+export const TX_GAS_CAP = 16_777_216n;
+
+/**
+ * The most expensive finalize the parameter bounds allow, set up and ready to finalize: 64
+ * revealed updates that will all be invalid (64 slashes), 16 validators of which 15 light ones
+ * disagree with a heavy 2/3 majority (15 more slashes), scores submitted in the order that makes
+ * the median's insertion sort shift every entry. Returns the round to finalize.
+ */
+export async function prepareWorstCaseRound(
+  connection: Pick<NetworkConnection, "ethers" | "networkHelpers">,
+) {
+  const maxNodes = 64;
+  const maxValidators = 16;
+  const params: RunParams = { ...TEST_RUN_PARAMS, maxNodesPerRound: maxNodes, maxValidators };
+  const d = await deployRun(connection, {
+    trainers: maxNodes,
+    validators: maxValidators - 1,
+    params,
+  });
+  // a validator joining after the minimum rose 100-fold holds 100 / 115 of the voting stake
+  await send(
+    d.run
+      .connect(d.governance)
+      .setParams({ ...params, minValidatorStake: 100n * BigInt(params.minValidatorStake) }),
+  );
+  await playRound(d, { revealers: [], votes: [] });
+  const [heavy] = await fundedWallets(d.core, "worst-case-heavy", 1, 100_000n * ONE);
+  await send(d.run.connect(heavy!).join(Role.Validator));
+  const { round } = await playRound(d, {
+    revealers: d.trainers,
+    votes: [
+      // descending values, then the heavy zero last: every insertion shifts all earlier entries
+      ...d.validators.map((v, k) => ({
+        validator: v,
+        scores: d.trainers.map(() => 1_000_000 - 1_000 * k),
+        modelHash: OTHER_HASH,
+      })),
+      { validator: heavy!, scores: d.trainers.map(() => 0), modelHash: AGREED_HASH },
+    ],
+    finalize: false,
+  });
+  return { d, round, maxNodes, maxValidators };
+}
