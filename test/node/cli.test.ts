@@ -26,17 +26,29 @@ interface RunResult {
 }
 
 /** Runs `protolearn <argv>` in-process with its own stdout/stderr buffers and environment. */
-async function cli(argv: string[], env: NodeJS.ProcessEnv = { PROTOLEARN_PASSWORD: PASSWORD }): Promise<RunResult> {
+async function cli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = { PROTOLEARN_PASSWORD: PASSWORD },
+): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
-  const io: CliIo = { out: (s) => void (stdout += s), err: (s) => void (stderr += s), env, progress: false };
+  const io: CliIo = {
+    out: (s) => void (stdout += s),
+    err: (s) => void (stderr += s),
+    env,
+    progress: false,
+  };
   const code = await main(["node", "protolearn", ...argv], io);
   return { code, stdout, stderr };
 }
 
 /** Asserts the shape every bad input must have: exit 1, one `error:` line naming the problem, nothing on stdout. */
 function assertOneLineError(result: RunResult, pattern: RegExp): void {
-  assert.equal(result.code, 1, `expected exit 1, got ${result.code}: ${result.stderr}${result.stdout}`);
+  assert.equal(
+    result.code,
+    1,
+    `expected exit 1, got ${result.code}: ${result.stderr}${result.stdout}`,
+  );
   assert.equal(result.stdout, "");
   const lines = result.stderr.split("\n").filter((l) => l !== "");
   assert.equal(lines.length, 1, `expected one line on stderr, got:\n${result.stderr}`);
@@ -45,7 +57,10 @@ function assertOneLineError(result: RunResult, pattern: RegExp): void {
 }
 
 /** Every command path under `command`, e.g. ["propose", "params"]. */
-function commandPaths(command: Command, prefix: string[] = []): { path: string[]; command: Command }[] {
+function commandPaths(
+  command: Command,
+  prefix: string[] = [],
+): { path: string[]; command: Command }[] {
   return command.commands.flatMap((sub) => {
     const path = [...prefix, sub.name()];
     return [{ path, command: sub }, ...commandPaths(sub, path)];
@@ -59,17 +74,37 @@ describe("protolearn CLI --help", () => {
     for (const { path, command } of paths) {
       const result = await cli([...path, "--help"]);
       assert.equal(result.code, 0, `${path.join(" ")} --help exited ${result.code}`);
-      assert.match(result.stdout, new RegExp(`^Usage: protolearn ${path.join(" ")}`), path.join(" "));
+      assert.match(
+        result.stdout,
+        new RegExp(`^Usage: protolearn ${path.join(" ")}`),
+        path.join(" "),
+      );
       for (const option of command.options) {
-        assert.ok(option.long !== undefined && result.stdout.includes(option.long), `${path.join(" ")} --help does not list ${option.long}`);
+        assert.ok(
+          option.long !== undefined && result.stdout.includes(option.long),
+          `${path.join(" ")} --help does not list ${option.long}`,
+        );
       }
     }
   });
 
   it("chain commands take --config, --network, --rpc-url, --run and --json", async () => {
-    for (const name of ["status", "stake", "unstake", "withdraw", "join", "leave", "claim", "vote", "queue", "execute", "proposals"]) {
+    for (const name of [
+      "status",
+      "stake",
+      "unstake",
+      "withdraw",
+      "join",
+      "leave",
+      "claim",
+      "vote",
+      "queue",
+      "execute",
+      "proposals",
+    ]) {
       const { stdout } = await cli([name, "--help"]);
-      for (const flag of ["--config", "--network", "--rpc-url", "--run", "--json"]) assert.ok(stdout.includes(flag), `${name} lacks ${flag}`);
+      for (const flag of ["--config", "--network", "--rpc-url", "--run", "--json"])
+        assert.ok(stdout.includes(flag), `${name} lacks ${flag}`);
     }
   });
 });
@@ -92,13 +127,27 @@ describe("protolearn CLI on an anvil devnet", () => {
       run.read.memberOf([address]),
       chain.publicClient.getBlockNumber({ cacheTime: 0 }),
     ]);
-    return { nonce, balance, allowance, bonded: stake[0], unbonding: stake[1], locked: stake[2], role: member.role, block };
+    return {
+      nonce,
+      balance,
+      allowance,
+      bonded: stake[0],
+      unbonding: stake[1],
+      locked: stake[2],
+      role: member.role,
+      block,
+    };
   }
 
-  async function status(extra: string[] = []): Promise<{ run: Record<string, unknown>; account: Record<string, unknown> }> {
+  async function status(
+    extra: string[] = [],
+  ): Promise<{ run: Record<string, unknown>; account: Record<string, unknown> }> {
     const result = await cli(["status", "--json", ...flags, ...extra]);
     assert.equal(result.code, 0, result.stderr);
-    return JSON.parse(result.stdout) as { run: Record<string, unknown>; account: Record<string, unknown> };
+    return JSON.parse(result.stdout) as {
+      run: Record<string, unknown>;
+      account: Record<string, unknown>;
+    };
   }
 
   before(async () => {
@@ -115,7 +164,11 @@ describe("protolearn CLI on an anvil devnet", () => {
     assert.ok(trainer);
     me = trainer.address;
     flags = ["--config", trainer.configPath, "--deployments", join(dir, "deployments")];
-    chain = await connectChain({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, runId: 1 });
+    chain = await connectChain({
+      rpcUrl: devnet.chain.rpcUrl,
+      deployment: devnet.deployment,
+      runId: 1,
+    });
   });
 
   after(async () => {
@@ -124,9 +177,16 @@ describe("protolearn CLI on an anvil devnet", () => {
 
   it("startDevnet wrote a keystore and a valid config per account, funded and self-delegated", async () => {
     assert.equal(devnet.accounts.length, 3);
-    assert.deepEqual(devnet.accounts.map((a) => a.role), ["validator", "trainer", "trainer"]);
+    assert.deepEqual(
+      devnet.accounts.map((a) => a.role),
+      ["validator", "trainer", "trainer"],
+    );
     for (const account of devnet.accounts) {
-      const config = JSON.parse(await readFile(account.configPath, "utf8")) as { rpcUrl: string; keystore: string; role: string };
+      const config = JSON.parse(await readFile(account.configPath, "utf8")) as {
+        rpcUrl: string;
+        keystore: string;
+        role: string;
+      };
       assert.equal(config.rpcUrl, devnet.chain.rpcUrl);
       assert.equal(config.keystore, account.keystorePath);
       assert.equal(config.role, account.role);
@@ -138,7 +198,10 @@ describe("protolearn CLI on an anvil devnet", () => {
   it("status works without a password and shows the run in its commit phase", async () => {
     const result = await cli(["status", "--json", ...flags], {}); // no PROTOLEARN_PASSWORD, no terminal
     assert.equal(result.code, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as { run: { round: string; phase: string; paused: boolean }; account: { address: string; role: string; votes: string } };
+    const report = JSON.parse(result.stdout) as {
+      run: { round: string; phase: string; paused: boolean };
+      account: { address: string; role: string; votes: string };
+    };
     assert.equal(report.run.round, "1");
     assert.equal(report.run.phase, "commit");
     assert.equal(report.run.paused, false);
@@ -170,7 +233,10 @@ describe("protolearn CLI on an anvil devnet", () => {
     assert.equal(entries.length, 1);
     assert.equal(entries[0]?.amount, LEARN("50").toString());
     assert.equal(entries[0]?.releaseAt, request.releaseAt);
-    assert.ok(BigInt(request.releaseAt) > BigInt(report.run.commitDeadline as string), "unbonding outlasts the round");
+    assert.ok(
+      BigInt(request.releaseAt) > BigInt(report.run.commitDeadline as string),
+      "unbonding outlasts the round",
+    );
     assert.equal(report.account.unbonding, LEARN("50").toString());
   });
 
@@ -184,25 +250,99 @@ describe("protolearn CLI on an anvil devnet", () => {
   });
 
   describe("bad input exits 1 with one sentence and changes nothing", () => {
-    const cases: { name: string; argv: () => string[]; env?: NodeJS.ProcessEnv; error: RegExp }[] = [
-      { name: "unknown network", argv: () => ["stake", "1", ...flags, "--network", "nowhere"], error: /no deployment for network "nowhere".*deploy first/ },
-      { name: "unknown run", argv: () => ["stake", "1", ...flags, "--run", "7"], error: /run 7 is not in the localhost deployment.*runs that exist there: 1/ },
-      { name: "insufficient balance (no approval sent either)", argv: () => ["stake", "1000000", ...flags], error: /holds 249849\.5 LEARN, less than the 1000000 LEARN to stake/ },
-      { name: "insufficient free stake to unstake", argv: () => ["unstake", "10", ...flags], error: /only 0\.5 LEARN of your stake is free.*100 LEARN is locked/ },
-      { name: "insufficient stake to join as validator", argv: () => ["join", "--role", "validator", ...devnetFlags(2)], error: /joining as validator locks 1000 LEARN, but only 0 LEARN of your stake is free.*stake at least 1000 LEARN more/ },
-      { name: "already joined", argv: () => ["join", "--role", "validator", ...flags], error: /already a trainer of run 1.*leave/ },
-      { name: "wrong password", argv: () => ["stake", "1", ...flags], env: { PROTOLEARN_PASSWORD: "not-the-password" }, error: /keystore password is wrong/ },
-      { name: "no password and no terminal", argv: () => ["stake", "1", ...flags], env: {}, error: /no keystore password.*PROTOLEARN_PASSWORD/ },
-      { name: "amount that is not a number", argv: () => ["stake", "lots", ...flags], error: /"lots" is not a positive amount of LEARN/ },
-      { name: "zero amount", argv: () => ["stake", "0", ...flags], error: /"0" is not a positive amount/ },
-      { name: "more than 18 decimals", argv: () => ["stake", "0.0000000000000000001", ...flags], error: /at most 18 decimals/ },
-      { name: "finalize while the commit phase is open", argv: () => ["finalize", ...flags], error: /round 1 is in its commit phase; it can be finalized after the score deadline .* \(in \d+ min/ },
-      { name: "nothing has finished unbonding", argv: () => ["withdraw", ...flags], error: /nothing has finished unbonding yet; the next request releases .* \(in [67] d/ },
-      { name: "leave by a non-member", argv: () => ["leave", ...devnetFlags(2)], error: /is not a member of run 1/ },
-      { name: "pause by someone who is not the guardian", argv: () => ["pause", ...flags], error: /is not the guardian of run 1.*propose pause/ },
-      { name: "missing argument", argv: () => ["stake", ...flags], error: /missing required argument 'amount'/ },
-      { name: "unknown role", argv: () => ["join", "--role", "auditor", ...flags], error: /argument 'auditor' is invalid\. Allowed choices are trainer, validator\. — run the command with --help/ },
-    ];
+    const cases: { name: string; argv: () => string[]; env?: NodeJS.ProcessEnv; error: RegExp }[] =
+      [
+        {
+          name: "unknown network",
+          argv: () => ["stake", "1", ...flags, "--network", "nowhere"],
+          error: /no deployment for network "nowhere".*deploy first/,
+        },
+        {
+          name: "unknown run",
+          argv: () => ["stake", "1", ...flags, "--run", "7"],
+          error: /run 7 is not in the localhost deployment.*runs that exist there: 1/,
+        },
+        {
+          name: "insufficient balance (no approval sent either)",
+          argv: () => ["stake", "1000000", ...flags],
+          error: /holds 249849\.5 LEARN, less than the 1000000 LEARN to stake/,
+        },
+        {
+          name: "insufficient free stake to unstake",
+          argv: () => ["unstake", "10", ...flags],
+          error: /only 0\.5 LEARN of your stake is free.*100 LEARN is locked/,
+        },
+        {
+          name: "insufficient stake to join as validator",
+          argv: () => ["join", "--role", "validator", ...devnetFlags(2)],
+          error:
+            /joining as validator locks 1000 LEARN, but only 0 LEARN of your stake is free.*stake at least 1000 LEARN more/,
+        },
+        {
+          name: "already joined",
+          argv: () => ["join", "--role", "validator", ...flags],
+          error: /already a trainer of run 1.*leave/,
+        },
+        {
+          name: "wrong password",
+          argv: () => ["stake", "1", ...flags],
+          env: { PROTOLEARN_PASSWORD: "not-the-password" },
+          error: /keystore password is wrong/,
+        },
+        {
+          name: "no password and no terminal",
+          argv: () => ["stake", "1", ...flags],
+          env: {},
+          error: /no keystore password.*PROTOLEARN_PASSWORD/,
+        },
+        {
+          name: "amount that is not a number",
+          argv: () => ["stake", "lots", ...flags],
+          error: /"lots" is not a positive amount of LEARN/,
+        },
+        {
+          name: "zero amount",
+          argv: () => ["stake", "0", ...flags],
+          error: /"0" is not a positive amount/,
+        },
+        {
+          name: "more than 18 decimals",
+          argv: () => ["stake", "0.0000000000000000001", ...flags],
+          error: /at most 18 decimals/,
+        },
+        {
+          name: "finalize while the commit phase is open",
+          argv: () => ["finalize", ...flags],
+          error:
+            /round 1 is in its commit phase; it can be finalized after the score deadline .* \(in \d+ min/,
+        },
+        {
+          name: "nothing has finished unbonding",
+          argv: () => ["withdraw", ...flags],
+          error: /nothing has finished unbonding yet; the next request releases .* \(in [67] d/,
+        },
+        {
+          name: "leave by a non-member",
+          argv: () => ["leave", ...devnetFlags(2)],
+          error: /is not a member of run 1/,
+        },
+        {
+          name: "pause by someone who is not the guardian",
+          argv: () => ["pause", ...flags],
+          error: /is not the guardian of run 1.*propose pause/,
+        },
+        {
+          name: "missing argument",
+          argv: () => ["stake", ...flags],
+          error: /missing required argument 'amount'/,
+        },
+        {
+          name: "unknown role",
+          argv: () => ["join", "--role", "auditor", ...flags],
+          error:
+            /argument 'auditor' is invalid\. Allowed choices are trainer, validator\. — run the command with --help/,
+        },
+      ];
 
     function devnetFlags(index: number): string[] {
       const account = devnet.accounts[index];
@@ -224,22 +364,34 @@ describe("protolearn CLI on an anvil devnet", () => {
       const path = join(dir, "broken.json");
       await writeFile(path, "{ rpcUrl: nope");
       const before = await snapshot(me);
-      assertOneLineError(await cli(["stake", "1", "--config", path]), /the config file .*broken\.json is not a JSON object.*fix the JSON syntax/);
+      assertOneLineError(
+        await cli(["stake", "1", "--config", path]),
+        /the config file .*broken\.json is not a JSON object.*fix the JSON syntax/,
+      );
       assert.deepEqual(await snapshot(me), before);
     });
 
     it("a config file with an invalid value", async () => {
       const path = join(dir, "invalid.json");
       await writeFile(path, JSON.stringify({ rpcUrl: "not a url", role: "miner" }));
-      assertOneLineError(await cli(["status", "--config", path]), /the configuration is invalid: rpcUrl: Invalid url; role: Invalid enum value.*correct these keys/);
+      assertOneLineError(
+        await cli(["status", "--config", path]),
+        /the configuration is invalid: rpcUrl: Invalid url; role: Invalid enum value.*correct these keys/,
+      );
     });
 
     it("a config file that does not exist", async () => {
-      assertOneLineError(await cli(["status", "--config", join(dir, "missing.json")]), /no config file at .*missing\.json.*protolearn init/);
+      assertOneLineError(
+        await cli(["status", "--config", join(dir, "missing.json")]),
+        /no config file at .*missing\.json.*protolearn init/,
+      );
     });
 
     it("an endpoint where no chain answers", async () => {
-      assertOneLineError(await cli(["status", ...flags, "--rpc-url", "http://127.0.0.1:18568"]), /cannot reach the chain at http:\/\/127\.0\.0\.1:18568/);
+      assertOneLineError(
+        await cli(["status", ...flags, "--rpc-url", "http://127.0.0.1:18568"]),
+        /cannot reach the chain at http:\/\/127\.0\.0\.1:18568/,
+      );
     });
   });
 
@@ -254,7 +406,9 @@ describe("protolearn CLI on an anvil devnet", () => {
   it("finalize after the score deadline closes the round (no votes: it fails) and opens the next", async () => {
     const info = await chain.contracts.run.read.currentRound();
     const now = (await chain.publicClient.getBlock()).timestamp;
-    await rpc(devnet.chain.rpcUrl, "evm_increaseTime", [Number(BigInt(info.scoreDeadline) - now + 1n)]);
+    await rpc(devnet.chain.rpcUrl, "evm_increaseTime", [
+      Number(BigInt(info.scoreDeadline) - now + 1n),
+    ]);
     await rpc(devnet.chain.rpcUrl, "evm_mine", []);
     const result = await cli(["finalize", "--json", ...flags]);
     assert.equal(result.code, 0, result.stderr);

@@ -44,7 +44,12 @@ interface RunResult {
 async function cli(argv: string[]): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
-  const io: CliIo = { out: (s) => void (stdout += s), err: (s) => void (stderr += s), env: { PROTOLEARN_PASSWORD: PASSWORD }, progress: false };
+  const io: CliIo = {
+    out: (s) => void (stdout += s),
+    err: (s) => void (stderr += s),
+    env: { PROTOLEARN_PASSWORD: PASSWORD },
+    progress: false,
+  };
   const code = await main(["node", "protolearn", ...argv], io);
   return { code, stdout, stderr };
 }
@@ -105,10 +110,21 @@ describe("governance proposals (pure)", () => {
   } satisfies RunParams;
 
   it("applies named changes, leaves the other fields alone and reports old -> new", () => {
-    const { next, changes } = applyRunParamChanges(current, ["innerSteps=100", "densityPpm=5_000", "minTrainerStake=150.5", "modelId=mnist-cnn-v1"]);
+    const { next, changes } = applyRunParamChanges(current, [
+      "innerSteps=100",
+      "densityPpm=5_000",
+      "minTrainerStake=150.5",
+      "modelId=mnist-cnn-v1",
+    ]);
     assert.deepEqual(
       { ...next },
-      { ...current, innerSteps: 100, densityPpm: 5000, minTrainerStake: LEARN("150.5"), modelId: keccak256(toBytes("mnist-cnn-v1")) },
+      {
+        ...current,
+        innerSteps: 100,
+        densityPpm: 5000,
+        minTrainerStake: LEARN("150.5"),
+        modelId: keccak256(toBytes("mnist-cnn-v1")),
+      },
     );
     assert.deepEqual(changes.map((c) => `${c.name}: ${c.from} -> ${c.to}`).slice(0, 3), [
       "innerSteps: 50 -> 100",
@@ -119,8 +135,14 @@ describe("governance proposals (pure)", () => {
 
   it("rejects unknown names with a suggestion, malformed assignments, wrong types, overflow, duplicates and no-op sets", () => {
     const rejects = (sets: string[], pattern: RegExp): void =>
-      assert.throws(() => applyRunParamChanges(current, sets), (err: unknown) => err instanceof GovernanceError && pattern.test(err.toDisplayString()));
-    rejects(["innerStep=100"], /"innerStep" is not a run parameter — did you mean innerSteps\? valid names: modelId, innerSteps/);
+      assert.throws(
+        () => applyRunParamChanges(current, sets),
+        (err: unknown) => err instanceof GovernanceError && pattern.test(err.toDisplayString()),
+      );
+    rejects(
+      ["innerStep=100"],
+      /"innerStep" is not a run parameter — did you mean innerSteps\? valid names: modelId, innerSteps/,
+    );
     rejects(["innerSteps"], /not of the form name=value/);
     rejects(["innerSteps=1.5"], /innerSteps is a whole number from 0 to 4294967295/);
     rejects(["quantBits=256"], /quantBits is a uint8 \(at most 255\)/);
@@ -136,12 +158,20 @@ describe("governance proposals (pure)", () => {
     assert.equal(parseVoteChoice("abstain"), "abstain");
     assert.throws(
       () => parseVoteChoice("yes"),
-      (err: unknown) => err instanceof GovernanceError && err.toDisplayString() === '"yes" is not a vote — vote `for`, `against` or `abstain`',
+      (err: unknown) =>
+        err instanceof GovernanceError &&
+        err.toDisplayString() === '"yes" is not a vote — vote `for`, `against` or `abstain`',
     );
     assert.equal(parseProposalId("0x10"), 16n);
     assert.equal(parseProposalId("12345678901234567890123"), 12345678901234567890123n);
     assert.throws(() => parseProposalId("abc"), GovernanceError);
-    assert.deepEqual([0, 1, 4, 5, 7].map(proposalStateName), ["Pending", "Active", "Succeeded", "Queued", "Executed"]);
+    assert.deepEqual([0, 1, 4, 5, 7].map(proposalStateName), [
+      "Pending",
+      "Active",
+      "Succeeded",
+      "Queued",
+      "Executed",
+    ]);
     assert.throws(() => proposalStateName(8), GovernanceError);
   });
 
@@ -150,15 +180,33 @@ describe("governance proposals (pure)", () => {
     const stakeManager = "0x00000000000000000000000000000000000000b2" as Address;
     const token = "0x00000000000000000000000000000000000000c3" as Address;
     const known = { runs: [{ runId: 1, address: run }], stakeManager, token };
-    const describe = (draft: { actions: { target: Address; calldata: `0x${string}` }[] }): string => {
-      const d = describeActions(known, draft.actions.map((a) => a.target), draft.actions.map((a) => a.calldata));
+    const describe = (draft: {
+      actions: { target: Address; calldata: `0x${string}` }[];
+    }): string => {
+      const d = describeActions(
+        known,
+        draft.actions.map((a) => a.target),
+        draft.actions.map((a) => a.calldata),
+      );
       return `${d.kind}: ${d.summary}`;
     };
-    assert.equal(describe(paramsProposal({ run, runId: 1, next: current, changes: [] })), "params: set run 1 parameters");
-    assert.equal(describe(runSwitchProposal({ kind: "pause", run, runId: 1 })), "pause: pause run 1");
-    assert.equal(describe(runSwitchProposal({ kind: "resume", run, runId: 1 })), "resume: resume run 1");
+    assert.equal(
+      describe(paramsProposal({ run, runId: 1, next: current, changes: [] })),
+      "params: set run 1 parameters",
+    );
+    assert.equal(
+      describe(runSwitchProposal({ kind: "pause", run, runId: 1 })),
+      "pause: pause run 1",
+    );
+    assert.equal(
+      describe(runSwitchProposal({ kind: "resume", run, runId: 1 })),
+      "resume: resume run 1",
+    );
     assert.equal(describe(runSwitchProposal({ kind: "halt", run, runId: 1 })), "halt: halt run 1");
-    assert.equal(describe(reverseSlashProposal({ stakeManager, slashId: 7n })), "reverse-slash: reverse slash #7");
+    assert.equal(
+      describe(reverseSlashProposal({ stakeManager, slashId: 7n })),
+      "reverse-slash: reverse slash #7",
+    );
     assert.equal(
       describe(treasuryTransferProposal({ token, to: stakeManager, amount: LEARN("12.5") })),
       `treasury-transfer: transfer 12.5 LEARN to ${stakeManager}`,
@@ -178,17 +226,20 @@ describe("governance through the CLI on an anvil devnet", () => {
     assert.ok(account, `no devnet account ${i}`);
     return ["--config", account.configPath, "--deployments", join(dir, "deployments")];
   };
-  const mine = async (blocks: number): Promise<void> => void (await rpc(devnet.chain.rpcUrl, "anvil_mine", [`0x${blocks.toString(16)}`]));
+  const mine = async (blocks: number): Promise<void> =>
+    void (await rpc(devnet.chain.rpcUrl, "anvil_mine", [`0x${blocks.toString(16)}`]));
   const passTime = async (seconds: number): Promise<void> => {
     await rpc(devnet.chain.rpcUrl, "evm_increaseTime", [seconds]);
     await rpc(devnet.chain.rpcUrl, "evm_mine", []);
   };
-  const nonceOf = (i: number): Promise<number> => chain.publicClient.getTransactionCount({ address: devnet.accounts[i]?.address ?? "0x" });
+  const nonceOf = (i: number): Promise<number> =>
+    chain.publicClient.getTransactionCount({ address: devnet.accounts[i]?.address ?? "0x" });
 
   /** Everyone votes for each proposal, the vote ends, each is queued, the timelock delay passes. */
   async function passAndQueue(ids: string[]): Promise<void> {
     await mine(2); // past the voting delay
-    for (const id of ids) for (let i = 0; i < devnet.accounts.length; i++) await ok(["vote", id, "for", ...flagsOf(i)]);
+    for (const id of ids)
+      for (let i = 0; i < devnet.accounts.length; i++) await ok(["vote", id, "for", ...flagsOf(i)]);
     await mine(51); // past the voting period
     for (const id of ids) await ok(["queue", id, ...flagsOf(0)]);
     await passTime(3600);
@@ -204,14 +255,32 @@ describe("governance through the CLI on an anvil devnet", () => {
       deploymentsDir: join(dir, "deployments"),
       password: PASSWORD,
     });
-    chain = await connectChain({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, runId: 1 });
+    chain = await connectChain({
+      rpcUrl: devnet.chain.rpcUrl,
+      deployment: devnet.deployment,
+      runId: 1,
+    });
     // The guardian is the deployer (dev key #0); give it a keystore and config like a node's.
-    const guardianKey = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }).getHdKey().privateKey;
+    const guardianKey = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }).getHdKey()
+      .privateKey;
     assert.ok(guardianKey);
     const keystore = join(dir, "guardian", "keystore.json");
-    await writeKeystoreFile(keystore, await encryptKeystore(`0x${Buffer.from(guardianKey).toString("hex")}`, PASSWORD, { scryptN: 1 << 12 }));
+    await writeKeystoreFile(
+      keystore,
+      await encryptKeystore(`0x${Buffer.from(guardianKey).toString("hex")}`, PASSWORD, {
+        scryptN: 1 << 12,
+      }),
+    );
     const config = join(dir, "guardian", "config.json");
-    await writeFile(config, JSON.stringify({ network: "localhost", rpcUrl: devnet.chain.rpcUrl, keystore, dataDir: join(dir, "guardian", "data") }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        network: "localhost",
+        rpcUrl: devnet.chain.rpcUrl,
+        keystore,
+        dataDir: join(dir, "guardian", "data"),
+      }),
+    );
     guardianFlags = ["--config", config, "--deployments", join(dir, "deployments")];
   });
 
@@ -220,65 +289,140 @@ describe("governance through the CLI on an anvil devnet", () => {
   });
 
   it("a parameter change and a treasury grant pass: propose, vote, queue, wait the timelock delay, execute", async () => {
-    const proposed = await ok(["propose", "params", "--set", "innerSteps=100", "--set", "densityPpm=5000", ...flagsOf(0)]);
+    const proposed = await ok([
+      "propose",
+      "params",
+      "--set",
+      "innerSteps=100",
+      "--set",
+      "densityPpm=5000",
+      ...flagsOf(0),
+    ]);
     const paramsId = String(proposed.proposalId);
     assert.equal(proposed.kind, "params");
     // the CLI's id is the governor's own hashProposal
-    const { targets, values, calldatas } = proposed as unknown as { targets: Address[]; values: string[]; calldatas: `0x${string}`[] };
+    const { targets, values, calldatas } = proposed as unknown as {
+      targets: Address[];
+      values: string[];
+      calldatas: `0x${string}`[];
+    };
     assert.equal(
-      await chain.contracts.governor.read.hashProposal([targets, values.map(BigInt), calldatas, keccak256(toBytes(String(proposed.description)))]),
+      await chain.contracts.governor.read.hashProposal([
+        targets,
+        values.map(BigInt),
+        calldatas,
+        keccak256(toBytes(String(proposed.description))),
+      ]),
       BigInt(paramsId),
     );
-    assert.equal(proposalId({ targets, values: values.map(BigInt), calldatas }, String(proposed.description)), BigInt(paramsId));
+    assert.equal(
+      proposalId({ targets, values: values.map(BigInt), calldatas }, String(proposed.description)),
+      BigInt(paramsId),
+    );
 
     const recipient = devnet.accounts[3]?.address ?? "0x";
-    const grant = await ok(["propose", "treasury-transfer", recipient, "1234.5", "--description", "Grant to node-4", ...flagsOf(1)]);
+    const grant = await ok([
+      "propose",
+      "treasury-transfer",
+      recipient,
+      "1234.5",
+      "--description",
+      "Grant to node-4",
+      ...flagsOf(1),
+    ]);
     const grantId = String(grant.proposalId);
 
     // too early to vote: nothing is sent
     const nonce = await nonceOf(1);
-    assertOneLineError(await cli(["vote", paramsId, "for", ...flagsOf(1)]), /is Pending; voting opens at block \d+ \(in \d+ blocks?\), and votes are only accepted while it is Active/);
+    assertOneLineError(
+      await cli(["vote", paramsId, "for", ...flagsOf(1)]),
+      /is Pending; voting opens at block \d+ \(in \d+ blocks?\), and votes are only accepted while it is Active/,
+    );
     assert.equal(await nonceOf(1), nonce);
 
     await mine(2);
-    const voted = await ok(["vote", paramsId, "for", "--reason", "longer inner loop", ...flagsOf(0)]);
+    const voted = await ok([
+      "vote",
+      paramsId,
+      "for",
+      "--reason",
+      "longer inner loop",
+      ...flagsOf(0),
+    ]);
     assert.equal(voted.weight, LEARN("250000").toString());
-    assertOneLineError(await cli(["vote", paramsId, "against", ...flagsOf(0)]), /has already voted on proposal/);
-    assertOneLineError(await cli(["queue", paramsId, ...flagsOf(0)]), /cannot be queued: its vote is still open \(ends at block \d+ \(in \d+ blocks\)\)/);
+    assertOneLineError(
+      await cli(["vote", paramsId, "against", ...flagsOf(0)]),
+      /has already voted on proposal/,
+    );
+    assertOneLineError(
+      await cli(["queue", paramsId, ...flagsOf(0)]),
+      /cannot be queued: its vote is still open \(ends at block \d+ \(in \d+ blocks\)\)/,
+    );
     for (let i = 1; i < 4; i++) await ok(["vote", paramsId, "for", ...flagsOf(i)]);
-    for (let i = 0; i < 4; i++) await ok(["vote", grantId, i === 3 ? "abstain" : "for", ...flagsOf(i)]);
+    for (let i = 0; i < 4; i++)
+      await ok(["vote", grantId, i === 3 ? "abstain" : "for", ...flagsOf(i)]);
     await mine(51);
 
-    const listed = (await ok(["proposals", ...flagsOf(2)])).proposals as { id: string; kind: string; state: string; forVotes: string; abstainVotes: string }[];
+    const listed = (await ok(["proposals", ...flagsOf(2)])).proposals as {
+      id: string;
+      kind: string;
+      state: string;
+      forVotes: string;
+      abstainVotes: string;
+    }[];
     assert.deepEqual(
       listed.map((p) => [p.id, p.kind, p.state, p.forVotes, p.abstainVotes]),
       [
         [paramsId, "params", "Succeeded", LEARN("1000000").toString(), "0"],
-        [grantId, "treasury-transfer", "Succeeded", LEARN("750000").toString(), LEARN("250000").toString()],
+        [
+          grantId,
+          "treasury-transfer",
+          "Succeeded",
+          LEARN("750000").toString(),
+          LEARN("250000").toString(),
+        ],
       ],
     );
 
-    assertOneLineError(await cli(["execute", paramsId, ...flagsOf(2)]), /is Succeeded; only a Queued proposal can be executed — queue it first/);
+    assertOneLineError(
+      await cli(["execute", paramsId, ...flagsOf(2)]),
+      /is Succeeded; only a Queued proposal can be executed — queue it first/,
+    );
     await ok(["queue", paramsId, ...flagsOf(2)]);
     await ok(["queue", grantId, ...flagsOf(2)]);
     const executor = await nonceOf(2);
-    assertOneLineError(await cli(["execute", paramsId, ...flagsOf(2)]), /is queued but its timelock delay runs until .* \(in (59 min|1 h)/);
+    assertOneLineError(
+      await cli(["execute", paramsId, ...flagsOf(2)]),
+      /is queued but its timelock delay runs until .* \(in (59 min|1 h)/,
+    );
     assert.equal(await nonceOf(2), executor, "nothing was sent before the delay passed");
     await passTime(3600);
 
     const balanceBefore = await chain.contracts.token.read.balanceOf([recipient]);
     await ok(["execute", paramsId, ...flagsOf(2)]);
     await ok(["execute", grantId, ...flagsOf(2)]);
-    assert.equal(await chain.contracts.token.read.balanceOf([recipient]), balanceBefore + LEARN("1234.5"));
+    assert.equal(
+      await chain.contracts.token.read.balanceOf([recipient]),
+      balanceBefore + LEARN("1234.5"),
+    );
     const [pending, next] = await chain.contracts.run.read.pendingParams();
     assert.equal(pending, true);
     assert.equal(next.innerSteps, 100);
     assert.equal(next.densityPpm, 5000);
     assert.equal(next.batchSize, 64, "fields not named keep their value");
-    assert.equal((await chain.contracts.run.read.params()).innerSteps, 50, "the round in progress keeps its parameters");
+    assert.equal(
+      (await chain.contracts.run.read.params()).innerSteps,
+      50,
+      "the round in progress keeps its parameters",
+    );
     const status = await ok(["status", ...flagsOf(2)]);
-    assert.equal((status.run as { pendingParams: { innerSteps: number } }).pendingParams.innerSteps, 100);
-    const states = ((await ok(["proposals", ...flagsOf(2)])).proposals as { state: string }[]).map((p) => p.state);
+    assert.equal(
+      (status.run as { pendingParams: { innerSteps: number } }).pendingParams.innerSteps,
+      100,
+    );
+    const states = ((await ok(["proposals", ...flagsOf(2)])).proposals as { state: string }[]).map(
+      (p) => p.state,
+    );
     assert.deepEqual(states, ["Executed", "Executed"]);
 
     // a second params proposal builds on the pending set, not on the active one
@@ -288,21 +432,48 @@ describe("governance through the CLI on an anvil devnet", () => {
 
   it("bad proposals exit 1 and send nothing", async () => {
     const nonce = await nonceOf(0);
-    assertOneLineError(await cli(["propose", "params", "--set", "innerStep=100", ...flagsOf(0)]), /"innerStep" is not a run parameter — did you mean innerSteps\?/);
+    assertOneLineError(
+      await cli(["propose", "params", "--set", "innerStep=100", ...flagsOf(0)]),
+      /"innerStep" is not a run parameter — did you mean innerSteps\?/,
+    );
     assertOneLineError(
       await cli(["propose", "params", "--set", "innerSteps=0", ...flagsOf(0)]),
       /the proposal would fail when the timelock executes it: setParams reverts with TrainingRunInnerStepsOutOfRange\(0, 1, 100000\) — choose a value inside \[min, max\]/,
     );
-    assertOneLineError(await cli(["propose", "params", "--set", "batchSize=32", ...flagsOf(0)]), /an identical proposal .* already exists/);
-    assertOneLineError(await cli(["propose", "resume", ...flagsOf(0)]), /unpause reverts with TrainingRunNotPaused\(1\) — the run is not paused/);
-    assertOneLineError(await cli(["propose", "reverse-slash", "1", ...flagsOf(0)]), /reverseSlash reverts with StakeManagerUnexpectedSlashStatus\(1, 0, 1\) — that slash is not in escrow/);
     assertOneLineError(
-      await cli(["propose", "treasury-transfer", devnet.accounts[0]?.address ?? "", "99000000", ...flagsOf(0)]),
+      await cli(["propose", "params", "--set", "batchSize=32", ...flagsOf(0)]),
+      /an identical proposal .* already exists/,
+    );
+    assertOneLineError(
+      await cli(["propose", "resume", ...flagsOf(0)]),
+      /unpause reverts with TrainingRunNotPaused\(1\) — the run is not paused/,
+    );
+    assertOneLineError(
+      await cli(["propose", "reverse-slash", "1", ...flagsOf(0)]),
+      /reverseSlash reverts with StakeManagerUnexpectedSlashStatus\(1, 0, 1\) — that slash is not in escrow/,
+    );
+    assertOneLineError(
+      await cli([
+        "propose",
+        "treasury-transfer",
+        devnet.accounts[0]?.address ?? "",
+        "99000000",
+        ...flagsOf(0),
+      ]),
       /the treasury holds .* LEARN, less than the 99000000 LEARN to transfer/,
     );
-    assertOneLineError(await cli(["propose", "treasury-transfer", "0x1234", "1", ...flagsOf(0)]), /"0x1234" is not an address/);
-    assertOneLineError(await cli(["vote", "12345", "for", ...flagsOf(0)]), /no proposal 12345 on the localhost governor/);
-    assertOneLineError(await cli(["vote", "12345", "maybe", ...flagsOf(0)]), /"maybe" is not a vote/);
+    assertOneLineError(
+      await cli(["propose", "treasury-transfer", "0x1234", "1", ...flagsOf(0)]),
+      /"0x1234" is not an address/,
+    );
+    assertOneLineError(
+      await cli(["vote", "12345", "for", ...flagsOf(0)]),
+      /no proposal 12345 on the localhost governor/,
+    );
+    assertOneLineError(
+      await cli(["vote", "12345", "maybe", ...flagsOf(0)]),
+      /"maybe" is not a vote/,
+    );
     assert.equal(await nonceOf(0), nonce);
   });
 
@@ -310,7 +481,10 @@ describe("governance through the CLI on an anvil devnet", () => {
     assertOneLineError(await cli(["pause", ...flagsOf(0)]), /is not the guardian of run 1/);
     await ok(["pause", ...guardianFlags]);
     assert.equal(await chain.contracts.run.read.paused(), true);
-    assertOneLineError(await cli(["propose", "pause", ...flagsOf(0)]), /pause reverts with TrainingRunPaused\(1\) — the run is already paused/);
+    assertOneLineError(
+      await cli(["propose", "pause", ...flagsOf(0)]),
+      /pause reverts with TrainingRunPaused\(1\) — the run is already paused/,
+    );
 
     const resume = String((await ok(["propose", "resume", ...flagsOf(0)])).proposalId);
     await passAndQueue([resume]);
@@ -318,7 +492,10 @@ describe("governance through the CLI on an anvil devnet", () => {
     assert.equal(await chain.contracts.run.read.paused(), false);
 
     // two proposals in the same window; the halt executes after the pause
-    const pause = String((await ok(["propose", "pause", "--description", "Pause run 1 (governance)", ...flagsOf(1)])).proposalId);
+    const pause = String(
+      (await ok(["propose", "pause", "--description", "Pause run 1 (governance)", ...flagsOf(1)]))
+        .proposalId,
+    );
     const halt = String((await ok(["propose", "halt", ...flagsOf(2)])).proposalId);
     await passAndQueue([pause, halt]);
     await ok(["execute", pause, ...flagsOf(3)]);
@@ -329,7 +506,13 @@ describe("governance through the CLI on an anvil devnet", () => {
     const status = (await ok(["status", ...flagsOf(3)])).run as { phase: string; halted: boolean };
     assert.equal(status.phase, "halted");
     assert.equal(status.halted, true);
-    assertOneLineError(await cli(["propose", "resume", ...flagsOf(0)]), /TrainingRunHalted\(\d+\) — the run is halted for good/);
-    assertOneLineError(await cli(["join", ...flagsOf(3)]), /run 1 was halted for good by governance/);
+    assertOneLineError(
+      await cli(["propose", "resume", ...flagsOf(0)]),
+      /TrainingRunHalted\(\d+\) — the run is halted for good/,
+    );
+    assertOneLineError(
+      await cli(["join", ...flagsOf(3)]),
+      /run 1 was halted for good by governance/,
+    );
   });
 });

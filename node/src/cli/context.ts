@@ -3,7 +3,12 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatUnits, getAddress, isAddress, parseUnits, type Address } from "viem";
 import { ChainError } from "../chain/chainError.js";
-import { connectChain, connectSigner, type ChainContext, type SignerContext } from "../chain/client.js";
+import {
+  connectChain,
+  connectSigner,
+  type ChainContext,
+  type SignerContext,
+} from "../chain/client.js";
 import { loadDeployment, type Deployment } from "../chain/deployment.js";
 import type { SendRequest, SentTransaction } from "../chain/txSender.js";
 import { loadConfig, type NodeConfig } from "../config/config.js";
@@ -64,11 +69,17 @@ export interface ChainFlags {
 /** Adds --config, --network, --rpc-url, --run, --deployments and --json to a chain command. */
 export function withChainOptions(command: Command): Command {
   return command
-    .option("--config <path>", "config file (default ~/.protolearn/config.json, or $PROTOLEARN_CONFIG)")
+    .option(
+      "--config <path>",
+      "config file (default ~/.protolearn/config.json, or $PROTOLEARN_CONFIG)",
+    )
     .option("--network <name>", "network: selects deployments/<name>.json (overrides the config)")
     .option("--rpc-url <url>", "JSON-RPC endpoint (overrides the config)")
     .option("--run <id>", "run id (overrides the config)")
-    .option("--deployments <dir>", "folder of deployments/<network>.json files (default ./deployments, or $PROTOLEARN_DEPLOYMENTS)")
+    .option(
+      "--deployments <dir>",
+      "folder of deployments/<network>.json files (default ./deployments, or $PROTOLEARN_DEPLOYMENTS)",
+    )
     .option("--json", "print the result as one JSON object", false);
 }
 
@@ -113,7 +124,12 @@ export async function keystoreAddress(path: string): Promise<Address | undefined
   }
   try {
     const parsed = JSON.parse(text) as { address?: unknown };
-    const raw = typeof parsed.address === "string" ? (parsed.address.startsWith("0x") ? parsed.address : `0x${parsed.address}`) : "";
+    const raw =
+      typeof parsed.address === "string"
+        ? parsed.address.startsWith("0x")
+          ? parsed.address
+          : `0x${parsed.address}`
+        : "";
     return isAddress(raw, { strict: false }) ? getAddress(raw) : undefined;
   } catch {
     return undefined;
@@ -125,7 +141,14 @@ export async function openRead(flags: ChainFlags, io: CliIo): Promise<CliReadCon
   const config = await loadCliConfig(flags, io);
   const deployment = await loadDeployment(config.network, deploymentsDir(flags, io));
   const chain = await connectChain({ rpcUrl: config.rpcUrl, deployment, runId: config.runId });
-  return { io, json: flags.json, config, deployment, chain, me: await keystoreAddress(config.keystore) };
+  return {
+    io,
+    json: flags.json,
+    config,
+    deployment,
+    chain,
+    me: await keystoreAddress(config.keystore),
+  };
 }
 
 /**
@@ -137,7 +160,12 @@ export async function openSigner(flags: ChainFlags, io: CliIo): Promise<CliSigne
   const deployment = await loadDeployment(config.network, deploymentsDir(flags, io));
   const password = await readPassword(io.env);
   const account = await loadKeystoreFile(config.keystore, password);
-  const signer = await connectSigner({ rpcUrl: config.rpcUrl, deployment, runId: config.runId, account });
+  const signer = await connectSigner({
+    rpcUrl: config.rpcUrl,
+    deployment,
+    runId: config.runId,
+    account,
+  });
   return { io, json: flags.json, config, deployment, chain: signer, signer, me: account.address };
 }
 
@@ -145,25 +173,37 @@ export async function openSigner(flags: ChainFlags, io: CliIo): Promise<CliSigne
 
 /** Fixes for reverts that chain/chainError.ts leaves generic, phrased as CLI commands. */
 const CLI_FIXES: Record<string, string> = {
-  TrainingRunLeaveWhileActive: "wait until the round you took part in is finalized (see `protolearn status`), then leave",
+  TrainingRunLeaveWhileActive:
+    "wait until the round you took part in is finalized (see `protolearn status`), then leave",
   TrainingRunAlreadyJoined: "you are already a member: `protolearn leave` first to change role",
   TrainingRunNotMember: "join the run first with `protolearn join`",
-  TrainingRunPhaseNotOpen: "that phase has not opened yet: see the deadlines in `protolearn status`",
-  TrainingRunNotGuardianOrGovernance: "only the guardian may pause directly; anyone may propose it with `protolearn propose pause`",
+  TrainingRunPhaseNotOpen:
+    "that phase has not opened yet: see the deadlines in `protolearn status`",
+  TrainingRunNotGuardianOrGovernance:
+    "only the guardian may pause directly; anyone may propose it with `protolearn propose pause`",
   TrainingRunNotPaused: "the run is not paused, so there is nothing to resume",
   StakeManagerZeroAmount: "give an amount above zero",
   StakeManagerUnbondingQueueFull: "withdraw matured requests with `protolearn withdraw` first",
-  StakeManagerTooManyRunLocks: "leave another run first: an account can be locked by at most 8 runs",
-  GovernorInsufficientProposerVotes: "delegate enough votes to yourself with `protolearn delegate` before proposing",
+  StakeManagerTooManyRunLocks:
+    "leave another run first: an account can be locked by at most 8 runs",
+  GovernorInsufficientProposerVotes:
+    "delegate enough votes to yourself with `protolearn delegate` before proposing",
   GovernorNonexistentProposal: "copy the proposal id from `protolearn proposals`",
-  TimelockUnexpectedOperationState: "the timelock delay has not passed yet: see the eta in `protolearn proposals`",
-  ERC20InsufficientBalance: "this account does not hold enough LEARN: check `protolearn status` and use a smaller amount",
+  TimelockUnexpectedOperationState:
+    "the timelock delay has not passed yet: see the eta in `protolearn proposals`",
+  ERC20InsufficientBalance:
+    "this account does not hold enough LEARN: check `protolearn status` and use a smaller amount",
 };
 
 /** Sends one transaction from the operator's account: simulated first (nothing is sent if it would revert). */
-export async function sendTx(ctx: CliSignerContext, request: SendRequest): Promise<SentTransaction> {
+export async function sendTx(
+  ctx: CliSignerContext,
+  request: SendRequest,
+): Promise<SentTransaction> {
   try {
-    return await withProgress(ctx.io.progress, request.label, () => ctx.signer.sender.send(request));
+    return await withProgress(ctx.io.progress, request.label, () =>
+      ctx.signer.sender.send(request),
+    );
   } catch (err) {
     const name = err instanceof ChainError ? err.revert?.errorName : undefined;
     const fix = name === undefined ? undefined : CLI_FIXES[name];
@@ -218,7 +258,10 @@ export function formatDuration(seconds: bigint): string {
 
 /** A chain timestamp as "2025-05-01 12:00:00 UTC (in 42 s)", relative to the chain's `now`. */
 export function describeTime(timestamp: bigint, now: bigint): string {
-  const iso = new Date(Number(timestamp) * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const iso = new Date(Number(timestamp) * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
   const delta = timestamp - now;
   return `${iso} (${delta === 0n ? "now" : delta > 0n ? `in ${formatDuration(delta)}` : `${formatDuration(delta)} ago`})`;
 }

@@ -11,6 +11,7 @@ import { registerFinalize } from "./commands/finalize.js";
 import { registerInit } from "./commands/init.js";
 import { registerJoin } from "./commands/join.js";
 import { registerLeave } from "./commands/leave.js";
+import { registerNodeStart } from "./commands/nodeStart.js";
 import { registerPause } from "./commands/pause.js";
 import { registerPropose } from "./commands/propose.js";
 import { registerProposals } from "./commands/proposals.js";
@@ -25,13 +26,16 @@ import { processIo, type CliIo } from "./context.js";
 /** Builds the `protolearn` command tree. Every command has `--help`. */
 export function buildProgram(io: CliIo = processIo()): Command {
   const program = new Command("protolearn")
-    .description("Protocol Learning node and tools: stake, train, validate, govern and audit a decentralized training run")
+    .description(
+      "Protocol Learning node and tools: stake, train, validate, govern and audit a decentralized training run",
+    )
     .version("0.1.0")
     .configureOutput({
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
       // Parse errors stay one line, like every other error, with the way to the fix appended.
-      outputError: (s, write) => write(`${s.trimEnd()} — run the command with --help for its usage\n`),
+      outputError: (s, write) =>
+        write(`${s.trimEnd()} — run the command with --help for its usage\n`),
     })
     .exitOverride();
   registerInit(program);
@@ -45,6 +49,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerWithdraw(program, io);
   registerJoin(program, io);
   registerLeave(program, io);
+  registerNodeStart(program, io);
   registerClaim(program, io);
   registerFinalize(program, io);
   registerPause(program, io);

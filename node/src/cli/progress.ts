@@ -28,7 +28,11 @@ export function progressEnabled(stream: NodeJS.WriteStream = process.stderr): bo
  * Runs `work` while a spinner labelled `label` turns on stderr (when `enabled`); the spinner
  * is cleared when the work ends, whether it succeeds or throws.
  */
-export async function withProgress<T>(enabled: boolean, label: string, work: () => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  enabled: boolean,
+  label: string,
+  work: () => Promise<T>,
+): Promise<T> {
   if (!enabled) return work();
   const cliProgress = require("cli-progress") as CliProgressModule;
   const bar = new cliProgress.SingleBar({

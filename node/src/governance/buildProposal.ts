@@ -18,7 +18,14 @@ import { LEARN_DECIMALS, type RunParamChange, type RunParams } from "./runParams
  * arguments it was encoded from, so it can be simulated as the timelock before proposing.
  */
 
-export const PROPOSAL_KINDS = ["params", "pause", "resume", "halt", "reverse-slash", "treasury-transfer"] as const;
+export const PROPOSAL_KINDS = [
+  "params",
+  "pause",
+  "resume",
+  "halt",
+  "reverse-slash",
+  "treasury-transfer",
+] as const;
 
 export type ProposalKind = (typeof PROPOSAL_KINDS)[number];
 
@@ -40,7 +47,11 @@ export interface ProposalDraft {
 }
 
 /** The three arrays Governor.propose/queue/execute take. */
-export function proposalArrays(actions: readonly ProposalAction[]): { targets: Address[]; values: bigint[]; calldatas: Hex[] } {
+export function proposalArrays(actions: readonly ProposalAction[]): {
+  targets: Address[];
+  values: bigint[];
+  calldatas: Hex[];
+} {
   return {
     targets: actions.map((a) => a.target),
     values: actions.map((a) => a.value),
@@ -65,8 +76,15 @@ export function proposalId(
   return hexToBigInt(keccak256(encoded));
 }
 
-function action(target: Address, abi: Abi, functionName: string, args: readonly unknown[]): ProposalAction {
-  const calldata = encodeFunctionData({ abi, functionName, args } as Parameters<typeof encodeFunctionData>[0]);
+function action(
+  target: Address,
+  abi: Abi,
+  functionName: string,
+  args: readonly unknown[],
+): ProposalAction {
+  const calldata = encodeFunctionData({ abi, functionName, args } as Parameters<
+    typeof encodeFunctionData
+  >[0]);
   return { target, value: 0n, calldata, abi, functionName, args };
 }
 
@@ -82,7 +100,8 @@ export function paramsProposal(options: {
   return {
     kind: "params",
     actions: [action(options.run, trainingRunAbi, "setParams", [options.next])],
-    description: options.description ?? `Run ${options.runId}: set ${summary} (from the next round on)`,
+    description:
+      options.description ?? `Run ${options.runId}: set ${summary} (from the next round on)`,
   };
 }
 
@@ -107,7 +126,11 @@ export function runSwitchProposal(options: {
 }
 
 /** StakeManager.reverseSlash(slashId): returns an escrowed slash to the account. */
-export function reverseSlashProposal(options: { stakeManager: Address; slashId: bigint; description?: string }): ProposalDraft {
+export function reverseSlashProposal(options: {
+  stakeManager: Address;
+  slashId: bigint;
+  description?: string;
+}): ProposalDraft {
   return {
     kind: "reverse-slash",
     actions: [action(options.stakeManager, stakeManagerAbi, "reverseSlash", [options.slashId])],
@@ -125,6 +148,8 @@ export function treasuryTransferProposal(options: {
   return {
     kind: "treasury-transfer",
     actions: [action(options.token, learnTokenAbi, "transfer", [options.to, options.amount])],
-    description: options.description ?? `Transfer ${formatUnits(options.amount, LEARN_DECIMALS)} LEARN from the treasury to ${options.to}`,
+    description:
+      options.description ??
+      `Transfer ${formatUnits(options.amount, LEARN_DECIMALS)} LEARN from the treasury to ${options.to}`,
   };
 }

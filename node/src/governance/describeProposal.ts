@@ -1,4 +1,11 @@
-import { decodeFunctionData, formatUnits, getAddress, type Abi, type Address, type Hex } from "viem";
+import {
+  decodeFunctionData,
+  formatUnits,
+  getAddress,
+  type Abi,
+  type Address,
+  type Hex,
+} from "viem";
 import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
 import type { ProposalKind } from "./buildProposal.js";
 import { LEARN_DECIMALS } from "./runParams.js";
@@ -20,7 +27,10 @@ export interface ActionDescription {
   summary: string;
 }
 
-function tryDecode(abi: Abi, data: Hex): { functionName: string; args: readonly unknown[] } | undefined {
+function tryDecode(
+  abi: Abi,
+  data: Hex,
+): { functionName: string; args: readonly unknown[] } | undefined {
   try {
     const decoded = decodeFunctionData({ abi, data });
     return { functionName: decoded.functionName, args: decoded.args ?? [] };
@@ -30,27 +40,43 @@ function tryDecode(abi: Abi, data: Hex): { functionName: string; args: readonly 
 }
 
 /** What one call does, in words. */
-export function describeAction(known: KnownAddresses, target: Address, calldata: Hex): ActionDescription {
+export function describeAction(
+  known: KnownAddresses,
+  target: Address,
+  calldata: Hex,
+): ActionDescription {
   const to = getAddress(target);
   const run = known.runs.find((r) => getAddress(r.address) === to);
   if (run !== undefined) {
     const call = tryDecode(trainingRunAbi, calldata);
-    if (call?.functionName === "setParams") return { kind: "params", summary: `set run ${run.runId} parameters` };
+    if (call?.functionName === "setParams")
+      return { kind: "params", summary: `set run ${run.runId} parameters` };
     if (call?.functionName === "pause") return { kind: "pause", summary: `pause run ${run.runId}` };
-    if (call?.functionName === "unpause") return { kind: "resume", summary: `resume run ${run.runId}` };
+    if (call?.functionName === "unpause")
+      return { kind: "resume", summary: `resume run ${run.runId}` };
     if (call?.functionName === "halt") return { kind: "halt", summary: `halt run ${run.runId}` };
-    return { kind: "other", summary: `run ${run.runId}.${call?.functionName ?? calldata.slice(0, 10)}` };
+    return {
+      kind: "other",
+      summary: `run ${run.runId}.${call?.functionName ?? calldata.slice(0, 10)}`,
+    };
   }
   if (to === getAddress(known.stakeManager)) {
     const call = tryDecode(stakeManagerAbi, calldata);
-    if (call?.functionName === "reverseSlash") return { kind: "reverse-slash", summary: `reverse slash #${String(call.args[0])}` };
-    return { kind: "other", summary: `StakeManager.${call?.functionName ?? calldata.slice(0, 10)}` };
+    if (call?.functionName === "reverseSlash")
+      return { kind: "reverse-slash", summary: `reverse slash #${String(call.args[0])}` };
+    return {
+      kind: "other",
+      summary: `StakeManager.${call?.functionName ?? calldata.slice(0, 10)}`,
+    };
   }
   if (to === getAddress(known.token)) {
     const call = tryDecode(learnTokenAbi, calldata);
     if (call?.functionName === "transfer") {
       const [recipient, amount] = call.args as [Address, bigint];
-      return { kind: "treasury-transfer", summary: `transfer ${formatUnits(amount, LEARN_DECIMALS)} LEARN to ${recipient}` };
+      return {
+        kind: "treasury-transfer",
+        summary: `transfer ${formatUnits(amount, LEARN_DECIMALS)} LEARN to ${recipient}`,
+      };
     }
     return { kind: "other", summary: `LearnToken.${call?.functionName ?? calldata.slice(0, 10)}` };
   }

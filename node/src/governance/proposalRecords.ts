@@ -82,7 +82,11 @@ export async function findProposal(ctx: ChainContext, id: bigint): Promise<Propo
 }
 
 /** State, tally, quorum and eta of proposal `id`. */
-export async function proposalStatus(ctx: ChainContext, id: bigint, snapshot: bigint): Promise<ProposalStatus> {
+export async function proposalStatus(
+  ctx: ChainContext,
+  id: bigint,
+  snapshot: bigint,
+): Promise<ProposalStatus> {
   const governor = ctx.contracts.governor;
   const [state, votes, eta, head] = await Promise.all([
     governor.read.state([id]),
@@ -102,9 +106,12 @@ const PROPOSAL_FIXES: Record<string, string> = {
   TrainingRunPaused: "the run is already paused; there is nothing to pause",
   TrainingRunNotPaused: "the run is not paused, so there is nothing to resume",
   TrainingRunHalted: "the run is halted for good; no proposal can change it any more",
-  ERC20InsufficientBalance: "the treasury (the timelock) holds less than that: propose a smaller amount",
-  StakeManagerUnexpectedSlashStatus: "that slash is not in escrow (unknown id, or already reversed or resolved): check the slash id",
-  StakeManagerAppealWindowClosed: "the slash's appeal window has closed; it can no longer be reversed",
+  ERC20InsufficientBalance:
+    "the treasury (the timelock) holds less than that: propose a smaller amount",
+  StakeManagerUnexpectedSlashStatus:
+    "that slash is not in escrow (unknown id, or already reversed or resolved): check the slash id",
+  StakeManagerAppealWindowClosed:
+    "the slash's appeal window has closed; it can no longer be reversed",
   TrainingRunModelIdZero: "give modelId a model name or a non-zero 32-byte hash",
   TrainingRunQuantBitsInvalid: "quantBits must be 8, 4 or 2",
   TrainingRunAggregationInvalid: "aggregation must be 0 (trimmed mean) or 1 (median)",
@@ -116,7 +123,10 @@ const PROPOSAL_FIXES: Record<string, string> = {
  * run, reversing a resolved slash, moving more than the treasury holds — is refused before the
  * proposal is sent instead of failing at execution, days later.
  */
-export async function checkActionsAsTimelock(ctx: ChainContext, actions: readonly ProposalAction[]): Promise<void> {
+export async function checkActionsAsTimelock(
+  ctx: ChainContext,
+  actions: readonly ProposalAction[],
+): Promise<void> {
   for (const a of actions) {
     try {
       await ctx.publicClient.simulateContract({
@@ -137,7 +147,9 @@ export async function checkActionsAsTimelock(ctx: ChainContext, actions: readonl
           code: "GOVERNANCE_ACTION_REVERTS",
           fix:
             PROPOSAL_FIXES[errorName] ??
-            (errorName.endsWith("OutOfRange") ? "choose a value inside [min, max], the last two numbers of the error" : undefined) ??
+            (errorName.endsWith("OutOfRange")
+              ? "choose a value inside [min, max], the last two numbers of the error"
+              : undefined) ??
             "change the proposal so that the call succeeds now",
           cause: chainError,
         },

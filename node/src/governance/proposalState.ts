@@ -6,7 +6,16 @@ import { GovernanceError } from "./governanceError.js";
  */
 
 /** `IGovernor.ProposalState`, index = on-chain value. */
-export const PROPOSAL_STATES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"] as const;
+export const PROPOSAL_STATES = [
+  "Pending",
+  "Active",
+  "Canceled",
+  "Defeated",
+  "Succeeded",
+  "Queued",
+  "Expired",
+  "Executed",
+] as const;
 
 export type ProposalStateName = (typeof PROPOSAL_STATES)[number];
 

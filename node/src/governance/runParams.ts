@@ -1,4 +1,12 @@
-import { formatUnits, isHex, keccak256, parseUnits, toBytes, type ContractFunctionReturnType, type Hex } from "viem";
+import {
+  formatUnits,
+  isHex,
+  keccak256,
+  parseUnits,
+  toBytes,
+  type ContractFunctionReturnType,
+  type Hex,
+} from "viem";
 import { trainingRunAbi } from "../chain/abis.js";
 import { GovernanceError } from "./governanceError.js";
 
@@ -24,7 +32,11 @@ export interface RunParamField {
 }
 
 /** Fields given in LEARN (18 decimals) rather than as raw integers. */
-const AMOUNT_FIELDS: ReadonlySet<string> = new Set(["minTrainerStake", "minValidatorStake", "emissionPerRound"]);
+const AMOUNT_FIELDS: ReadonlySet<string> = new Set([
+  "minTrainerStake",
+  "minValidatorStake",
+  "emissionPerRound",
+]);
 
 /** LEARN has 18 decimals. */
 export const LEARN_DECIMALS = 18;
@@ -36,7 +48,9 @@ function setParamsComponents(): readonly { name: string; type: string }[] {
       if (tuple !== undefined && "components" in tuple) return tuple.components;
     }
   }
-  throw new Error("the generated TrainingRun ABI has no setParams(RunParams) — regenerate it with `npx tsx scripts/gen-abi.ts`");
+  throw new Error(
+    "the generated TrainingRun ABI has no setParams(RunParams) — regenerate it with `npx tsx scripts/gen-abi.ts`",
+  );
 }
 
 /** Every field of RunParams, in struct order. */
@@ -68,7 +82,9 @@ function editDistance(a: string, b: string): number {
 export function runParamField(name: string): RunParamField {
   const field = FIELD_BY_NAME.get(name);
   if (field !== undefined) return field;
-  const closest = [...FIELD_BY_NAME.keys()].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
+  const closest = [...FIELD_BY_NAME.keys()].sort(
+    (a, b) => editDistance(name, a) - editDistance(name, b),
+  )[0];
   throw new GovernanceError(`"${name}" is not a run parameter`, {
     code: "GOVERNANCE_UNKNOWN_PARAM",
     fix: `${closest !== undefined && editDistance(name, closest) <= 3 ? `did you mean ${closest}? ` : ""}valid names: ${[...FIELD_BY_NAME.keys()].join(", ")}`,
@@ -87,7 +103,8 @@ export function parseRunParamValue(field: RunParamField, raw: string): RunParams
   const text = raw.trim().replace(/_/g, "");
   if (field.type === "bytes32") {
     if (isHex(text)) {
-      if (text.length !== 66) throw badValue(field, raw, "a 32-byte hex value or a model name such as mnist-mlp-v1");
+      if (text.length !== 66)
+        throw badValue(field, raw, "a 32-byte hex value or a model name such as mnist-mlp-v1");
       return text as Hex;
     }
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) {
@@ -100,20 +117,27 @@ export function parseRunParamValue(field: RunParamField, raw: string): RunParams
   const max = (1n << BigInt(bits)) - 1n;
   let value: bigint;
   if (field.isAmount) {
-    if (!/^\d+(\.\d{1,18})?$/.test(text)) throw badValue(field, raw, "an amount of LEARN such as 150 or 0.5");
+    if (!/^\d+(\.\d{1,18})?$/.test(text))
+      throw badValue(field, raw, "an amount of LEARN such as 150 or 0.5");
     value = parseUnits(text, LEARN_DECIMALS);
   } else {
     if (!/^\d+$/.test(text)) throw badValue(field, raw, `a whole number from 0 to ${max}`);
     value = BigInt(text);
   }
-  if (value > max) throw badValue(field, raw, `a ${field.type} (at most ${field.isAmount ? `${formatUnits(max, LEARN_DECIMALS)} LEARN` : max})`);
+  if (value > max)
+    throw badValue(
+      field,
+      raw,
+      `a ${field.type} (at most ${field.isAmount ? `${formatUnits(max, LEARN_DECIMALS)} LEARN` : max})`,
+    );
   // viem types integers of up to 48 bits as number, wider ones as bigint.
   return (Number(bits) <= 48 ? Number(value) : value) as RunParams[RunParamName];
 }
 
 /** A value as the CLI shows it: LEARN amounts in LEARN, the rest as is. */
 export function formatRunParamValue(field: RunParamField, value: unknown): string {
-  if (field.isAmount && typeof value === "bigint") return `${formatUnits(value, LEARN_DECIMALS)} LEARN`;
+  if (field.isAmount && typeof value === "bigint")
+    return `${formatUnits(value, LEARN_DECIMALS)} LEARN`;
   return String(value);
 }
 
@@ -159,13 +183,21 @@ export function applyRunParamChanges(
     const value = parseRunParamValue(field, assignment.slice(eq + 1));
     const old = current[field.name];
     next[field.name] = value;
-    if (old !== value) changes.push({ name: field.name, from: formatRunParamValue(field, old), to: formatRunParamValue(field, value) });
+    if (old !== value)
+      changes.push({
+        name: field.name,
+        from: formatRunParamValue(field, old),
+        to: formatRunParamValue(field, value),
+      });
   }
   if (changes.length === 0) {
-    throw new GovernanceError("every --set value equals the run's current parameter, so the proposal would change nothing", {
-      code: "GOVERNANCE_NO_CHANGES",
-      fix: "check the current values with `protolearn status --json` and set different ones",
-    });
+    throw new GovernanceError(
+      "every --set value equals the run's current parameter, so the proposal would change nothing",
+      {
+        code: "GOVERNANCE_NO_CHANGES",
+        fix: "check the current values with `protolearn status --json` and set different ones",
+      },
+    );
   }
   return { next: next as RunParams, changes };
 }

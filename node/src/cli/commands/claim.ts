@@ -1,5 +1,13 @@
 import type { Command } from "commander";
-import { emit, formatLearn, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  emit,
+  formatLearn,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 
 /** `protolearn claim`: pull the rewards the run has accrued to you. */
 export function registerClaim(program: Command, io: CliIo): void {
@@ -11,8 +19,11 @@ export function registerClaim(program: Command, io: CliIo): void {
       const member = await run.read.memberOf([ctx.me]);
       if (member.rewards === 0n) {
         // Not an error: claiming zero would only burn gas, so nothing is sent.
-        emit(io, ctx.json, { account: ctx.me, runId: ctx.config.runId, claimed: 0n, transaction: null }, () =>
-          `no rewards have accrued to ${ctx.me} in run ${ctx.config.runId}; nothing was sent`,
+        emit(
+          io,
+          ctx.json,
+          { account: ctx.me, runId: ctx.config.runId, claimed: 0n, transaction: null },
+          () => `no rewards have accrued to ${ctx.me} in run ${ctx.config.runId}; nothing was sent`,
         );
         return;
       }
@@ -23,8 +34,16 @@ export function registerClaim(program: Command, io: CliIo): void {
         args: [],
         label: `claim ${formatLearn(member.rewards)}`,
       });
-      emit(io, ctx.json, { account: ctx.me, runId: ctx.config.runId, claimed: member.rewards, transaction: sent.hash }, () =>
-        [`claimed  ${formatLearn(member.rewards)}`, `tx       ${sent.hash}`].join("\n"),
+      emit(
+        io,
+        ctx.json,
+        {
+          account: ctx.me,
+          runId: ctx.config.runId,
+          claimed: member.rewards,
+          transaction: sent.hash,
+        },
+        () => [`claimed  ${formatLearn(member.rewards)}`, `tx       ${sent.hash}`].join("\n"),
       );
     });
 }

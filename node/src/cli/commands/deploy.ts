@@ -16,10 +16,15 @@ import { withProgress } from "../progress.js";
  */
 
 /** The project's Hardhat config, so deploy works from any working directory. */
-export const HARDHAT_CONFIG_PATH = fileURLToPath(new URL("../../../../hardhat.config.ts", import.meta.url));
+export const HARDHAT_CONFIG_PATH = fileURLToPath(
+  new URL("../../../../hardhat.config.ts", import.meta.url),
+);
 
 /** Opens a Hardhat network connection (loads Hardhat lazily: read commands never pay for it). */
-export async function connectHardhat(networkName: string, rpcUrl?: string): Promise<NetworkConnection> {
+export async function connectHardhat(
+  networkName: string,
+  rpcUrl?: string,
+): Promise<NetworkConnection> {
   // Hardhat finds its config from the working directory unless told; point it at this project's.
   process.env.HARDHAT_CONFIG ??= HARDHAT_CONFIG_PATH;
   const hre = (await import("hardhat")).default;
@@ -31,7 +36,10 @@ export async function connectHardhat(networkName: string, rpcUrl?: string): Prom
     });
   }
   try {
-    return await hre.network.connect({ network: networkName, ...(rpcUrl !== undefined ? { override: { url: rpcUrl } } : {}) });
+    return await hre.network.connect({
+      network: networkName,
+      ...(rpcUrl !== undefined ? { override: { url: rpcUrl } } : {}),
+    });
   } catch (err) {
     throw explainHardhatError(err, networkName);
   }
@@ -42,11 +50,14 @@ function explainHardhatError(err: unknown, networkName: string): unknown {
   const message = err instanceof Error ? err.message : String(err);
   const variable = /Configuration Variable "([A-Z0-9_]+)"/i.exec(message)?.[1];
   if (variable !== undefined) {
-    return new ProtolearnError(`deploying to ${networkName} needs the Hardhat configuration variable ${variable}, which is not set`, {
-      code: "CLI_CONFIG_VARIABLE_MISSING",
-      fix: `store it encrypted with \`npx hardhat keystore set ${variable}\` (or export ${variable} in the environment), then deploy again`,
-      cause: err,
-    });
+    return new ProtolearnError(
+      `deploying to ${networkName} needs the Hardhat configuration variable ${variable}, which is not set`,
+      {
+        code: "CLI_CONFIG_VARIABLE_MISSING",
+        fix: `store it encrypted with \`npx hardhat keystore set ${variable}\` (or export ${variable} in the environment), then deploy again`,
+        cause: err,
+      },
+    );
   }
   return err;
 }
@@ -70,15 +81,18 @@ export async function readIgnitionParameters(path: string): Promise<IgnitionPara
   try {
     json = JSON.parse(await readFile(path, "utf8"));
   } catch (err) {
-    throw new ProtolearnError(`cannot read the parameters file ${path} (${(err as Error).message.split("\n")[0]})`, {
-      code: "CLI_BAD_PARAMETERS",
-      fix: "give a JSON file such as { \"Protolearn\": { \"timelockDelay\": \"600n\" } }",
-    });
+    throw new ProtolearnError(
+      `cannot read the parameters file ${path} (${(err as Error).message.split("\n")[0]})`,
+      {
+        code: "CLI_BAD_PARAMETERS",
+        fix: 'give a JSON file such as { "Protolearn": { "timelockDelay": "600n" } }',
+      },
+    );
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new ProtolearnError(`the parameters file ${path} is not a JSON object`, {
       code: "CLI_BAD_PARAMETERS",
-      fix: "give a JSON file such as { \"Protolearn\": { \"timelockDelay\": \"600n\" } }",
+      fix: 'give a JSON file such as { "Protolearn": { "timelockDelay": "600n" } }',
     });
   }
   const inner = (json as Record<string, unknown>).Protolearn;
@@ -98,13 +112,16 @@ export async function deployNetwork(options: {
   const connection = await connectHardhat(options.networkName, options.rpcUrl);
   try {
     const { deploySystem } = await import("../../../../scripts/deploy.js");
-    return await withProgress(options.progress ?? false, `deploying protolearn to ${options.networkName}`, () =>
-      deploySystem({
-        connection,
-        networkName: options.recordName ?? options.networkName,
-        outDir: options.outDir,
-        ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
-      }),
+    return await withProgress(
+      options.progress ?? false,
+      `deploying protolearn to ${options.networkName}`,
+      () =>
+        deploySystem({
+          connection,
+          networkName: options.recordName ?? options.networkName,
+          outDir: options.outDir,
+          ...(options.parameters !== undefined ? { parameters: options.parameters } : {}),
+        }),
     ).catch((err: unknown) => {
       throw explainHardhatError(err, options.networkName);
     });
@@ -116,11 +133,22 @@ export async function deployNetwork(options: {
 export function registerDeploy(program: Command, io: CliIo): void {
   program
     .command("deploy")
-    .description("deploy LearnToken, StakeManager, RunGovernor + timelock, the run factory and run #1 (Hardhat Ignition)")
-    .requiredOption("--network <name>", "Hardhat network: localhost | anvil | sepolia | baseSepolia")
-    .option("--parameters <file>", "Ignition parameters (JSON), e.g. a shorter timelockDelay or other runParams")
+    .description(
+      "deploy LearnToken, StakeManager, RunGovernor + timelock, the run factory and run #1 (Hardhat Ignition)",
+    )
+    .requiredOption(
+      "--network <name>",
+      "Hardhat network: localhost | anvil | sepolia | baseSepolia",
+    )
+    .option(
+      "--parameters <file>",
+      "Ignition parameters (JSON), e.g. a shorter timelockDelay or other runParams",
+    )
     .option("--rpc-url <url>", "override the network's RPC URL")
-    .option("--deployments <dir>", "where deployments/<network>.json is written (default ./deployments)")
+    .option(
+      "--deployments <dir>",
+      "where deployments/<network>.json is written (default ./deployments)",
+    )
     .option("--json", "print the deployment record as one JSON object", false)
     .addHelpText(
       "after",
@@ -136,23 +164,36 @@ export function registerDeploy(program: Command, io: CliIo): void {
         "  $ protolearn deploy --network sepolia --parameters ignition/parameters/sepolia.json",
       ].join("\n"),
     )
-    .action(async (flags: { network: string; parameters?: string; rpcUrl?: string; deployments?: string; json: boolean }) => {
-      const parameters = flags.parameters === undefined ? undefined : await readIgnitionParameters(flags.parameters);
-      const outDir = deploymentsDir(flags, io);
-      const record = await deployNetwork({
-        networkName: flags.network,
-        outDir,
-        progress: io.progress,
-        ...(flags.rpcUrl !== undefined ? { rpcUrl: flags.rpcUrl } : {}),
-        ...(parameters !== undefined ? { parameters } : {}),
-      });
-      emit(io, flags.json, record, () =>
-        [
-          `deployed to ${record.network} (chain ${record.chainId}) from block ${record.deploymentBlock}`,
-          ...Object.entries(record.contracts).map(([name, address]) => `  ${name.padEnd(26)} ${address}`),
-          ...record.runs.map((r) => `  run ${String(r.runId).padEnd(22)} ${r.address}`),
-          `record: ${join(outDir, `${record.network}.json`)}`,
-        ].join("\n"),
-      );
-    });
+    .action(
+      async (flags: {
+        network: string;
+        parameters?: string;
+        rpcUrl?: string;
+        deployments?: string;
+        json: boolean;
+      }) => {
+        const parameters =
+          flags.parameters === undefined
+            ? undefined
+            : await readIgnitionParameters(flags.parameters);
+        const outDir = deploymentsDir(flags, io);
+        const record = await deployNetwork({
+          networkName: flags.network,
+          outDir,
+          progress: io.progress,
+          ...(flags.rpcUrl !== undefined ? { rpcUrl: flags.rpcUrl } : {}),
+          ...(parameters !== undefined ? { parameters } : {}),
+        });
+        emit(io, flags.json, record, () =>
+          [
+            `deployed to ${record.network} (chain ${record.chainId}) from block ${record.deploymentBlock}`,
+            ...Object.entries(record.contracts).map(
+              ([name, address]) => `  ${name.padEnd(26)} ${address}`,
+            ),
+            ...record.runs.map((r) => `  run ${String(r.runId).padEnd(22)} ${r.address}`),
+            `record: ${join(outDir, `${record.network}.json`)}`,
+          ].join("\n"),
+        );
+      },
+    );
 }

@@ -94,13 +94,21 @@ function devKey(index: number): `0x${string}` {
 }
 
 /** Writes node-<i>/keystore.json (replacing an earlier devnet's keystore of the same dev key only). */
-async function writeDevKeystore(path: string, key: `0x${string}`, address: Address, password: string): Promise<void> {
+async function writeDevKeystore(
+  path: string,
+  key: `0x${string}`,
+  address: Address,
+  password: string,
+): Promise<void> {
   const existing = await keystoreAddress(path);
   if (existing !== undefined && existing !== address) {
-    throw new ProtolearnError(`${path} holds the keystore of ${existing}, not of devnet account ${address}`, {
-      code: "DEVNET_KEYSTORE_CONFLICT",
-      fix: "pass another --out folder; a devnet never overwrites a key that is not a public dev key",
-    });
+    throw new ProtolearnError(
+      `${path} holds the keystore of ${existing}, not of devnet account ${address}`,
+      {
+        code: "DEVNET_KEYSTORE_CONFLICT",
+        fix: "pass another --out folder; a devnet never overwrites a key that is not a public dev key",
+      },
+    );
   }
   if (existing !== undefined) await rm(path);
   await writeKeystoreFile(path, await encryptKeystore(key, password, { scryptN: DEVNET_SCRYPT_N }));
@@ -131,8 +139,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   const funding = options.funding ?? DEFAULT_DEVNET_FUNDING;
   const progress = options.progress ?? false;
 
-  const chain = await withProgress(progress, `starting ${options.chain ?? "anvil"} on port ${port}`, () =>
-    options.chain === "hardhat" ? startHardhatNode({ port, cwd: dirname(HARDHAT_CONFIG_PATH) }) : startAnvil({ port }),
+  const chain = await withProgress(
+    progress,
+    `starting ${options.chain ?? "anvil"} on port ${port}`,
+    () =>
+      options.chain === "hardhat"
+        ? startHardhatNode({ port, cwd: dirname(HARDHAT_CONFIG_PATH) })
+        : startAnvil({ port }),
   );
   try {
     await deployNetwork({
@@ -145,14 +158,24 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     });
     const deployment = await loadDeployment(networkName, recordsDir);
     const connect = (index: number): Promise<SignerContext> =>
-      connectSigner({ rpcUrl: chain.rpcUrl, deployment, runId: 1, account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: index }) });
-    const deployer = await connect(0);
-    const deployerBalance = await deployer.contracts.token.read.balanceOf([deployer.account.address]);
-    if (deployerBalance < funding * BigInt(count)) {
-      throw new ProtolearnError(`the deployer holds ${formatLearn(deployerBalance)}, not enough to send ${formatLearn(funding)} to each of ${count} accounts`, {
-        code: "DEVNET_FUNDING",
-        fix: "fund fewer accounts or lower --fund",
+      connectSigner({
+        rpcUrl: chain.rpcUrl,
+        deployment,
+        runId: 1,
+        account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: index }),
       });
+    const deployer = await connect(0);
+    const deployerBalance = await deployer.contracts.token.read.balanceOf([
+      deployer.account.address,
+    ]);
+    if (deployerBalance < funding * BigInt(count)) {
+      throw new ProtolearnError(
+        `the deployer holds ${formatLearn(deployerBalance)}, not enough to send ${formatLearn(funding)} to each of ${count} accounts`,
+        {
+          code: "DEVNET_FUNDING",
+          fix: "fund fewer accounts or lower --fund",
+        },
+      );
     }
     const params = await deployer.contracts.run.read.params();
     const accounts: DevnetAccount[] = [];
@@ -180,16 +203,54 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 
       await withProgress(progress, `funding node-${index}`, async () => {
         const { token, stakeManager, run } = deployer.contracts;
-        await deployer.sender.send({ address: token.address, abi: token.abi, functionName: "transfer", args: [address, funding], label: `fund node-${index}` });
-        await node.sender.send({ address: token.address, abi: token.abi, functionName: "delegate", args: [address], label: `node-${index} delegates to itself` });
+        await deployer.sender.send({
+          address: token.address,
+          abi: token.abi,
+          functionName: "transfer",
+          args: [address, funding],
+          label: `fund node-${index}`,
+        });
+        await node.sender.send({
+          address: token.address,
+          abi: token.abi,
+          functionName: "delegate",
+          args: [address],
+          label: `node-${index} delegates to itself`,
+        });
         if (options.join === true) {
           const stake = role === "validator" ? params.minValidatorStake : params.minTrainerStake; // what join locks
-          await node.sender.send({ address: token.address, abi: token.abi, functionName: "approve", args: [stakeManager.address, stake], label: `node-${index} approves` });
-          await node.sender.send({ address: stakeManager.address, abi: stakeManager.abi, functionName: "stake", args: [stake], label: `node-${index} stakes` });
-          await node.sender.send({ address: run.address, abi: run.abi, functionName: "join", args: [role === "validator" ? 2 : 1], label: `node-${index} joins` });
+          await node.sender.send({
+            address: token.address,
+            abi: token.abi,
+            functionName: "approve",
+            args: [stakeManager.address, stake],
+            label: `node-${index} approves`,
+          });
+          await node.sender.send({
+            address: stakeManager.address,
+            abi: stakeManager.abi,
+            functionName: "stake",
+            args: [stake],
+            label: `node-${index} stakes`,
+          });
+          await node.sender.send({
+            address: run.address,
+            abi: run.abi,
+            functionName: "join",
+            args: [role === "validator" ? 2 : 1],
+            label: `node-${index} joins`,
+          });
         }
       });
-      accounts.push({ index, address, role, joinStake: role === "validator" ? params.minValidatorStake : params.minTrainerStake, keystorePath, configPath, dataDir });
+      accounts.push({
+        index,
+        address,
+        role,
+        joinStake: role === "validator" ? params.minValidatorStake : params.minTrainerStake,
+        keystorePath,
+        configPath,
+        dataDir,
+      });
     }
     return {
       chain,
@@ -210,7 +271,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 function positiveInt(name: string): (value: string) => number {
   return (value: string) => {
     if (!/^\d+$/.test(value)) {
-      throw new ProtolearnError(`--${name} ${value} is not a whole number`, { code: "CLI_BAD_FLAG", fix: `pass --${name} as a whole number` });
+      throw new ProtolearnError(`--${name} ${value} is not a whole number`, {
+        code: "CLI_BAD_FLAG",
+        fix: `pass --${name} as a whole number`,
+      });
     }
     return Number(value);
   };
@@ -220,15 +284,35 @@ function positiveInt(name: string): (value: string) => number {
 export function registerDevnet(program: Command, io: CliIo): void {
   program
     .command("devnet")
-    .description("start a local chain, deploy, and create funded node accounts with keystores and configs (Ctrl-C stops it)")
+    .description(
+      "start a local chain, deploy, and create funded node accounts with keystores and configs (Ctrl-C stops it)",
+    )
     .option("--port <port>", "JSON-RPC port", positiveInt("port"), 8545)
-    .addOption(new Option("--chain <kind>", "local EVM").choices(["anvil", "hardhat"]).default("anvil"))
-    .option("--accounts <n>", "node accounts to create (dev keys 1..n, at most 9)", positiveInt("accounts"), 6)
-    .option("--validators <n>", "how many of them are validators (default 2, or 1 with fewer than 4 accounts)", positiveInt("validators"))
+    .addOption(
+      new Option("--chain <kind>", "local EVM").choices(["anvil", "hardhat"]).default("anvil"),
+    )
+    .option(
+      "--accounts <n>",
+      "node accounts to create (dev keys 1..n, at most 9)",
+      positiveInt("accounts"),
+      6,
+    )
+    .option(
+      "--validators <n>",
+      "how many of them are validators (default 2, or 1 with fewer than 4 accounts)",
+      positiveInt("validators"),
+    )
     .option("--out <dir>", "folder for node-<i>/ keystores, configs and data", ".protolearn/devnet")
-    .option("--network <name>", "name of the deployment record deployments/<name>.json", "localhost")
+    .option(
+      "--network <name>",
+      "name of the deployment record deployments/<name>.json",
+      "localhost",
+    )
     .option("--deployments <dir>", "folder of deployment records (default ./deployments)")
-    .option("--parameters <file>", "Ignition parameters (JSON), e.g. shorter phases or timelock delay")
+    .option(
+      "--parameters <file>",
+      "Ignition parameters (JSON), e.g. shorter phases or timelock delay",
+    )
     .option("--fund <learn>", "LEARN sent to each account", "250000")
     .option("--join", "also stake each role's minimum and join run 1", false)
     .option("--json", "print what was created as one JSON object", false)
@@ -258,9 +342,15 @@ export function registerDevnet(program: Command, io: CliIo): void {
         json: boolean;
       }) => {
         if (!/^\d+(\.\d{1,18})?$/.test(flags.fund)) {
-          throw new ProtolearnError(`--fund ${flags.fund} is not an amount of LEARN`, { code: "CLI_BAD_AMOUNT", fix: "pass --fund as a number of LEARN, e.g. 250000" });
+          throw new ProtolearnError(`--fund ${flags.fund} is not an amount of LEARN`, {
+            code: "CLI_BAD_AMOUNT",
+            fix: "pass --fund as a number of LEARN, e.g. 250000",
+          });
         }
-        const parameters = flags.parameters === undefined ? undefined : await readIgnitionParameters(flags.parameters);
+        const parameters =
+          flags.parameters === undefined
+            ? undefined
+            : await readIgnitionParameters(flags.parameters);
         const envPassword = io.env.PROTOLEARN_PASSWORD;
         const devnet = await startDevnet({
           port: flags.port,
@@ -292,14 +382,20 @@ export function registerDevnet(program: Command, io: CliIo): void {
             `deployment: ${devnet.deploymentPath} (run 1 at ${devnet.deployment.runs[0]?.address ?? "?"})`,
             `deployer (dev key #0, guardian): ${devnet.deployer}`,
             "",
-            ...devnet.accounts.map((a) => `node-${a.index}  ${a.role.padEnd(9)}  ${a.address}  ${a.configPath}`),
+            ...devnet.accounts.map(
+              (a) => `node-${a.index}  ${a.role.padEnd(9)}  ${a.address}  ${a.configPath}`,
+            ),
             "",
             devnet.passwordIsDefault
               ? `keystore password (DEVNET ONLY, public): ${devnet.password}   — set PROTOLEARN_PASSWORD to choose another`
               : "keystore password: the one in PROTOLEARN_PASSWORD",
             "",
             "start a node:",
-            ...(flags.join ? [] : [`  export PROTOLEARN_PASSWORD=${devnet.passwordIsDefault ? devnet.password : "…"}`]),
+            ...(flags.join
+              ? []
+              : [
+                  `  export PROTOLEARN_PASSWORD=${devnet.passwordIsDefault ? devnet.password : "…"}`,
+                ]),
             ...devnet.accounts.map((a) =>
               flags.join
                 ? `  protolearn node start --config ${a.configPath}`

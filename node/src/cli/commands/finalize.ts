@@ -1,23 +1,42 @@
 import type { Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
-import { describeTime, emit, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  describeTime,
+  emit,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 import { PHASE_NAMES } from "./status.js";
 
 /** `protolearn finalize`: the permissionless finalizeRound of the current round, once its score phase closed. */
 export function registerFinalize(program: Command, io: CliIo): void {
   withChainOptions(
-    program.command("finalize").description("finalize the current round after its score deadline (anyone may; nodes with keeper=true do it)"),
+    program
+      .command("finalize")
+      .description(
+        "finalize the current round after its score deadline (anyone may; nodes with keeper=true do it)",
+      ),
   )
     .addHelpText("after", "\nExample:\n  $ protolearn finalize")
     .action(async (flags: ChainFlags) => {
       const ctx = await openSigner(flags, io);
       const { run } = ctx.chain.contracts;
-      const [info, phase, block] = await Promise.all([run.read.currentRound(), run.read.phase(), ctx.chain.publicClient.getBlock()]);
+      const [info, phase, block] = await Promise.all([
+        run.read.currentRound(),
+        run.read.phase(),
+        ctx.chain.publicClient.getBlock(),
+      ]);
       if (info.finalized) {
-        throw new ProtolearnError(`round ${info.round} is already finalized; the run is paused and the next round opens when governance resumes it`, {
-          code: "CLI_ROUND_FINALIZED",
-          fix: "nothing to do until the run resumes (see `protolearn proposals`)",
-        });
+        throw new ProtolearnError(
+          `round ${info.round} is already finalized; the run is paused and the next round opens when governance resumes it`,
+          {
+            code: "CLI_ROUND_FINALIZED",
+            fix: "nothing to do until the run resumes (see `protolearn proposals`)",
+          },
+        );
       }
       if (phase === 5) {
         throw new ProtolearnError(`run ${ctx.config.runId} was halted for good by governance`, {
@@ -39,8 +58,21 @@ export function registerFinalize(program: Command, io: CliIo): void {
         label: `finalize round ${info.round}`,
       });
       const next = await run.read.currentRound();
-      emit(io, ctx.json, { runId: ctx.config.runId, finalizedRound: info.round, currentRound: next.round, transaction: sent.hash }, () =>
-        [`finalized  round ${info.round}`, `now        round ${next.round}`, `tx         ${sent.hash}`].join("\n"),
+      emit(
+        io,
+        ctx.json,
+        {
+          runId: ctx.config.runId,
+          finalizedRound: info.round,
+          currentRound: next.round,
+          transaction: sent.hash,
+        },
+        () =>
+          [
+            `finalized  round ${info.round}`,
+            `now        round ${next.round}`,
+            `tx         ${sent.hash}`,
+          ].join("\n"),
       );
     });
 }

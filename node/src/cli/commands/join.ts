@@ -1,6 +1,14 @@
 import { Option, type Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
-import { emit, formatLearn, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  emit,
+  formatLearn,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 
 /** TrainingRun's Role enum. */
 export const ROLE_NAMES = ["none", "trainer", "validator"] as const;
@@ -11,17 +19,25 @@ export function registerJoin(program: Command, io: CliIo): void {
     program
       .command("join")
       .description("join the run as trainer or validator; locks the role's minimum stake")
-      .addOption(new Option("--role <role>", "role in the run (default: the config's role)").choices(["trainer", "validator"])),
+      .addOption(
+        new Option("--role <role>", "role in the run (default: the config's role)").choices([
+          "trainer",
+          "validator",
+        ]),
+      ),
   )
     .addHelpText("after", "\nExample:\n  $ protolearn join --role validator")
     .action(async (flags: ChainFlags & { role?: "trainer" | "validator" }) => {
       const ctx = await openSigner(flags, io);
       const role = flags.role ?? (ctx.config.role === "both" ? undefined : ctx.config.role);
       if (role === undefined) {
-        throw new ProtolearnError("the config's role is `both`, but a run member has exactly one role", {
-          code: "CLI_ROLE_REQUIRED",
-          fix: "pass --role trainer or --role validator",
-        });
+        throw new ProtolearnError(
+          "the config's role is `both`, but a run member has exactly one role",
+          {
+            code: "CLI_ROLE_REQUIRED",
+            fix: "pass --role trainer or --role validator",
+          },
+        );
       }
       const { run, stakeManager } = ctx.chain.contracts;
       const [member, params, free, halted] = await Promise.all([
@@ -37,17 +53,23 @@ export function registerJoin(program: Command, io: CliIo): void {
         });
       }
       if (member.role !== 0) {
-        throw new ProtolearnError(`${ctx.me} is already a ${ROLE_NAMES[member.role] ?? "member"} of run ${ctx.config.runId}`, {
-          code: "CLI_ALREADY_JOINED",
-          fix: "`protolearn leave` first if you want to change role",
-        });
+        throw new ProtolearnError(
+          `${ctx.me} is already a ${ROLE_NAMES[member.role] ?? "member"} of run ${ctx.config.runId}`,
+          {
+            code: "CLI_ALREADY_JOINED",
+            fix: "`protolearn leave` first if you want to change role",
+          },
+        );
       }
       const needed = role === "trainer" ? params.minTrainerStake : params.minValidatorStake;
       if (free < needed) {
-        throw new ProtolearnError(`joining as ${role} locks ${formatLearn(needed)}, but only ${formatLearn(free)} of your stake is free`, {
-          code: "CLI_INSUFFICIENT_STAKE",
-          fix: `stake at least ${formatLearn(needed - free)} more with \`protolearn stake\``,
-        });
+        throw new ProtolearnError(
+          `joining as ${role} locks ${formatLearn(needed)}, but only ${formatLearn(free)} of your stake is free`,
+          {
+            code: "CLI_INSUFFICIENT_STAKE",
+            fix: `stake at least ${formatLearn(needed - free)} more with \`protolearn stake\``,
+          },
+        );
       }
       const sent = await sendTx(ctx, {
         address: run.address,
@@ -56,8 +78,16 @@ export function registerJoin(program: Command, io: CliIo): void {
         args: [role === "trainer" ? 1 : 2],
         label: `join run ${ctx.config.runId} as ${role}`,
       });
-      emit(io, ctx.json, { account: ctx.me, runId: ctx.config.runId, role, locked: needed, transaction: sent.hash }, () =>
-        [`joined   run ${ctx.config.runId} as ${role}`, `locked   ${formatLearn(needed)}`, `tx       ${sent.hash}`].join("\n"),
+      emit(
+        io,
+        ctx.json,
+        { account: ctx.me, runId: ctx.config.runId, role, locked: needed, transaction: sent.hash },
+        () =>
+          [
+            `joined   run ${ctx.config.runId} as ${role}`,
+            `locked   ${formatLearn(needed)}`,
+            `tx       ${sent.hash}`,
+          ].join("\n"),
       );
     });
 }

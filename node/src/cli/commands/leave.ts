@@ -1,16 +1,31 @@
 import type { Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
-import { emit, formatLearn, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  emit,
+  formatLearn,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 import { ROLE_NAMES } from "./join.js";
 
 /** `protolearn leave`: leave the run and unlock the stake it holds. */
 export function registerLeave(program: Command, io: CliIo): void {
-  withChainOptions(program.command("leave").description("leave the run and unlock your stake (not while your round is unfinalized)"))
+  withChainOptions(
+    program
+      .command("leave")
+      .description("leave the run and unlock your stake (not while your round is unfinalized)"),
+  )
     .addHelpText("after", "\nExample:\n  $ protolearn leave && protolearn unstake 1000")
     .action(async (flags: ChainFlags) => {
       const ctx = await openSigner(flags, io);
       const { run, stakeManager } = ctx.chain.contracts;
-      const [member, locked] = await Promise.all([run.read.memberOf([ctx.me]), stakeManager.read.lockedBy([run.address, ctx.me])]);
+      const [member, locked] = await Promise.all([
+        run.read.memberOf([ctx.me]),
+        stakeManager.read.lockedBy([run.address, ctx.me]),
+      ]);
       if (member.role === 0) {
         throw new ProtolearnError(`${ctx.me} is not a member of run ${ctx.config.runId}`, {
           code: "CLI_NOT_MEMBER",
@@ -25,8 +40,22 @@ export function registerLeave(program: Command, io: CliIo): void {
         args: [],
         label: `leave run ${ctx.config.runId}`,
       });
-      emit(io, ctx.json, { account: ctx.me, runId: ctx.config.runId, role: ROLE_NAMES[member.role], unlocked: locked, transaction: sent.hash }, () =>
-        [`left      run ${ctx.config.runId} (was ${ROLE_NAMES[member.role] ?? "member"})`, `unlocked  ${formatLearn(locked)}`, `tx        ${sent.hash}`].join("\n"),
+      emit(
+        io,
+        ctx.json,
+        {
+          account: ctx.me,
+          runId: ctx.config.runId,
+          role: ROLE_NAMES[member.role],
+          unlocked: locked,
+          transaction: sent.hash,
+        },
+        () =>
+          [
+            `left      run ${ctx.config.runId} (was ${ROLE_NAMES[member.role] ?? "member"})`,
+            `unlocked  ${formatLearn(locked)}`,
+            `tx        ${sent.hash}`,
+          ].join("\n"),
       );
     });
 }

@@ -1,33 +1,68 @@
 import type { Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
-import { emit, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  emit,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 
 /**
  * `protolearn pause`: the guardian's emergency brake. Only the run's guardian may pause
  * directly; resuming (and pausing by anyone else) goes through governance.
  */
 export function registerPause(program: Command, io: CliIo): void {
-  withChainOptions(program.command("pause").description("guardian only: pause the run now (the open round is voided)"))
-    .addHelpText("after", "\nExample:\n  $ protolearn pause --config guardian.json\nResume through governance: protolearn propose resume")
+  withChainOptions(
+    program
+      .command("pause")
+      .description("guardian only: pause the run now (the open round is voided)"),
+  )
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ protolearn pause --config guardian.json\nResume through governance: protolearn propose resume",
+    )
     .action(async (flags: ChainFlags) => {
       const ctx = await openSigner(flags, io);
       const { run } = ctx.chain.contracts;
-      const [guardian, paused, halted] = await Promise.all([run.read.guardian(), run.read.paused(), run.read.halted()]);
+      const [guardian, paused, halted] = await Promise.all([
+        run.read.guardian(),
+        run.read.paused(),
+        run.read.halted(),
+      ]);
       if (guardian.toLowerCase() !== ctx.me.toLowerCase()) {
-        throw new ProtolearnError(`${ctx.me} is not the guardian of run ${ctx.config.runId} (the guardian is ${guardian})`, {
-          code: "CLI_NOT_GUARDIAN",
-          fix: "propose the pause to token holders with `protolearn propose pause` instead",
-        });
+        throw new ProtolearnError(
+          `${ctx.me} is not the guardian of run ${ctx.config.runId} (the guardian is ${guardian})`,
+          {
+            code: "CLI_NOT_GUARDIAN",
+            fix: "propose the pause to token holders with `protolearn propose pause` instead",
+          },
+        );
       }
       if (halted || paused) {
-        throw new ProtolearnError(`run ${ctx.config.runId} is already ${halted ? "halted" : "paused"}`, {
-          code: "CLI_ALREADY_PAUSED",
-          fix: "nothing to do; see `protolearn status`",
-        });
+        throw new ProtolearnError(
+          `run ${ctx.config.runId} is already ${halted ? "halted" : "paused"}`,
+          {
+            code: "CLI_ALREADY_PAUSED",
+            fix: "nothing to do; see `protolearn status`",
+          },
+        );
       }
-      const sent = await sendTx(ctx, { address: run.address, abi: run.abi, functionName: "pause", args: [], label: `pause run ${ctx.config.runId}` });
+      const sent = await sendTx(ctx, {
+        address: run.address,
+        abi: run.abi,
+        functionName: "pause",
+        args: [],
+        label: `pause run ${ctx.config.runId}`,
+      });
       emit(io, ctx.json, { runId: ctx.config.runId, paused: true, transaction: sent.hash }, () =>
-        [`paused  run ${ctx.config.runId}`, `tx      ${sent.hash}`, "", "resume: `protolearn propose resume` (governance)"].join("\n"),
+        [
+          `paused  run ${ctx.config.runId}`,
+          `tx      ${sent.hash}`,
+          "",
+          "resume: `protolearn propose resume` (governance)",
+        ].join("\n"),
       );
     });
 }

@@ -9,7 +9,16 @@ import {
   type ProposalStatus,
 } from "../../governance/index.js";
 import { table } from "../output.js";
-import { describeTime, emit, formatLearn, openRead, withChainOptions, type ChainFlags, type CliIo, type CliReadContext } from "../context.js";
+import {
+  describeTime,
+  emit,
+  formatLearn,
+  openRead,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+  type CliReadContext,
+} from "../context.js";
 
 /** A proposal with its live state, for `proposals`, `vote`, `queue` and `execute`. */
 export interface ProposalView extends ProposalRecord, ProposalStatus {
@@ -18,10 +27,17 @@ export interface ProposalView extends ProposalRecord, ProposalStatus {
 }
 
 /** Reads `record`'s state and tally and decodes what its calls do. */
-export async function viewProposal(ctx: CliReadContext, record: ProposalRecord): Promise<ProposalView> {
+export async function viewProposal(
+  ctx: CliReadContext,
+  record: ProposalRecord,
+): Promise<ProposalView> {
   const status = await proposalStatus(ctx.chain, record.id, record.voteStart);
   const { kind, summary } = describeActions(
-    { runs: ctx.deployment.runs, stakeManager: ctx.deployment.contracts.StakeManager, token: ctx.deployment.contracts.LearnToken },
+    {
+      runs: ctx.deployment.runs,
+      stakeManager: ctx.deployment.contracts.StakeManager,
+      token: ctx.deployment.contracts.LearnToken,
+    },
     record.targets,
     record.calldatas,
   );
@@ -49,28 +65,52 @@ export function registerProposals(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("proposals")
-      .description("list governance proposals: kind, description, state, votes, deadlines, eta (read-only)")
+      .description(
+        "list governance proposals: kind, description, state, votes, deadlines, eta (read-only)",
+      )
       .option("--open", "only proposals that still need a vote, queue or execute", false),
   )
-    .addHelpText("after", "\nExamples:\n  $ protolearn proposals\n  $ protolearn proposals --json | jq '.proposals[] | {id, state}'")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ protolearn proposals\n  $ protolearn proposals --json | jq '.proposals[] | {id, state}'",
+    )
     .action(async (flags: ChainFlags & { open: boolean }) => {
       const ctx = await openRead(flags, io);
       const block = await ctx.chain.publicClient.getBlock();
-      const all = await Promise.all((await listProposals(ctx.chain)).map((r) => viewProposal(ctx, r)));
-      const shown = flags.open ? all.filter((p) => ["Pending", "Active", "Succeeded", "Queued"].includes(p.state)) : all;
-      emit(io, ctx.json, { block: block.number, chainTime: block.timestamp, proposals: shown }, () => {
-        if (shown.length === 0) return "no proposals yet — create one with `protolearn propose`";
-        const rows = shown.map((p) => [
-          shortId(p.id),
-          p.kind,
-          p.state,
-          `${formatLearn(p.forVotes)} / ${formatLearn(p.againstVotes)} / ${formatLearn(p.abstainVotes)}`,
-          p.state === "Pending" ? `opens ${describeBlock(p.voteStart + 1n, block.number)}` : p.state === "Active" ? `ends ${describeBlock(p.voteEnd, block.number)}` : `ended block ${p.voteEnd}`,
-          p.eta > 0n ? describeTime(p.eta, block.timestamp) : "-",
-        ]);
-        const details = shown.map((p) => `${p.id}\n  ${p.description}\n  calls: ${p.summary}; quorum ${formatLearn(p.quorum)}`);
-        return [table(["id", "kind", "state", "for / against / abstain", "voting", "eta"], rows), "", ...details].join("\n");
-      });
+      const all = await Promise.all(
+        (await listProposals(ctx.chain)).map((r) => viewProposal(ctx, r)),
+      );
+      const shown = flags.open
+        ? all.filter((p) => ["Pending", "Active", "Succeeded", "Queued"].includes(p.state))
+        : all;
+      emit(
+        io,
+        ctx.json,
+        { block: block.number, chainTime: block.timestamp, proposals: shown },
+        () => {
+          if (shown.length === 0) return "no proposals yet — create one with `protolearn propose`";
+          const rows = shown.map((p) => [
+            shortId(p.id),
+            p.kind,
+            p.state,
+            `${formatLearn(p.forVotes)} / ${formatLearn(p.againstVotes)} / ${formatLearn(p.abstainVotes)}`,
+            p.state === "Pending"
+              ? `opens ${describeBlock(p.voteStart + 1n, block.number)}`
+              : p.state === "Active"
+                ? `ends ${describeBlock(p.voteEnd, block.number)}`
+                : `ended block ${p.voteEnd}`,
+            p.eta > 0n ? describeTime(p.eta, block.timestamp) : "-",
+          ]);
+          const details = shown.map(
+            (p) =>
+              `${p.id}\n  ${p.description}\n  calls: ${p.summary}; quorum ${formatLearn(p.quorum)}`,
+          );
+          return [
+            table(["id", "kind", "state", "for / against / abstain", "voting", "eta"], rows),
+            "",
+            ...details,
+          ].join("\n");
+        },
+      );
     });
 }
-

@@ -39,10 +39,13 @@ async function submit(ctx: CliSignerContext, draft: ProposalDraft): Promise<void
   const arrays = proposalArrays(draft.actions);
   const id = proposalId(arrays, draft.description);
   if ((await governor.read.proposalSnapshot([id])) !== 0n) {
-    throw new ProtolearnError(`an identical proposal (same calls and description) already exists: ${id}`, {
-      code: "CLI_DUPLICATE_PROPOSAL",
-      fix: "vote on that one (`protolearn proposals`), or give this one a different --description",
-    });
+    throw new ProtolearnError(
+      `an identical proposal (same calls and description) already exists: ${id}`,
+      {
+        code: "CLI_DUPLICATE_PROPOSAL",
+        fix: "vote on that one (`protolearn proposals`), or give this one a different --description",
+      },
+    );
   }
   const sent = await sendTx(ctx, {
     address: governor.address,
@@ -51,11 +54,22 @@ async function submit(ctx: CliSignerContext, draft: ProposalDraft): Promise<void
     args: [arrays.targets, arrays.values, arrays.calldatas, draft.description],
     label: `propose "${draft.description}"`,
   });
-  const [voteStart, voteEnd] = await Promise.all([governor.read.proposalSnapshot([id]), governor.read.proposalDeadline([id])]);
+  const [voteStart, voteEnd] = await Promise.all([
+    governor.read.proposalSnapshot([id]),
+    governor.read.proposalDeadline([id]),
+  ]);
   emit(
     ctx.io,
     ctx.json,
-    { proposalId: id, kind: draft.kind, description: draft.description, ...arrays, voteStart, voteEnd, transaction: sent.hash },
+    {
+      proposalId: id,
+      kind: draft.kind,
+      description: draft.description,
+      ...arrays,
+      voteStart,
+      voteEnd,
+      transaction: sent.hash,
+    },
     () =>
       [
         `proposal     ${id}`,
@@ -70,22 +84,37 @@ async function submit(ctx: CliSignerContext, draft: ProposalDraft): Promise<void
 }
 
 function describeOption(command: Command): Command {
-  return command.option("--description <text>", "what voters read (default: generated from the change)");
+  return command.option(
+    "--description <text>",
+    "what voters read (default: generated from the change)",
+  );
 }
 
 /** `protolearn propose <kind> …`: create a governance proposal. */
 export function registerPropose(program: Command, cliIo: CliIo): void {
   const propose = program
     .command("propose")
-    .description("create a governance proposal: params | pause | resume | halt | reverse-slash | treasury-transfer")
-    .addHelpText("after", "\nExample:\n  $ protolearn propose params --set innerSteps=100 --set densityPpm=5000 --description \"Longer inner loop\"");
+    .description(
+      "create a governance proposal: params | pause | resume | halt | reverse-slash | treasury-transfer",
+    )
+    .addHelpText(
+      "after",
+      '\nExample:\n  $ protolearn propose params --set innerSteps=100 --set densityPpm=5000 --description "Longer inner loop"',
+    );
 
   withChainOptions(
     describeOption(
       propose
         .command("params")
-        .description("change run parameters from the next round on (others keep their current or pending value)")
-        .option("--set <name=value>", "a parameter and its new value; repeatable", (v: string, all: string[]) => [...all, v], [] as string[]),
+        .description(
+          "change run parameters from the next round on (others keep their current or pending value)",
+        )
+        .option(
+          "--set <name=value>",
+          "a parameter and its new value; repeatable",
+          (v: string, all: string[]) => [...all, v],
+          [] as string[],
+        ),
     ),
   )
     .addHelpText(
@@ -98,7 +127,11 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
       // Names and values are checked before the password prompt; bounds by simulating as the timelock.
       for (const assignment of flags.set) {
         const eq = assignment.indexOf("=");
-        if (eq > 0) parseRunParamValue(runParamField(assignment.slice(0, eq).trim()), assignment.slice(eq + 1));
+        if (eq > 0)
+          parseRunParamValue(
+            runParamField(assignment.slice(0, eq).trim()),
+            assignment.slice(eq + 1),
+          );
       }
       const ctx = await openSigner(flags, cliIo);
       const { run } = ctx.chain.contracts;
@@ -106,20 +139,41 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
       const [current, pending] = await Promise.all([run.read.params(), run.read.pendingParams()]);
       const base = pending[0] ? pending[1] : current;
       const { next, changes } = applyRunParamChanges(base, flags.set);
-      await submit(ctx, paramsProposal({ run: run.address, runId: ctx.config.runId, next, changes, ...(flags.description !== undefined ? { description: flags.description } : {}) }));
+      await submit(
+        ctx,
+        paramsProposal({
+          run: run.address,
+          runId: ctx.config.runId,
+          next,
+          changes,
+          ...(flags.description !== undefined ? { description: flags.description } : {}),
+        }),
+      );
     });
 
   for (const kind of ["pause", "resume", "halt"] as const) {
     const what = {
-      pause: "pause the run (the open round is voided); the guardian can also pause directly with `protolearn pause`",
+      pause:
+        "pause the run (the open round is voided); the guardian can also pause directly with `protolearn pause`",
       resume: "resume a paused run",
       halt: "halt the run for good: no further rounds or emission, stake unlocks",
     };
     withChainOptions(describeOption(propose.command(kind).description(what[kind])))
-      .addHelpText("after", `\nExample:\n  $ protolearn propose ${kind} --description "${kind === "halt" ? "Halt run 1: dataset withdrawn" : `${kind[0]?.toUpperCase()}${kind.slice(1)} run 1`}"`)
+      .addHelpText(
+        "after",
+        `\nExample:\n  $ protolearn propose ${kind} --description "${kind === "halt" ? "Halt run 1: dataset withdrawn" : `${kind[0]?.toUpperCase()}${kind.slice(1)} run 1`}"`,
+      )
       .action(async (flags: ProposeFlags) => {
         const ctx = await openSigner(flags, cliIo);
-        await submit(ctx, runSwitchProposal({ kind, run: ctx.chain.contracts.run.address, runId: ctx.config.runId, ...(flags.description !== undefined ? { description: flags.description } : {}) }));
+        await submit(
+          ctx,
+          runSwitchProposal({
+            kind,
+            run: ctx.chain.contracts.run.address,
+            runId: ctx.config.runId,
+            ...(flags.description !== undefined ? { description: flags.description } : {}),
+          }),
+        );
       });
   }
 
@@ -127,17 +181,32 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
     describeOption(
       propose
         .command("reverse-slash")
-        .description("return an escrowed slash to its account (only inside the slash's appeal window)")
+        .description(
+          "return an escrowed slash to its account (only inside the slash's appeal window)",
+        )
         .argument("<slashId>", "slash record id (see the NodeSlashed / Slashed events)"),
     ),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn propose reverse-slash 3 --description \"Slash 3: validator outage, not fraud\"")
+    .addHelpText(
+      "after",
+      '\nExample:\n  $ protolearn propose reverse-slash 3 --description "Slash 3: validator outage, not fraud"',
+    )
     .action(async (slashText: string, flags: ProposeFlags) => {
       if (!/^\d+$/.test(slashText) || BigInt(slashText) === 0n) {
-        throw new ProtolearnError(`"${slashText}" is not a slash id`, { code: "CLI_BAD_SLASH_ID", fix: "give the positive integer id of the slash record" });
+        throw new ProtolearnError(`"${slashText}" is not a slash id`, {
+          code: "CLI_BAD_SLASH_ID",
+          fix: "give the positive integer id of the slash record",
+        });
       }
       const ctx = await openSigner(flags, cliIo);
-      await submit(ctx, reverseSlashProposal({ stakeManager: ctx.chain.contracts.stakeManager.address, slashId: BigInt(slashText), ...(flags.description !== undefined ? { description: flags.description } : {}) }));
+      await submit(
+        ctx,
+        reverseSlashProposal({
+          stakeManager: ctx.chain.contracts.stakeManager.address,
+          slashId: BigInt(slashText),
+          ...(flags.description !== undefined ? { description: flags.description } : {}),
+        }),
+      );
     });
 
   withChainOptions(
@@ -149,7 +218,10 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
         .argument("<amount>", "LEARN, decimals allowed"),
     ),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn propose treasury-transfer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 5000 --description \"Grant: explorer\"")
+    .addHelpText(
+      "after",
+      '\nExample:\n  $ protolearn propose treasury-transfer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 5000 --description "Grant: explorer"',
+    )
     .action(async (toText: string, amountText: string, flags: ProposeFlags) => {
       const to = parseAddressArg(toText, "recipient");
       const amount = parseLearnAmount(amountText);
@@ -157,11 +229,22 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
       const { token, timelock } = ctx.chain.contracts;
       const treasury = await token.read.balanceOf([timelock.address]);
       if (treasury < amount) {
-        throw new ProtolearnError(`the treasury holds ${formatLearn(treasury)}, less than the ${formatLearn(amount)} to transfer`, {
-          code: "CLI_INSUFFICIENT_TREASURY",
-          fix: `propose at most ${formatLearn(treasury)}`,
-        });
+        throw new ProtolearnError(
+          `the treasury holds ${formatLearn(treasury)}, less than the ${formatLearn(amount)} to transfer`,
+          {
+            code: "CLI_INSUFFICIENT_TREASURY",
+            fix: `propose at most ${formatLearn(treasury)}`,
+          },
+        );
       }
-      await submit(ctx, treasuryTransferProposal({ token: token.address, to, amount, ...(flags.description !== undefined ? { description: flags.description } : {}) }));
+      await submit(
+        ctx,
+        treasuryTransferProposal({
+          token: token.address,
+          to,
+          amount,
+          ...(flags.description !== undefined ? { description: flags.description } : {}),
+        }),
+      );
     });
 }

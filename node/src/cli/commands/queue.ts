@@ -1,7 +1,16 @@
 import type { Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
 import { descriptionHash } from "../../governance/index.js";
-import { describeTime, emit, formatLearn, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  describeTime,
+  emit,
+  formatLearn,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 import { describeBlock, loadProposal, type ProposalView } from "./proposals.js";
 
 /** Why a proposal that has not Succeeded cannot be queued, in one sentence. */
@@ -17,7 +26,12 @@ function notQueueable(p: ProposalView, head: bigint): ProtolearnError {
   };
   return new ProtolearnError(`proposal ${p.id} cannot be queued: ${why[p.state] ?? p.state}`, {
     code: "CLI_PROPOSAL_STATE",
-    fix: p.state === "Active" || p.state === "Pending" ? "queue it after the vote ends, if it passes" : p.state === "Queued" ? "execute it after its eta with `protolearn execute`" : "nothing can be done with it; propose again if needed",
+    fix:
+      p.state === "Active" || p.state === "Pending"
+        ? "queue it after the vote ends, if it passes"
+        : p.state === "Queued"
+          ? "execute it after its eta with `protolearn execute`"
+          : "nothing can be done with it; propose again if needed",
   });
 }
 
@@ -26,10 +40,15 @@ export function registerQueue(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("queue")
-      .description("queue a proposal that passed into the timelock (calls rebuilt from its ProposalCreated event)")
+      .description(
+        "queue a proposal that passed into the timelock (calls rebuilt from its ProposalCreated event)",
+      )
       .argument("<proposalId>", "proposal id (from `protolearn proposals`)"),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn queue 4242…17   # then, after the timelock delay: protolearn execute 4242…17")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ protolearn queue 4242…17   # then, after the timelock delay: protolearn execute 4242…17",
+    )
     .action(async (idText: string, flags: ChainFlags) => {
       const ctx = await openSigner(flags, io);
       const p = await loadProposal(ctx, idText);
@@ -44,9 +63,17 @@ export function registerQueue(program: Command, io: CliIo): void {
         label: `queue proposal ${idText}`,
       });
       const eta = await governor.read.proposalEta([p.id]);
-      const block = await ctx.chain.publicClient.getBlock({ blockNumber: sent.receipt.blockNumber });
+      const block = await ctx.chain.publicClient.getBlock({
+        blockNumber: sent.receipt.blockNumber,
+      });
       emit(io, ctx.json, { proposalId: p.id, eta, transaction: sent.hash }, () =>
-        [`queued     ${p.id}`, `executable ${describeTime(eta, block.timestamp)}`, `tx         ${sent.hash}`, "", `then: protolearn execute ${p.id}`].join("\n"),
+        [
+          `queued     ${p.id}`,
+          `executable ${describeTime(eta, block.timestamp)}`,
+          `tx         ${sent.hash}`,
+          "",
+          `then: protolearn execute ${p.id}`,
+        ].join("\n"),
       );
     });
 }

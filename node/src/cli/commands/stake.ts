@@ -1,6 +1,15 @@
 import type { Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
-import { emit, formatLearn, openSigner, parseLearnAmount, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  emit,
+  formatLearn,
+  openSigner,
+  parseLearnAmount,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 
 /** `protolearn stake <amount>`: approve the StakeManager if needed, then bond `amount` LEARN. */
 export function registerStake(program: Command, io: CliIo): void {
@@ -10,7 +19,10 @@ export function registerStake(program: Command, io: CliIo): void {
       .description("bond LEARN in the StakeManager (approves it first when the allowance is short)")
       .argument("<amount>", "LEARN to stake, decimals allowed (e.g. 1000 or 0.5)"),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn stake 1000 --config ~/.protolearn/config.json")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ protolearn stake 1000 --config ~/.protolearn/config.json",
+    )
     .action(async (amountText: string, flags: ChainFlags) => {
       const amount = parseLearnAmount(amountText);
       const ctx = await openSigner(flags, io);
@@ -21,10 +33,13 @@ export function registerStake(program: Command, io: CliIo): void {
       ]);
       // Checked before the approval, so a stake that cannot succeed sends nothing at all.
       if (balance < amount) {
-        throw new ProtolearnError(`${ctx.me} holds ${formatLearn(balance)}, less than the ${formatLearn(amount)} to stake`, {
-          code: "CLI_INSUFFICIENT_BALANCE",
-          fix: `stake at most ${formatLearn(balance)}, or get more LEARN into this account first`,
-        });
+        throw new ProtolearnError(
+          `${ctx.me} holds ${formatLearn(balance)}, less than the ${formatLearn(amount)} to stake`,
+          {
+            code: "CLI_INSUFFICIENT_BALANCE",
+            fix: `stake at most ${formatLearn(balance)}, or get more LEARN into this account first`,
+          },
+        );
       }
       const hashes: string[] = [];
       if (allowance < amount) {
@@ -47,7 +62,13 @@ export function registerStake(program: Command, io: CliIo): void {
       hashes.push(staked.hash);
       const bonded = await stakeManager.read.bondedOf([ctx.me]);
       emit(io, ctx.json, { account: ctx.me, staked: amount, bonded, transactions: hashes }, () =>
-        [`staked   ${formatLearn(amount)}`, `bonded   ${formatLearn(bonded)}`, `tx       ${hashes.join(", ")}`, "", "next: `protolearn join --role trainer|validator`"].join("\n"),
+        [
+          `staked   ${formatLearn(amount)}`,
+          `bonded   ${formatLearn(bonded)}`,
+          `tx       ${hashes.join(", ")}`,
+          "",
+          "next: `protolearn join --role trainer|validator`",
+        ].join("\n"),
       );
     });
 }

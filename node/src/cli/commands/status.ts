@@ -14,7 +14,14 @@ import {
 import { ROLE_NAMES } from "./join.js";
 
 /** TrainingRun's Phase enum. */
-export const PHASE_NAMES = ["commit", "reveal", "score", "finalizable", "paused", "halted"] as const;
+export const PHASE_NAMES = [
+  "commit",
+  "reveal",
+  "score",
+  "finalizable",
+  "paused",
+  "halted",
+] as const;
 
 /** What `protolearn status --json` prints. Amounts are wei (1e-18 LEARN), times unix seconds of the chain. */
 export interface StatusReport {
@@ -75,13 +82,31 @@ async function lastUpdateOf(ctx: CliReadContext, node: Address): Promise<LastUpd
   const { run } = ctx.chain.contracts;
   const fromBlock = BigInt(ctx.deployment.deploymentBlock);
   const client = ctx.chain.publicClient;
-  const scored = await client.getContractEvents({ address: run.address, abi: run.abi, eventName: "UpdateScored", args: { node }, fromBlock });
+  const scored = await client.getContractEvents({
+    address: run.address,
+    abi: run.abi,
+    eventName: "UpdateScored",
+    args: { node },
+    fromBlock,
+  });
   const last = scored.at(-1);
   if (last === undefined || last.args.round === undefined) return null;
   const round = last.args.round;
   const [revealed, votes] = await Promise.all([
-    client.getContractEvents({ address: run.address, abi: run.abi, eventName: "Revealed", args: { round, node }, fromBlock }),
-    client.getContractEvents({ address: run.address, abi: run.abi, eventName: "ScoresSubmitted", args: { round }, fromBlock }),
+    client.getContractEvents({
+      address: run.address,
+      abi: run.abi,
+      eventName: "Revealed",
+      args: { round, node },
+      fromBlock,
+    }),
+    client.getContractEvents({
+      address: run.address,
+      abi: run.abi,
+      eventName: "ScoresSubmitted",
+      args: { round },
+      fromBlock,
+    }),
   ]);
   const index = revealed.at(-1)?.args.index;
   return {
@@ -92,13 +117,27 @@ async function lastUpdateOf(ctx: CliReadContext, node: Address): Promise<LastUpd
     scores:
       index === undefined
         ? []
-        : votes.map((v) => ({ validator: v.args.validator ?? zeroAddress, scorePpm: v.args.scores?.[Number(index)] ?? 0 })),
+        : votes.map((v) => ({
+            validator: v.args.validator ?? zeroAddress,
+            scorePpm: v.args.scores?.[Number(index)] ?? 0,
+          })),
   };
 }
 
 async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountStatus> {
   const { token, stakeManager, run } = ctx.chain.contracts;
-  const [balance, votes, delegate, stake, lockedByRun, free, entries, withdrawable, member, lastUpdate] = await Promise.all([
+  const [
+    balance,
+    votes,
+    delegate,
+    stake,
+    lockedByRun,
+    free,
+    entries,
+    withdrawable,
+    member,
+    lastUpdate,
+  ] = await Promise.all([
     token.read.balanceOf([me]),
     token.read.getVotes([me]),
     token.read.delegates([me]),
@@ -121,7 +160,11 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
     lockedByRun,
     free,
     unbonding,
-    unbondingEntries: entries.map((e) => ({ requestId: BigInt(e.id), amount: e.amount, releaseAt: BigInt(e.releaseAt) })),
+    unbondingEntries: entries.map((e) => ({
+      requestId: BigInt(e.id),
+      amount: e.amount,
+      releaseAt: BigInt(e.releaseAt),
+    })),
     withdrawable,
     role: ROLE_NAMES[member.role] ?? "unknown",
     activeRound: member.activeRound,
@@ -131,7 +174,10 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
 }
 
 /** Everything `status` shows, read at one block. */
-export async function readStatus(ctx: CliReadContext, address: Address | undefined): Promise<StatusReport> {
+export async function readStatus(
+  ctx: CliReadContext,
+  address: Address | undefined,
+): Promise<StatusReport> {
   const { run } = ctx.chain.contracts;
   const block = await ctx.chain.publicClient.getBlock();
   const at = { blockNumber: block.number };
@@ -198,7 +244,10 @@ function humanStatus(r: StatusReport): string {
     `votes        ${formatLearn(a.votes)}${a.delegate === null ? " (not delegated: `protolearn delegate` to vote)" : a.delegate === a.address ? "" : ` (delegated to ${a.delegate})`}`,
     `bonded       ${formatLearn(a.bonded)} (locked ${formatLearn(a.locked)}, ${formatLearn(a.lockedByRun)} by this run; free ${formatLearn(a.free)})`,
     `unbonding    ${formatLearn(a.unbonding)}${a.withdrawable > 0n ? `, ${formatLearn(a.withdrawable)} withdrawable now` : ""}`,
-    ...a.unbondingEntries.map((e) => `  #${e.requestId}        ${formatLearn(e.amount)} releases ${describeTime(e.releaseAt, now)}`),
+    ...a.unbondingEntries.map(
+      (e) =>
+        `  #${e.requestId}        ${formatLearn(e.amount)} releases ${describeTime(e.releaseAt, now)}`,
+    ),
     `role         ${a.role}${a.activeRound > 0n ? ` (last active in round ${a.activeRound})` : ""}`,
     `rewards      ${formatLearn(a.pendingRewards)} to claim`,
   );
@@ -219,10 +268,15 @@ export function registerStatus(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("status")
-      .description("show the run, its round and deadlines, and your stake, role, rewards, last scores and votes (read-only)")
+      .description(
+        "show the run, its round and deadlines, and your stake, role, rewards, last scores and votes (read-only)",
+      )
       .option("--address <address>", "show this account instead of the keystore's"),
   )
-    .addHelpText("after", "\nExamples:\n  $ protolearn status\n  $ protolearn status --json | jq .account.bonded")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ protolearn status\n  $ protolearn status --json | jq .account.bonded",
+    )
     .action(async (flags: ChainFlags & { address?: string }) => {
       const address = flags.address === undefined ? undefined : parseAddressArg(flags.address);
       const ctx = await openRead(flags, io);

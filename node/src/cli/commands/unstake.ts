@@ -18,19 +18,30 @@ export function registerUnstake(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("unstake")
-      .description("request to unbond free (unlocked) stake; withdraw it after the unbonding period")
+      .description(
+        "request to unbond free (unlocked) stake; withdraw it after the unbonding period",
+      )
       .argument("<amount>", "LEARN to unbond, decimals allowed"),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn unstake 250   # then, after the unbonding period: protolearn withdraw")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ protolearn unstake 250   # then, after the unbonding period: protolearn withdraw",
+    )
     .action(async (amountText: string, flags: ChainFlags) => {
       const amount = parseLearnAmount(amountText);
       const ctx = await openSigner(flags, io);
       const { stakeManager } = ctx.chain.contracts;
-      const [free, locked] = await Promise.all([stakeManager.read.freeStakeOf([ctx.me]), stakeManager.read.lockedOf([ctx.me])]);
+      const [free, locked] = await Promise.all([
+        stakeManager.read.freeStakeOf([ctx.me]),
+        stakeManager.read.lockedOf([ctx.me]),
+      ]);
       if (free < amount) {
         throw new ProtolearnError(
           `only ${formatLearn(free)} of your stake is free to unbond (${formatLearn(locked)} is locked by runs), less than ${formatLearn(amount)}`,
-          { code: "CLI_INSUFFICIENT_STAKE", fix: `unstake at most ${formatLearn(free)}, or \`protolearn leave\` the run to unlock the rest` },
+          {
+            code: "CLI_INSUFFICIENT_STAKE",
+            fix: `unstake at most ${formatLearn(free)}, or \`protolearn leave\` the run to unlock the rest`,
+          },
         );
       }
       const sent = await sendTx(ctx, {
@@ -44,7 +55,11 @@ export function registerUnstake(program: Command, io: CliIo): void {
       let requestId = 0n;
       for (const log of sent.receipt.logs) {
         try {
-          const event = decodeEventLog({ abi: stakeManager.abi, data: log.data, topics: log.topics });
+          const event = decodeEventLog({
+            abi: stakeManager.abi,
+            data: log.data,
+            topics: log.topics,
+          });
           if (event.eventName === "UnstakeRequested") {
             releaseAt = BigInt(event.args.releaseAt);
             requestId = event.args.requestId;
@@ -53,9 +68,21 @@ export function registerUnstake(program: Command, io: CliIo): void {
           // another contract's log
         }
       }
-      const block = await ctx.chain.publicClient.getBlock({ blockNumber: sent.receipt.blockNumber });
-      emit(io, ctx.json, { account: ctx.me, amount, requestId, releaseAt, transaction: sent.hash }, () =>
-        [`unbonding  ${formatLearn(amount)} (request #${requestId})`, `release    ${describeTime(releaseAt, block.timestamp)}`, `tx         ${sent.hash}`, "", "then: `protolearn withdraw`"].join("\n"),
+      const block = await ctx.chain.publicClient.getBlock({
+        blockNumber: sent.receipt.blockNumber,
+      });
+      emit(
+        io,
+        ctx.json,
+        { account: ctx.me, amount, requestId, releaseAt, transaction: sent.hash },
+        () =>
+          [
+            `unbonding  ${formatLearn(amount)} (request #${requestId})`,
+            `release    ${describeTime(releaseAt, block.timestamp)}`,
+            `tx         ${sent.hash}`,
+            "",
+            "then: `protolearn withdraw`",
+          ].join("\n"),
       );
     });
 }

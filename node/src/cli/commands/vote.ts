@@ -1,7 +1,15 @@
 import type { Command } from "commander";
 import { ProtolearnError } from "../../errors.js";
 import { parseVoteChoice, VOTE_SUPPORT } from "../../governance/index.js";
-import { emit, formatLearn, openSigner, sendTx, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
+import {
+  emit,
+  formatLearn,
+  openSigner,
+  sendTx,
+  withChainOptions,
+  type ChainFlags,
+  type CliIo,
+} from "../context.js";
 import { describeBlock, loadProposal } from "./proposals.js";
 
 /** `protolearn vote <proposalId> for|against|abstain [--reason]`: cast your delegated votes. */
@@ -14,7 +22,10 @@ export function registerVote(program: Command, io: CliIo): void {
       .argument("<choice>", "for | against | abstain")
       .option("--reason <text>", "a reason, recorded on-chain with the vote"),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn vote 4242…17 for --reason \"longer inner loop saves bandwidth\"")
+    .addHelpText(
+      "after",
+      '\nExample:\n  $ protolearn vote 4242…17 for --reason "longer inner loop saves bandwidth"',
+    )
     .action(async (idText: string, choiceText: string, flags: ChainFlags & { reason?: string }) => {
       const choice = parseVoteChoice(choiceText);
       const ctx = await openSigner(flags, io);
@@ -26,10 +37,16 @@ export function registerVote(program: Command, io: CliIo): void {
           proposal.state === "Pending"
             ? `; voting opens at ${describeBlock(proposal.voteStart + 1n, head)}`
             : "";
-        throw new ProtolearnError(`proposal ${proposal.id} is ${proposal.state}${when}, and votes are only accepted while it is Active`, {
-          code: "CLI_PROPOSAL_STATE",
-          fix: proposal.state === "Pending" ? "vote again once voting has opened" : "see `protolearn proposals` for what can still be done with it",
-        });
+        throw new ProtolearnError(
+          `proposal ${proposal.id} is ${proposal.state}${when}, and votes are only accepted while it is Active`,
+          {
+            code: "CLI_PROPOSAL_STATE",
+            fix:
+              proposal.state === "Pending"
+                ? "vote again once voting has opened"
+                : "see `protolearn proposals` for what can still be done with it",
+          },
+        );
       }
       const [voted, weight] = await Promise.all([
         governor.read.hasVoted([proposal.id, ctx.me]),
@@ -42,15 +59,24 @@ export function registerVote(program: Command, io: CliIo): void {
         });
       }
       if (weight === 0n) {
-        throw new ProtolearnError(`${ctx.me} had no delegated votes at the proposal's snapshot (block ${proposal.voteStart}), so the vote would count for nothing`, {
-          code: "CLI_NO_VOTES",
-          fix: "delegate with `protolearn delegate` before the next proposal's snapshot (votes count from the block after delegating)",
-        });
+        throw new ProtolearnError(
+          `${ctx.me} had no delegated votes at the proposal's snapshot (block ${proposal.voteStart}), so the vote would count for nothing`,
+          {
+            code: "CLI_NO_VOTES",
+            fix: "delegate with `protolearn delegate` before the next proposal's snapshot (votes count from the block after delegating)",
+          },
+        );
       }
       const support = VOTE_SUPPORT[choice];
       const sent =
         flags.reason === undefined
-          ? await sendTx(ctx, { address: governor.address, abi: governor.abi, functionName: "castVote", args: [proposal.id, support], label: `vote ${choice}` })
+          ? await sendTx(ctx, {
+              address: governor.address,
+              abi: governor.abi,
+              functionName: "castVote",
+              args: [proposal.id, support],
+              label: `vote ${choice}`,
+            })
           : await sendTx(ctx, {
               address: governor.address,
               abi: governor.abi,
@@ -59,13 +85,26 @@ export function registerVote(program: Command, io: CliIo): void {
               label: `vote ${choice}`,
             });
       const [against, forVotes, abstain] = await governor.read.proposalVotes([proposal.id]);
-      emit(io, ctx.json, { proposalId: proposal.id, voter: ctx.me, choice, weight, forVotes, againstVotes: against, abstainVotes: abstain, transaction: sent.hash }, () =>
-        [
-          `voted      ${choice} with ${formatLearn(weight)}`,
-          `tally      for ${formatLearn(forVotes)}, against ${formatLearn(against)}, abstain ${formatLearn(abstain)} (quorum ${formatLearn(proposal.quorum)})`,
-          `voting     ends at ${describeBlock(proposal.voteEnd, head)}`,
-          `tx         ${sent.hash}`,
-        ].join("\n"),
+      emit(
+        io,
+        ctx.json,
+        {
+          proposalId: proposal.id,
+          voter: ctx.me,
+          choice,
+          weight,
+          forVotes,
+          againstVotes: against,
+          abstainVotes: abstain,
+          transaction: sent.hash,
+        },
+        () =>
+          [
+            `voted      ${choice} with ${formatLearn(weight)}`,
+            `tally      for ${formatLearn(forVotes)}, against ${formatLearn(against)}, abstain ${formatLearn(abstain)} (quorum ${formatLearn(proposal.quorum)})`,
+            `voting     ends at ${describeBlock(proposal.voteEnd, head)}`,
+            `tx         ${sent.hash}`,
+          ].join("\n"),
       );
     });
 }
