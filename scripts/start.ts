@@ -1,0 +1,345 @@
+/**
+ * `npm start` — the main job: a whole local protolearn network on this machine.
+ *
+ *   hardhat node → deploy (Ignition) → fund, stake and join 6 accounts → 2 validators and
+ *   4 trainers as separate `protolearn node start` processes, each with its own Helia IPFS
+ *   peer (one trainer adversarial: sign-flip ×10 by default) → 10 rounds of MNIST training,
+ *   with a governance proposal mid-run that changes H → a final report (stdout + JSON file).
+ *
+ * Chain time is warped past each phase's deadline once every node has acted (devnet only),
+ * so the run takes as long as the work, not as long as the phases.
+ *
+ *   npm start -- [--rounds 10] [--trainers 4] [--validators 2] [--adversary sign-flip]
+ *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 25]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { SingleBar } from "cli-progress";
+import { keccak256, toHex, type Address, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
+import { trainingRunAbi } from "../node/src/chain/abis.js";
+import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
+import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../node/src/cli/commands/devnet.js";
+import { Conductor } from "../node/src/devnet/conductor.js";
+import { paramsProposal, proposalArrays, descriptionHash } from "../node/src/governance/index.js";
+import { createModel } from "../node/src/model/registry.js";
+import { parameterCount } from "../node/src/model/spec.js";
+import { createLogger } from "../node/src/observe/logger.js";
+import { ParamsHistory } from "../node/src/daemon/paramsHistory.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "10" },
+    trainers: { type: "string", default: "4" },
+    validators: { type: "string", default: "2" },
+    adversary: { type: "string", default: "sign-flip" },
+    factor: { type: "string", default: "10" },
+    port: { type: "string", default: "8545" },
+    out: { type: "string", default: ".protolearn/devnet" },
+    "new-h": { type: "string", default: "25" },
+  },
+});
+const ROUNDS = Number(flags.rounds);
+const TRAINERS = Number(flags.trainers);
+const VALIDATORS = Number(flags.validators);
+const OUT = resolve(flags.out ?? ".protolearn/devnet");
+const NEW_H = Number(flags["new-h"]);
+const logger = createLogger({ level: "info" }, "start");
+
+/** Devnet parameters: phases long in chain time (the conductor warps), short governance. */
+const DEVNET_PARAMETERS = {
+  runParams: { ...DEFAULT_RUN_PARAMS, commitDuration: 600, revealDuration: 600, scoreDuration: 600 },
+  timelockDelay: 60n,
+  votingDelay: 1n,
+  votingPeriod: 10n,
+};
+
+interface NodeProcess {
+  index: number;
+  role: "trainer" | "validator";
+  address: Address;
+  adversary: string | undefined;
+  child: ChildProcess;
+  multiaddr: string;
+  events: Record<string, unknown>[];
+}
+
+/** Starts one `protolearn node start` process; resolves once its IPFS peer listens. */
+async function spawnNode(devnet: Devnet, index: number, peers: string[], adversary: string | undefined): Promise<NodeProcess> {
+  const account = devnet.accounts.find((a) => a.index === index);
+  if (account === undefined) throw new Error(`no devnet account ${index}`);
+  const args = ["node/bin/protolearn.mjs", "node", "start", "--config", account.configPath, "--log-format", "json", "--metrics-port", "0"];
+  args.push("--listen", "/ip4/127.0.0.1/tcp/0");
+  for (const peer of peers) args.push("--peer", peer);
+  if (account.role === "trainer") args.push("--no-keeper");
+  if (adversary !== undefined) args.push("--adversary", adversary, "--adversary-factor", flags.factor ?? "10");
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PROTOLEARN_PASSWORD: devnet.password },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logFile = createWriteStream(join(OUT, "logs", `node-${index}.log`));
+  const events: Record<string, unknown>[] = [];
+  let buffered = "";
+  const multiaddr = new Promise<string>((resolveAddr, reject) => {
+    child.once("exit", (code) => reject(new Error(`node-${index} exited with code ${code} (see ${join(OUT, "logs", `node-${index}.log`)})`)));
+    child.stderr?.on("data", (chunk: Buffer) => {
+      logFile.write(chunk);
+      buffered += chunk.toString();
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        try {
+          const event = JSON.parse(line) as Record<string, unknown>;
+          events.push(event);
+          if (event.event === "ipfs" && Array.isArray(event.listen)) resolveAddr(String(event.listen[0]));
+          if (event.level === "error") logger.error(`node-${index}`, event);
+        } catch {
+          // not a JSON log line (e.g. a library warning): kept in the log file only
+        }
+      }
+    });
+    child.stdout?.on("data", (chunk: Buffer) => logFile.write(chunk));
+  });
+  return { index, role: account.role, address: account.address, adversary, child, multiaddr: await multiaddr, events };
+}
+
+async function stopNode(node: NodeProcess): Promise<void> {
+  if (node.child.exitCode !== null) return;
+  await new Promise<void>((done) => {
+    node.child.once("exit", () => done());
+    node.child.kill("SIGTERM");
+    setTimeout(() => node.child.kill("SIGKILL"), 10_000).unref();
+  });
+}
+
+/** A governance proposal through the full Governor path: propose, vote, queue, execute. */
+async function passParamsChange(deployer: SignerContext, conductor: Conductor, innerSteps: number): Promise<{ proposalId: string; description: string }> {
+  const { governor, run } = deployer.contracts;
+  const current = await run.read.params();
+  const draft = paramsProposal({
+    run: run.address,
+    runId: 1,
+    next: { ...current, innerSteps },
+    changes: [{ name: "innerSteps", from: String(current.innerSteps), to: String(innerSteps) } as never],
+  });
+  const { targets, values, calldatas } = proposalArrays(draft.actions);
+  const send = (functionName: "propose" | "castVote" | "queue" | "execute", args: readonly unknown[]) =>
+    deployer.sender.send({ address: governor.address, abi: governor.abi, functionName, args, label: `governance ${functionName}` });
+  await send("propose", [targets, values, calldatas, draft.description]);
+  const proposalId = await governor.read.hashProposal([targets, values, calldatas, descriptionHash(draft.description)]);
+  await conductor.mine(Number(DEVNET_PARAMETERS.votingDelay) + 1);
+  await send("castVote", [proposalId, 1]);
+  await conductor.mine(Number(DEVNET_PARAMETERS.votingPeriod) + 1);
+  await send("queue", [targets, values, calldatas, descriptionHash(draft.description)]);
+  await conductor.warp(DEVNET_PARAMETERS.timelockDelay + 1n);
+  await send("execute", [targets, values, calldatas, descriptionHash(draft.description)]);
+  return { proposalId: proposalId.toString(), description: draft.description };
+}
+
+const REASONS = ["None", "InvalidUpdate", "NoReveal", "ValidatorDisagreement"];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  await rm(OUT, { recursive: true, force: true });
+  await mkdir(join(OUT, "logs"), { recursive: true });
+  logger.info("starting a local network", { chain: "hardhat node", port: flags.port, trainers: TRAINERS, validators: VALIDATORS });
+  const devnet = await startDevnet({
+    chain: "hardhat",
+    port: Number(flags.port),
+    accounts: TRAINERS + VALIDATORS,
+    validators: VALIDATORS,
+    outDir: OUT,
+    join: true,
+    parameters: DEVNET_PARAMETERS,
+  });
+  const nodes: NodeProcess[] = [];
+  try {
+    const deployer = await connectSigner({
+      rpcUrl: devnet.chain.rpcUrl,
+      deployment: devnet.deployment,
+      runId: 1,
+      account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }),
+    });
+    const { token } = deployer.contracts;
+    await deployer.sender.send({ address: token.address, abi: token.abi, functionName: "delegate", args: [deployer.account.address], label: "deployer delegates" });
+    const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: 90_000 });
+
+    // Validators first, then trainers; each new peer dials every earlier one (a full mesh).
+    const ordered = [...devnet.accounts].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === "validator" ? -1 : 1));
+    const adversaryIndex = ordered.filter((a) => a.role === "trainer").at(-1)?.index;
+    for (const account of ordered) {
+      const adversary = account.index === adversaryIndex && flags.adversary !== "none" ? flags.adversary : undefined;
+      const node = await spawnNode(devnet, account.index, nodes.map((n) => n.multiaddr), adversary);
+      nodes.push(node);
+      logger.info("node started", { node: `node-${account.index}`, role: account.role, address: account.address, adversary: adversary ?? "no" });
+    }
+
+    const bar = new SingleBar({ format: "rounds [{bar}] {value}/{total} | {status}", stream: process.stderr, hideCursor: true });
+    bar.start(ROUNDS, 0, { status: "training" });
+    let governance: { proposalId: string; description: string; atRound: number } | undefined;
+    for (let round = 1; round <= ROUNDS; round++) {
+      const next = await conductor.playRound({ trainers: TRAINERS, validators: VALIDATORS });
+      bar.update(round, { status: `round ${next.round} open` });
+      if (round === Math.floor(ROUNDS / 2) && governance === undefined) {
+        bar.update(round, { status: `governance: H -> ${NEW_H}` });
+        governance = { ...(await passParamsChange(deployer, conductor, NEW_H)), atRound: next.round };
+      }
+    }
+    bar.stop();
+    for (const node of nodes) await stopNode(node);
+
+    const report = await buildReport(deployer, devnet, nodes, governance, Date.now() - started);
+    const path = join(OUT, "report.json");
+    await writeFile(path, JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
+    printReport(report, path);
+  } finally {
+    for (const node of nodes) await stopNode(node);
+    await devnet.stop();
+  }
+}
+
+type Report = Awaited<ReturnType<typeof buildReport>>;
+
+async function buildReport(
+  ctx: SignerContext,
+  devnet: Devnet,
+  nodes: NodeProcess[],
+  governance: { proposalId: string; description: string; atRound: number } | undefined,
+  elapsedMs: number,
+) {
+  const runAddress = ctx.contracts.run.address;
+  const fromBlock = BigInt(devnet.deployment.deploymentBlock);
+  const query = { address: runAddress, abi: trainingRunAbi, fromBlock, strict: true } as const;
+  const [agreed, failed, slashed, scored] = await Promise.all([
+    ctx.publicClient.getContractEvents({ ...query, eventName: "ModelAgreed" }),
+    ctx.publicClient.getContractEvents({ ...query, eventName: "RoundFailed" }),
+    ctx.publicClient.getContractEvents({ ...query, eventName: "NodeSlashed" }),
+    ctx.publicClient.getContractEvents({ ...query, eventName: "UpdateScored" }),
+  ]);
+  const validator = nodes.find((n) => n.role === "validator");
+  const accuracyByRound = new Map<number, number>();
+  for (const e of validator?.events ?? []) {
+    if (e.event === "scores submitted" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
+  }
+  const rounds = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const a = agreed.find((e) => Number(e.args.round) === r);
+    const f = failed.find((e) => Number(e.args.round) === r);
+    rounds.push({
+      round: r,
+      outcome: a ? "model agreed" : f ? `failed (${f.args.reason})` : "not finalized",
+      acceptedUpdates: a ? Number(a.args.acceptedUpdates) : 0,
+      heldOutLoss: a ? Number(a.args.evalLoss) / 1e9 : undefined,
+      heldOutAccuracy: accuracyByRound.get(r),
+      emission: a ? a.args.emission : 0n,
+    });
+  }
+
+  // Gas: every transaction each node sent, from the receipts.
+  const gasBy = new Map<string, { gas: bigint; txs: number }>();
+  const head = await ctx.publicClient.getBlockNumber();
+  const addresses = new Set(nodes.map((n) => n.address.toLowerCase()));
+  for (let b = fromBlock; b <= head; b++) {
+    const block = await ctx.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
+    for (const tx of block.transactions) {
+      if (!addresses.has(tx.from.toLowerCase())) continue;
+      const receipt = await ctx.publicClient.getTransactionReceipt({ hash: tx.hash });
+      const entry = gasBy.get(tx.from.toLowerCase()) ?? { gas: 0n, txs: 0 };
+      gasBy.set(tx.from.toLowerCase(), { gas: entry.gas + receipt.gasUsed, txs: entry.txs + 1 });
+    }
+  }
+
+  const model = createModel("mnist-mlp-v1");
+  const denseBytes = parameterCount(model.spec) * 4;
+  // What a data-parallel (DDP) worker would send over the same rounds: a dense fp32 gradient
+  // every inner step, H_r steps in round r (H changes mid-run through governance).
+  const history = new ParamsHistory(ctx, fromBlock);
+  let ddpBytes = 0;
+  for (let r = 1; r <= ROUNDS; r++) ddpBytes += (await history.at(r)).innerSteps * denseBytes;
+  const perNode = [];
+  for (const node of nodes) {
+    const member = await ctx.contracts.run.read.memberOf([node.address]);
+    const stored = node.events.filter((e) => e.event === "update stored" && typeof e.round === "number" && e.round <= ROUNDS);
+    const bytes = stored.reduce((sum, e) => sum + (typeof e.bytes === "number" ? e.bytes : 0), 0);
+    const gas = gasBy.get(node.address.toLowerCase()) ?? { gas: 0n, txs: 0 };
+    const accepted = scored.filter((e) => e.args.node.toLowerCase() === node.address.toLowerCase() && e.args.accepted).length;
+    perNode.push({
+      node: `node-${node.index}`,
+      address: node.address,
+      role: node.role,
+      adversary: node.adversary ?? "no",
+      updatesSent: stored.length,
+      acceptedUpdates: accepted,
+      bytesSent: bytes,
+      bytesPerRound: stored.length ? Math.round(bytes / stored.length) : 0,
+      denseFp32BytesPerRound: node.role === "trainer" ? denseBytes : 0,
+      ddpBytesTotal: node.role === "trainer" ? ddpBytes : 0,
+      gasTotal: gas.gas,
+      gasPerRound: Number(gas.gas) / ROUNDS,
+      transactions: gas.txs,
+      rewards: member.rewards,
+    });
+  }
+  return {
+    network: { chain: "hardhat node", rpcUrl: devnet.chain.rpcUrl, chainId: devnet.deployment.chainId, run: runAddress },
+    modelId: "mnist-mlp-v1",
+    parameters: parameterCount(model.spec),
+    rounds,
+    nodes: perNode,
+    slashes: slashed.map((e) => ({
+      round: Number(e.args.round),
+      node: e.args.node,
+      nodeName: `node-${nodes.find((n) => n.address.toLowerCase() === e.args.node.toLowerCase())?.index ?? "?"}`,
+      reason: REASONS[Number(e.args.reason)] ?? String(e.args.reason),
+      amount: e.args.amount,
+      slashId: e.args.slashId,
+    })),
+    governance,
+    elapsedSeconds: Math.round(elapsedMs / 1000),
+    modelIdHash: keccak256(toHex("mnist-mlp-v1")) as Hex,
+  };
+}
+
+function printReport(report: Report, path: string): void {
+  const out: string[] = [];
+  const pad = (s: unknown, n: number) => String(s ?? "-").padEnd(n);
+  out.push("", "protolearn local network — final report", "");
+  out.push(`${pad("round", 6)}${pad("outcome", 16)}${pad("accepted", 9)}${pad("held-out loss", 14)}${pad("accuracy", 9)}`);
+  for (const r of report.rounds) {
+    out.push(
+      `${pad(r.round, 6)}${pad(r.outcome, 16)}${pad(r.acceptedUpdates, 9)}${pad(r.heldOutLoss?.toFixed(4), 14)}${pad(r.heldOutAccuracy === undefined ? undefined : (r.heldOutAccuracy * 100).toFixed(1) + "%", 9)}`,
+    );
+  }
+  out.push(
+    "",
+    `${pad("node", 8)}${pad("role", 10)}${pad("adversary", 10)}${pad("accepted", 9)}${pad("bytes/round", 12)}${pad("vs 1 dense", 11)}${pad("vs DDP", 9)}${pad("gas/round", 10)}${pad("rewards (LEARN)", 16)}`,
+  );
+  for (const n of report.nodes) {
+    const dense = n.bytesPerRound ? `${(n.denseFp32BytesPerRound / n.bytesPerRound).toFixed(0)}x` : "-";
+    const ddp = n.bytesSent ? `${(n.ddpBytesTotal / n.bytesSent).toFixed(0)}x` : "-";
+    out.push(
+      `${pad(n.node, 8)}${pad(n.role, 10)}${pad(n.adversary, 10)}${pad(n.role === "trainer" ? `${n.acceptedUpdates}/${n.updatesSent}` : "-", 9)}${pad(n.bytesPerRound || "-", 12)}${pad(dense, 11)}${pad(ddp, 9)}${pad(Math.round(n.gasPerRound), 10)}${pad((Number(n.rewards) / 1e18).toFixed(2), 16)}`,
+    );
+  }
+  out.push("(vs 1 dense: one fp32 copy of the model per round; vs DDP: a dense fp32 gradient every inner step, H per round)");
+  out.push("", "slashes:");
+  if (report.slashes.length === 0) out.push("  none");
+  for (const s of report.slashes) out.push(`  round ${s.round}: ${s.nodeName} ${s.node} slashed ${(Number(s.amount) / 1e18).toFixed(2)} LEARN for ${s.reason} (slash #${s.slashId}, appealable)`);
+  if (report.governance) out.push("", `governance: "${report.governance.description}" passed and executed during round ${report.governance.atRound}`);
+  out.push(
+    "",
+    `finished in ${report.elapsedSeconds} s; report written to ${path}`,
+    "the chain stopped with this job. To explore a network yourself: `npx protolearn devnet` (keeps running),",
+    "then `npx protolearn status --network localhost` and `npx protolearn proposals --network localhost`.",
+  );
+  process.stdout.write(out.join("\n") + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
