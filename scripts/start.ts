@@ -12,8 +12,6 @@
  *   npm start -- [--rounds 10] [--trainers 4] [--validators 2] [--adversary sign-flip]
  *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 25]
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,6 +23,7 @@ import { trainingRunAbi } from "../node/src/chain/abis.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
 import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../node/src/cli/commands/devnet.js";
 import { Conductor } from "../node/src/devnet/conductor.js";
+import { spawnNode, stopNode, type NodeProcess } from "../node/src/devnet/nodeProcess.js";
 import { paramsProposal, proposalArrays, descriptionHash } from "../node/src/governance/index.js";
 import { createModel } from "../node/src/model/registry.js";
 import { parameterCount } from "../node/src/model/spec.js";
@@ -58,62 +57,11 @@ const DEVNET_PARAMETERS = {
   votingPeriod: 10n,
 };
 
-interface NodeProcess {
+interface StartedNode {
   index: number;
   role: "trainer" | "validator";
-  address: Address;
   adversary: string | undefined;
-  child: ChildProcess;
-  multiaddr: string;
-  events: Record<string, unknown>[];
-}
-
-/** Starts one `protolearn node start` process; resolves once its IPFS peer listens. */
-async function spawnNode(devnet: Devnet, index: number, peers: string[], adversary: string | undefined): Promise<NodeProcess> {
-  const account = devnet.accounts.find((a) => a.index === index);
-  if (account === undefined) throw new Error(`no devnet account ${index}`);
-  const args = ["node/bin/protolearn.mjs", "node", "start", "--config", account.configPath, "--log-format", "json", "--metrics-port", "0"];
-  args.push("--listen", "/ip4/127.0.0.1/tcp/0");
-  for (const peer of peers) args.push("--peer", peer);
-  if (account.role === "trainer") args.push("--no-keeper");
-  if (adversary !== undefined) args.push("--adversary", adversary, "--adversary-factor", flags.factor ?? "10");
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, PROTOLEARN_PASSWORD: devnet.password },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const logFile = createWriteStream(join(OUT, "logs", `node-${index}.log`));
-  const events: Record<string, unknown>[] = [];
-  let buffered = "";
-  const multiaddr = new Promise<string>((resolveAddr, reject) => {
-    child.once("exit", (code) => reject(new Error(`node-${index} exited with code ${code} (see ${join(OUT, "logs", `node-${index}.log`)})`)));
-    child.stderr?.on("data", (chunk: Buffer) => {
-      logFile.write(chunk);
-      buffered += chunk.toString();
-      const lines = buffered.split("\n");
-      buffered = lines.pop() ?? "";
-      for (const line of lines) {
-        try {
-          const event = JSON.parse(line) as Record<string, unknown>;
-          events.push(event);
-          if (event.event === "ipfs" && Array.isArray(event.listen)) resolveAddr(String(event.listen[0]));
-          if (event.level === "error") logger.error(`node-${index}`, event);
-        } catch {
-          // not a JSON log line (e.g. a library warning): kept in the log file only
-        }
-      }
-    });
-    child.stdout?.on("data", (chunk: Buffer) => logFile.write(chunk));
-  });
-  return { index, role: account.role, address: account.address, adversary, child, multiaddr: await multiaddr, events };
-}
-
-async function stopNode(node: NodeProcess): Promise<void> {
-  if (node.child.exitCode !== null) return;
-  await new Promise<void>((done) => {
-    node.child.once("exit", () => done());
-    node.child.kill("SIGTERM");
-    setTimeout(() => node.child.kill("SIGKILL"), 10_000).unref();
-  });
+  process: NodeProcess;
 }
 
 /** A governance proposal through the full Governor path: propose, vote, queue, execute. */
@@ -156,7 +104,7 @@ async function main(): Promise<void> {
     join: true,
     parameters: DEVNET_PARAMETERS,
   });
-  const nodes: NodeProcess[] = [];
+  const nodes: StartedNode[] = [];
   try {
     const deployer = await connectSigner({
       rpcUrl: devnet.chain.rpcUrl,
@@ -173,8 +121,17 @@ async function main(): Promise<void> {
     const adversaryIndex = ordered.filter((a) => a.role === "trainer").at(-1)?.index;
     for (const account of ordered) {
       const adversary = account.index === adversaryIndex && flags.adversary !== "none" ? flags.adversary : undefined;
-      const node = await spawnNode(devnet, account.index, nodes.map((n) => n.multiaddr), adversary);
-      nodes.push(node);
+      const started = await spawnNode({
+        name: `node-${account.index}`,
+        address: account.address,
+        configPath: account.configPath,
+        password: devnet.password,
+        logFile: join(OUT, "logs", `node-${account.index}.log`),
+        peers: nodes.map((n) => n.process.multiaddr),
+        keeper: account.role === "validator",
+        ...(adversary ? { adversary: { strategy: adversary, factor: Number(flags.factor ?? "10") } } : {}),
+      });
+      nodes.push({ index: account.index, role: account.role, adversary, process: started });
       logger.info("node started", { node: `node-${account.index}`, role: account.role, address: account.address, adversary: adversary ?? "no" });
     }
 
@@ -190,14 +147,14 @@ async function main(): Promise<void> {
       }
     }
     bar.stop();
-    for (const node of nodes) await stopNode(node);
+    for (const node of nodes) await stopNode(node.process);
 
     const report = await buildReport(deployer, devnet, nodes, governance, Date.now() - started);
     const path = join(OUT, "report.json");
     await writeFile(path, JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
     printReport(report, path);
   } finally {
-    for (const node of nodes) await stopNode(node);
+    for (const node of nodes) await stopNode(node.process);
     await devnet.stop();
   }
 }
@@ -207,7 +164,7 @@ type Report = Awaited<ReturnType<typeof buildReport>>;
 async function buildReport(
   ctx: SignerContext,
   devnet: Devnet,
-  nodes: NodeProcess[],
+  nodes: StartedNode[],
   governance: { proposalId: string; description: string; atRound: number } | undefined,
   elapsedMs: number,
 ) {
@@ -222,7 +179,7 @@ async function buildReport(
   ]);
   const validator = nodes.find((n) => n.role === "validator");
   const accuracyByRound = new Map<number, number>();
-  for (const e of validator?.events ?? []) {
+  for (const e of validator?.process.events ?? []) {
     if (e.event === "scores submitted" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
   }
   const rounds = [];
@@ -242,7 +199,7 @@ async function buildReport(
   // Gas: every transaction each node sent, from the receipts.
   const gasBy = new Map<string, { gas: bigint; txs: number }>();
   const head = await ctx.publicClient.getBlockNumber();
-  const addresses = new Set(nodes.map((n) => n.address.toLowerCase()));
+  const addresses = new Set(nodes.map((n) => n.process.address.toLowerCase()));
   for (let b = fromBlock; b <= head; b++) {
     const block = await ctx.publicClient.getBlock({ blockNumber: b, includeTransactions: true });
     for (const tx of block.transactions) {
@@ -262,14 +219,15 @@ async function buildReport(
   for (let r = 1; r <= ROUNDS; r++) ddpBytes += (await history.at(r)).innerSteps * denseBytes;
   const perNode = [];
   for (const node of nodes) {
-    const member = await ctx.contracts.run.read.memberOf([node.address]);
-    const stored = node.events.filter((e) => e.event === "update stored" && typeof e.round === "number" && e.round <= ROUNDS);
+    const address = node.process.address;
+    const member = await ctx.contracts.run.read.memberOf([address]);
+    const stored = node.process.events.filter((e) => e.event === "update stored" && typeof e.round === "number" && e.round <= ROUNDS);
     const bytes = stored.reduce((sum, e) => sum + (typeof e.bytes === "number" ? e.bytes : 0), 0);
-    const gas = gasBy.get(node.address.toLowerCase()) ?? { gas: 0n, txs: 0 };
-    const accepted = scored.filter((e) => e.args.node.toLowerCase() === node.address.toLowerCase() && e.args.accepted).length;
+    const gas = gasBy.get(address.toLowerCase()) ?? { gas: 0n, txs: 0 };
+    const accepted = scored.filter((e) => e.args.node.toLowerCase() === address.toLowerCase() && e.args.accepted).length;
     perNode.push({
       node: `node-${node.index}`,
-      address: node.address,
+      address,
       role: node.role,
       adversary: node.adversary ?? "no",
       updatesSent: stored.length,
@@ -293,7 +251,7 @@ async function buildReport(
     slashes: slashed.map((e) => ({
       round: Number(e.args.round),
       node: e.args.node,
-      nodeName: `node-${nodes.find((n) => n.address.toLowerCase() === e.args.node.toLowerCase())?.index ?? "?"}`,
+      nodeName: `node-${nodes.find((n) => n.process.address.toLowerCase() === e.args.node.toLowerCase())?.index ?? "?"}`,
       reason: REASONS[Number(e.args.reason)] ?? String(e.args.reason),
       amount: e.args.amount,
       slashId: e.args.slashId,

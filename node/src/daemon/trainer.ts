@@ -60,6 +60,9 @@ export interface TrainerOptions {
  * re-sends nothing twice and reveals exactly what was committed.
  */
 export class TrainerRole {
+  /** Last round whose missed commit was already reported (one warning, not one per tick). */
+  private missedRound = 0;
+
   constructor(private readonly o: TrainerOptions) {}
 
   private get address(): Address {
@@ -80,6 +83,16 @@ export class TrainerRole {
       pending = await this.prepare(view);
     }
     if (pending === null || pending.round !== view.round) return;
+
+    if (!pending.committed && view.phase !== "commit") {
+      // A crash between the commit transaction and recording it: the chain knows.
+      const member = await ctx.contracts.run.read.memberOf([this.address]);
+      if (Number(member.activeRound) === view.round) {
+        await state.markPending({ committed: true });
+        pending = { ...pending, committed: true };
+        log.info("recovered a commit the chain recorded before the node stopped");
+      }
+    }
 
     if (view.phase === "commit" && !pending.committed) {
       const member = await ctx.contracts.run.read.memberOf([this.address]);
@@ -116,7 +129,8 @@ export class TrainerRole {
         log.info("revealed", { cid: pending.cid, gasUsed: sent.gasUsed });
       }
       await state.markPending({ revealed: true });
-    } else if (view.phase !== "commit" && !pending.committed) {
+    } else if (view.phase !== "commit" && !pending.committed && this.missedRound !== view.round) {
+      this.missedRound = view.round;
       log.warn("missed the commit deadline; skipping this round");
     }
   }
