@@ -4,6 +4,10 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
   { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "dist/", "ignition/deployments/", "coverage/", "test-artifacts/", "node/src/explorer/static/"] },
   js.configs.recommended,
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

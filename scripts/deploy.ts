@@ -63,7 +63,7 @@ export async function deploySystem(options: {
     deploymentId: `protolearn-${chainId}-${startBlock}-${Date.now()}`,
   });
   const address = async (key: string): Promise<string> => {
-    const contract = deployed[key];
+    const contract = (deployed as Record<string, { getAddress(): Promise<string> } | undefined>)[key];
     if (contract === undefined) throw new Error(`the Ignition module returned no ${key}`);
     return contract.getAddress();
   };

@@ -16,7 +16,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
-import { keccak256, toHex, type Address, type Hex } from "viem";
+import { keccak256, toHex, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
 import { trainingRunAbi } from "../node/src/chain/abis.js";

@@ -37,6 +37,7 @@ describe("Deployment (Ignition module Protolearn)", function () {
           expect(await ethers.provider.getCode(address), address).to.not.equal("0x");
         }
         const [deployer] = await ethers.getSigners();
+        if (deployer === undefined) throw new Error("the chain has no accounts");
         const token = await ethers.getContractAt("LearnToken", record.contracts.LearnToken);
         const stakeManager = await ethers.getContractAt("StakeManager", record.contracts.StakeManager);
         const timelock = await ethers.getContractAt("RunTimelock", record.contracts.RunTimelock);

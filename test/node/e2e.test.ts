@@ -90,16 +90,18 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     await waitFor(`round ${round + 1}`, (v) => v.round === round + 1);
   }
 
-  async function events(eventName: "ModelAgreed" | "NodeSlashed" | "UpdateScored", round: number) {
-    return observer.publicClient.getContractEvents({
+  function eventQuery(round: number) {
+    return {
       address: net.deployment.runs[0]?.address as Address,
       abi: trainingRunAbi,
-      eventName,
       args: { runId: 1n, round: BigInt(round) },
       fromBlock: BigInt(net.deployment.deploymentBlock),
       strict: true,
-    });
+    } as const;
   }
+  const modelAgreed = (round: number) => observer.publicClient.getContractEvents({ ...eventQuery(round), eventName: "ModelAgreed" });
+  const nodeSlashed = (round: number) => observer.publicClient.getContractEvents({ ...eventQuery(round), eventName: "NodeSlashed" });
+  const updateScored = (round: number) => observer.publicClient.getContractEvents({ ...eventQuery(round), eventName: "UpdateScored" });
 
   async function heldHash(n: TestNode): Promise<{ round: number; hash: Hex } | undefined> {
     const state = await NodeState.open(n.dataDir, 1, n.address);
@@ -130,16 +132,16 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     const round3 = await waitFor("round 3 commits", (v) => v.round === 3 && v.commits === 3);
 
     for (const round of [1, 2]) {
-      const agreed = await events("ModelAgreed", round);
+      const agreed = await modelAgreed(round);
       assert.equal(agreed.length, 1, `round ${round} reached model agreement`);
       assert.equal(agreed[0]?.args.acceptedUpdates, 2n);
-      const scored = await events("UpdateScored", round);
+      const scored = await updateScored(round);
       const byNode = new Map(scored.map((e) => [e.args.node.toLowerCase(), e.args]));
       assert.equal(byNode.get(honestA.address.toLowerCase())?.accepted, true);
       assert.equal(byNode.get(honestB.address.toLowerCase())?.accepted, true);
       assert.equal(byNode.get(adversary.address.toLowerCase())?.accepted, false);
       assert.equal(byNode.get(adversary.address.toLowerCase())?.medianScore, 0);
-      const slashed = await events("NodeSlashed", round);
+      const slashed = await nodeSlashed(round);
       assert.deepEqual(
         slashed.map((e) => [e.args.node, e.args.reason]),
         [[adversary.address, 1]],
@@ -152,7 +154,7 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     }
     const validatorModel = await heldHash(validator);
     assert.equal(validatorModel?.round, 2);
-    const agreed1 = await events("ModelAgreed", 1);
+    const agreed1 = await modelAgreed(1);
     assert.equal(validatorModel?.hash, agreed1[0]?.args.modelHash);
 
     const run = observer.contracts.run;
