@@ -200,6 +200,10 @@ interface ITrainingRun {
     event Halted(uint256 indexed runId, uint256 indexed round, address account);
     /// @notice Governance changed the guardian (address(0) = none).
     event GuardianSet(uint256 indexed runId, address oldGuardian, address newGuardian);
+    /// @notice Validator `announcer` put a full checkpoint of M_round (the model the round opened
+    ///         with, plus the outer momentum) on IPFS at `cid`. Nothing is trusted: a late joiner
+    ///         checks the fetched parameters against RoundOpened(round).modelHash.
+    event CheckpointAnnounced(uint256 indexed runId, uint256 indexed round, address indexed announcer, string cid);
 
     // ---- errors: access ----
     /// @notice Only governance (the timelock) may call this.
@@ -251,6 +255,9 @@ interface ITrainingRun {
         bytes32 computed,
         bytes32 committed
     );
+    /// @notice Checkpoints are announced for rounds that are multiples of `checkpointEvery`, up to
+    ///         the current round.
+    error TrainingRunNotCheckpointRound(uint256 round, uint256 checkpointEvery, uint256 currentRound);
     /// @notice The CID is `length` bytes; it must be 1 .. `max`.
     error TrainingRunCidLength(uint256 length, uint256 max);
     /// @notice `validator` already submitted scores in `round`.
@@ -331,6 +338,10 @@ interface ITrainingRun {
     /// @notice Permissionless once the score deadline has passed: medians, accept/slash,
     ///         model-hash consensus, reward accrual, next round opens.
     function finalizeRound(uint256 round) external;
+
+    /// @notice A validator announces the IPFS CID of a checkpoint of M_round (event only; no
+    ///         state). Only for rounds that are multiples of checkpointEvery, up to the current one.
+    function announceCheckpoint(uint256 round, string calldata cid) external;
 
     /// @notice Pays the caller's accrued rewards; returns the amount (0 on a second call).
     function claim() external returns (uint256);

@@ -358,6 +358,19 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITrainingRun
+    function announceCheckpoint(uint256 round, string calldata cid) external {
+        Member m = _members[msg.sender];
+        if (m.role() != Role.Validator)
+            revert TrainingRunWrongRole(msg.sender, m.role(), Role.Validator);
+        uint256 every = _params().checkpointEvery;
+        uint256 current = _state.number();
+        if (round == 0 || round > current || round % every != 0)
+            revert TrainingRunNotCheckpointRound(round, every, current);
+        _checkCid(cid);
+        emit CheckpointAnnounced(runId(), round, msg.sender, cid);
+    }
+
+    /// @inheritdoc ITrainingRun
     function setGuardian(address newGuardian) external {
         _checkGovernance();
         _setGuardian(newGuardian);

@@ -3473,6 +3473,27 @@ export const trainingRunAbi = [
         "type": "uint256"
       },
       {
+        "internalType": "uint256",
+        "name": "checkpointEvery",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "currentRound",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunNotCheckpointRound",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
         "internalType": "address",
         "name": "node",
         "type": "address"
@@ -3903,12 +3924,23 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "values",
+        "name": "value",
         "type": "uint256"
       },
       {
         "internalType": "uint256",
-        "name": "weights",
+        "name": "weight",
+        "type": "uint256"
+      }
+    ],
+    "name": "WeightedMedianEntryOverflow",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
         "type": "uint256"
       },
       {
@@ -3919,6 +3951,37 @@ export const trainingRunAbi = [
     ],
     "name": "WeightedMedianLengthMismatch",
     "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "announcer",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "string",
+        "name": "cid",
+        "type": "string"
+      }
+    ],
+    "name": "CheckpointAnnounced",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -4864,6 +4927,24 @@ export const trainingRunAbi = [
     ],
     "name": "ValidatorSettled",
     "type": "event"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "string",
+        "name": "cid",
+        "type": "string"
+      }
+    ],
+    "name": "announceCheckpoint",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   },
   {
     "inputs": [],
