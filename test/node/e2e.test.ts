@@ -36,7 +36,12 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
   const nodes: TestNode[] = [];
   const logger = createLogger({ level: process.env.E2E_LOG === "1" ? "info" : "warn" });
 
-  async function launch(accountIndex: number, role: "trainer" | "validator", adversary?: Adversary): Promise<TestNode> {
+  async function launch(
+    accountIndex: number,
+    role: "trainer" | "validator",
+    adversary?: Adversary,
+    logLines?: string[],
+  ): Promise<TestNode> {
     const dataDir = await mkdtemp(join(tmpdir(), `protolearn-e2e-${accountIndex}-`));
     const store = new HeliaBlobStore({ dataDir: join(dataDir, "ipfs") });
     await store.start();
@@ -56,7 +61,7 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
       config,
       account,
       deployment: net.deployment,
-      logger: logger.child(`${role}${accountIndex}`),
+      logger: logLines ? createLogger({ level: "info", format: "json", write: (l) => logLines.push(l) }) : logger.child(`${role}${accountIndex}`),
       store,
       tickMs: 150,
       validator: validatorRole,
@@ -164,9 +169,14 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     assert.ok((await run.read.memberOf([validator.address])).rewards > 0n);
   });
 
-  it("lets a trainer that joins late replay the history and train on the chain's current model", async () => {
-    const late = await launch(5, "trainer");
+  it("lets a trainer that joins late start from the newest checkpoint and train on the chain's current model", async () => {
+    const lines: string[] = [];
+    const late = await launch(5, "trainer", undefined, lines);
     const view = await waitFor("late joiner commits", (v) => v.round === 3 && v.commits === 4);
     assert.deepEqual(await heldHash(late), { round: 3, hash: view.modelHash });
+    const events = lines.map((l) => JSON.parse(l) as { event: string; round?: number });
+    const fromCheckpoint = events.find((e) => e.event === "model from checkpoint");
+    assert.equal(fromCheckpoint?.round, 2, "it loaded the checkpoint of round 2 (announced by the validator)");
+    assert.ok(!events.some((e) => e.event === "model genesis"), "it did not replay from genesis");
   });
 });

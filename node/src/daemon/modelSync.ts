@@ -4,6 +4,8 @@ import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
 import { maxUpdateBytes, nextModel, type RoundUpdate } from "../round/index.js";
+import { modelHash } from "../model/hash.js";
+import { decodeCheckpoint, maxCheckpointBytes } from "../run/checkpoint.js";
 import { genesisModel } from "../run/genesis.js";
 import type { BlobStore } from "../storage/index.js";
 import type { HeldModel, NodeState } from "./nodeState.js";
@@ -53,10 +55,44 @@ export class ModelSync {
     return bytes;
   }
 
+  /**
+   * The newest announced checkpoint at or before `round` whose parameters hash to the model
+   * the chain says that round opened with; undefined when none is usable (the caller then
+   * replays from genesis). Tries the three newest announcements.
+   */
+  private async fromCheckpoint(round: number): Promise<HeldModel | undefined> {
+    const { model, rounds, store, logger } = this.options;
+    for (const checkpoint of (await rounds.checkpoints(round)).slice(0, 3)) {
+      try {
+        const bytes = await store.get(checkpoint.cid, {
+          timeoutMs: this.options.fetchTimeoutMs,
+          maxBytes: maxCheckpointBytes(model.spec),
+          ...(this.options.signal ? { signal: this.options.signal } : {}),
+        });
+        const { params, momentum } = decodeCheckpoint(model.spec, bytes);
+        const hash = modelHash(model.spec, params);
+        const opened = await rounds.openedModelHash(checkpoint.round);
+        if (opened === undefined || opened.toLowerCase() !== hash.toLowerCase()) {
+          logger.warn("checkpoint rejected: its model is not the one the round opened with", { round: checkpoint.round, cid: checkpoint.cid });
+          continue;
+        }
+        logger.info("model from checkpoint", { round: checkpoint.round, cid: checkpoint.cid, hash });
+        return { round: checkpoint.round, hash, params, momentum };
+      } catch (err) {
+        logger.warn("checkpoint unusable", { round: checkpoint.round, cid: checkpoint.cid, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return undefined;
+  }
+
   /** Returns θ for `round`, whose hash must be `expectedHash` (the chain's M_round). */
   async ensure(round: number, expectedHash: Hex): Promise<HeldModel> {
     const { model, state, rounds, logger } = this.options;
     let held = await state.loadModel();
+    if (held === undefined) {
+      held = await this.fromCheckpoint(round);
+      if (held !== undefined) await state.saveModel(held);
+    }
     if (held === undefined) {
       const genesis = await genesisModel(model);
       const opened = await rounds.openedModelHash(1);

@@ -78,6 +78,22 @@ export class RoundHistory {
     return { kind: "pending" };
   }
 
+  /** Announced checkpoints of rounds up to `maxRound`, newest round first. */
+  async checkpoints(maxRound: number): Promise<{ round: number; cid: string; announcer: Address }[]> {
+    const logs = await this.ctx.publicClient.getContractEvents({
+      address: this.runAddress,
+      abi: trainingRunAbi,
+      eventName: "CheckpointAnnounced",
+      args: { runId: BigInt(this.ctx.runId) },
+      fromBlock: this.fromBlock,
+      strict: true,
+    });
+    return logs
+      .map((log) => ({ round: Number(log.args.round), cid: log.args.cid, announcer: log.args.announcer }))
+      .filter((c) => c.round <= maxRound)
+      .sort((a, b) => b.round - a.round);
+  }
+
   /** The model hash M_r that round `round` opened with (from RoundOpened). */
   async openedModelHash(round: number): Promise<Hex | undefined> {
     const opened = await this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "RoundOpened" });

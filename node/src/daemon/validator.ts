@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { encodeCheckpoint } from "../run/checkpoint.js";
 import { evaluate } from "../train/evaluate.js";
 import { maxUpdateBytes, nextModel } from "../round/index.js";
 import { validateRound } from "../validate/index.js";
@@ -81,6 +82,7 @@ export class ValidatorRole implements RoundRole {
       label: `submitScores round ${view.round}`,
     });
     await state.markScored(view.round);
+    await this.announceCheckpoint(view.round, held, onChain.checkpointEvery);
     metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested", evaluation.loss);
     metrics.set("protolearn_eval_accuracy", "Held-out accuracy of the model this validator attested", evaluation.accuracy);
     log.info("scores submitted", {
@@ -91,6 +93,29 @@ export class ValidatorRole implements RoundRole {
       accuracy: Number(evaluation.accuracy.toFixed(4)),
       gasUsed: sent.gasUsed,
     });
+  }
+
+  /**
+   * Every `checkpointEvery` rounds, the first validator to get there puts M_round (and the
+   * momentum) on IPFS and announces it, so late joiners need not replay the whole run.
+   */
+  private async announceCheckpoint(
+    round: number,
+    held: { params: Float32Array; momentum: Float32Array | undefined },
+    every: number,
+  ): Promise<void> {
+    const { ctx, rounds, store, model, logger } = this.d;
+    if (every <= 0 || round % every !== 0) return;
+    if ((await rounds.checkpoints(round)).some((c) => c.round === round)) return;
+    const cid = await store.put(encodeCheckpoint(model.spec, held.params, held.momentum));
+    await ctx.sender.send({
+      address: ctx.contracts.run.address,
+      abi: ctx.contracts.run.abi,
+      functionName: "announceCheckpoint",
+      args: [BigInt(round), cid],
+      label: `announceCheckpoint round ${round}`,
+    });
+    logger.child("validator", { round }).info("checkpoint announced", { cid });
   }
 }
 
