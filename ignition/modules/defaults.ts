@@ -38,7 +38,7 @@ export const DEFAULT_RUN_PARAMS = {
   maxNodesPerRound: 64,
   maxValidators: 16,
   minUpdates: 2,
-  acceptScorePpm: 1,
+  acceptScorePpm: 2, // 1 ppm = valid but unhelpful (not accepted, not slashed); 0 = harmful (slashed)
   minTrainerStake: parseEther("100"),
   minValidatorStake: parseEther("1000"),
   invalidSlashBps: 1000, // 10 %

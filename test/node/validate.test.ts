@@ -195,16 +195,17 @@ describe("scoring rule", () => {
     );
   });
 
-  it("scores 0 when both losses get worse, when the assigned loss does not improve, or when the random loss gets much worse", () => {
+  it("scores 0 only when both losses get worse by more than 1 %, and 1 (unhelpful, not slashable) when the assigned loss does not improve or the random loss gets much worse", () => {
     assert.equal(scoreFromLosses({ before: 2, after: 2.1 }, { before: 2, after: 2.2 }).scorePpm, 0);
-    assert.equal(scoreFromLosses({ before: 2, after: 2 }, { before: 2, after: 1 }).scorePpm, 0);
-    assert.equal(scoreFromLosses({ before: 2, after: 1.5 }, { before: 2, after: 3 }).scorePpm, 0);
+    assert.equal(scoreFromLosses({ before: 2, after: 2.01 }, { before: 2, after: 2.01 }).scorePpm, 1);
+    assert.equal(scoreFromLosses({ before: 2, after: 2 }, { before: 2, after: 1 }).scorePpm, 1);
+    assert.equal(scoreFromLosses({ before: 2, after: 1.5 }, { before: 2, after: 3 }).scorePpm, 1);
   });
 
-  it("scores 0 below the 0.1 % gain floor and when the update breaks the model", () => {
+  it("scores 1 below the 0.1 % gain floor and 0 when the update breaks the model", () => {
     assert.equal(
       scoreFromLosses({ before: 2, after: 1.999 }, { before: 2, after: 1.999 }).scorePpm,
-      0,
+      1,
     );
     const broken = scoreFromLosses(
       { before: 2, after: Number.NaN },
@@ -235,7 +236,7 @@ describe("scoreUpdate (MNIST MLP, real AdamW training, H = 3)", () => {
     assert.notEqual(result.random.shard, result.assigned.shard);
   });
 
-  it("the sign-flipped update, the ×100 update and random noise of the same norm score 0", () => {
+  it("the ×10 sign-flipped and the ×100 updates score 0 (harmful); −Δ and random noise of the same norm are not accepted", () => {
     const delta = toDense(honestA.decoded);
     const noise = sparseNoise(
       delta.length,
@@ -244,12 +245,18 @@ describe("scoreUpdate (MNIST MLP, real AdamW training, H = 3)", () => {
       "validate-test/noise",
     );
     for (const [name, bad] of [
-      ["−Δ", scaled(delta, -1)],
+      ["−10·Δ", scaled(delta, -10)],
       ["100·Δ", scaled(delta, 100)],
-      ["noise", noise],
     ] as const) {
       const result = score(bad);
       assert.equal(result.scorePpm, 0, `${name}: ${JSON.stringify(result)}`);
+    }
+    for (const [name, bad] of [
+      ["−Δ", scaled(delta, -1)],
+      ["noise", noise],
+    ] as const) {
+      const result = score(bad);
+      assert.ok(result.scorePpm <= 1, `${name}: ${JSON.stringify(result)}`);
     }
   });
 
@@ -474,7 +481,7 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
           params: { bits: 8, maxDensity: DENSITY },
         },
         timeoutMs: 1_500,
-        acceptScorePpm: 1,
+        acceptScorePpm: 2,
       });
     const result = await run();
     const byName = Object.fromEntries(cases.map((c, i) => [c.name, result.verdicts[i]!]));
@@ -494,8 +501,13 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     );
     assert.equal(byName.copy!.duplicateOf, 1);
     assert.ok(byName.honestA!.scorePpm > 0 && byName.honestB!.scorePpm > 0);
-    for (const name of ["copy", "flipped", "huge", "noise", "garbage", "mismatch", "unreachable"]) {
+    for (const name of ["copy", "huge", "garbage", "mismatch", "unreachable"]) {
       assert.equal(byName[name]!.scorePpm, 0, name);
+      assert.equal(byName[name]!.accepted, false, name);
+    }
+    // Valid but unhelpful: not accepted, but not a slashable 0 either (or 0 when clearly harmful).
+    for (const name of ["flipped", "noise"]) {
+      assert.ok(byName[name]!.scorePpm <= 1, name);
       assert.equal(byName[name]!.accepted, false, name);
     }
     assert.deepEqual(

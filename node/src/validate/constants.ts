@@ -40,6 +40,17 @@ export const DEFAULT_FETCH_CONCURRENCY = 8;
  */
 export const SCORE_GAIN_FLOOR = 1e-3;
 
+/**
+ * Relative loss increase on BOTH the assigned and the random batch beyond which an update is
+ * harmful (score 0, which the run slashes as invalid when the validators agree). An update that
+ * neither helps nor clearly harms — an honest trainer's unlucky round — scores
+ * {@link UNHELPFUL_SCORE_PPM} instead: not accepted, not rewarded, not slashed.
+ */
+export const HARM_MARGIN = 1e-2;
+
+/** Score of a valid update that does not help; below any sensible `acceptScorePpm` (≥ 2). */
+export const UNHELPFUL_SCORE_PPM = 1;
+
 /** Scores are parts per million: 1,000,000 is the best score, 0 the worst. */
 export const SCORE_SCALE_PPM = 1_000_000;
 

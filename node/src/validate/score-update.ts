@@ -6,7 +6,13 @@ import { DEFAULT_NUM_SHARDS } from "../data/shard.js";
 import type { Model } from "../model/model.js";
 import { parameterCount } from "../model/spec.js";
 import { evaluateBatch } from "../train/evaluate.js";
-import { DEFAULT_VALIDATION_BATCH_SIZE, SCORE_GAIN_FLOOR, SCORE_SCALE_PPM } from "./constants.js";
+import {
+  DEFAULT_VALIDATION_BATCH_SIZE,
+  HARM_MARGIN,
+  SCORE_GAIN_FLOOR,
+  SCORE_SCALE_PPM,
+  UNHELPFUL_SCORE_PPM,
+} from "./constants.js";
 import { ValidateError } from "./validate-error.js";
 import { validationBatches } from "./validation-batches.js";
 
@@ -76,9 +82,13 @@ export function relativeGain({ before, after }: LossPair): number {
  * assigned and the random batch,
  *
  * ```
- * score = 0                                            if g_A ≤ 0
- *       = ⌊10⁶ · min(1, max(0, (2·g_A + g_R)/3 − 0.001))⌋  otherwise
+ * score = ⌊10⁶ · min(1, (2·g_A + g_R)/3 − 0.001)⌋   if g_A > 0 and that is ≥ 2 (helps)
+ *       = 0                                          if g_A < −0.01 and g_R < −0.01 (harms both)
+ *       = 1                                          otherwise (valid, does not help)
  * ```
+ * Only a harmful update scores 0, which the run slashes as invalid; an honest update that
+ * happens not to help (measured: ~3 % of honest updates at H = 5) is merely not accepted
+ * (runs set `acceptScorePpm` ≥ 2).
  *
  * Float64 arithmetic on the four losses, so the same losses give the same score everywhere.
  */
@@ -91,8 +101,10 @@ export function scoreFromLosses(
   const weighted = (2 * gA + gR) / 3;
   const gains = { assigned: gA, random: gR, weighted };
   const above = weighted - SCORE_GAIN_FLOOR;
-  if (!(gA > 0) || !(above > 0)) return { scorePpm: 0, gains };
-  return { scorePpm: Math.floor(SCORE_SCALE_PPM * Math.min(1, above)), gains };
+  const helpful = gA > 0 && above > 0 ? Math.floor(SCORE_SCALE_PPM * Math.min(1, above)) : 0;
+  if (helpful > UNHELPFUL_SCORE_PPM) return { scorePpm: helpful, gains };
+  if (gA < -HARM_MARGIN && gR < -HARM_MARGIN) return { scorePpm: 0, gains };
+  return { scorePpm: UNHELPFUL_SCORE_PPM, gains };
 }
 
 /**
