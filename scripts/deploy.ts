@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const parameters = values.parameters
     ? (JSON.parse(await readFile(values.parameters, "utf8")) as IgnitionParameters)
     : undefined;
-  const connection = await network.connect({
+  const connection = await network.create({
     network: networkName,
     ...(values["rpc-url"] ? { override: { url: values["rpc-url"] } } : {}),
   });

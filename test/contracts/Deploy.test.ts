@@ -24,7 +24,7 @@ describe("Deployment (Ignition module Protolearn)", function () {
   for (const chain of CHAINS) {
     it(`deploys the system and run #1 on ${chain.name}, hands every role to the timelock and writes deployments/<network>.json`, async () => {
       const local = await chain.start();
-      const connection = await network.connect({ network: chain.network, override: { url: local.rpcUrl } });
+      const connection = await network.create({ network: chain.network, override: { url: local.rpcUrl } });
       try {
         const outDir = await mkdtemp(join(tmpdir(), "protolearn-deploy-"));
         const record = await deploySystem({ connection, networkName: chain.network, outDir });

@@ -24,7 +24,7 @@ describe("chain client on anvil", () => {
 
   before(async () => {
     chain = await startAnvil({ port: 18547 });
-    const connection = await network.connect({ network: "anvil", override: { url: chain.rpcUrl } });
+    const connection = await network.create({ network: "anvil", override: { url: chain.rpcUrl } });
     const outDir = await mkdtemp(join(tmpdir(), "protolearn-chain-"));
     try {
       await deploySystem({ connection, networkName: "anvil", outDir });

@@ -111,7 +111,7 @@ export interface RunDeployment {
  * trainer and validator wallets that have joined.
  *
  * @example
- * const connection = await network.connect();
+ * const connection = await network.create();
  * const d = await connection.networkHelpers.loadFixture(() => deployRun(connection));
  */
 export async function deployRun(

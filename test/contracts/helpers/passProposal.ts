@@ -33,7 +33,7 @@ function providerOf(governor: RunGovernor): HardhatEthersProvider {
   if (provider === null || provider === undefined || !("send" in provider)) {
     throw new Error(
       "passProposal: the governor has no Hardhat provider; connect it to a signer from " +
-        "`(await network.connect()).ethers` (e.g. core.governor from deployCore)",
+        "`(await network.create()).ethers` (e.g. core.governor from deployCore)",
     );
   }
   return provider as HardhatEthersProvider;

@@ -53,7 +53,7 @@ export async function startTestNetwork(options: {
 }): Promise<TestNetwork> {
   const chain = await startAnvil({ port: options.port });
   const outDir = await mkdtemp(join(tmpdir(), "protolearn-net-"));
-  const connection = await network.connect({ network: "anvil", override: { url: chain.rpcUrl } });
+  const connection = await network.create({ network: "anvil", override: { url: chain.rpcUrl } });
   try {
     await deploySystem({ connection, networkName: "anvil", outDir, parameters: { runParams: options.runParams ?? TEST_RUN_PARAMS } });
   } finally {

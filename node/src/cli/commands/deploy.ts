@@ -36,7 +36,7 @@ export async function connectHardhat(
     });
   }
   try {
-    return await hre.network.connect({
+    return await hre.network.create({
       network: networkName,
       ...(rpcUrl !== undefined ? { override: { url: rpcUrl } } : {}),
     });
