@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { BaseError } from "viem";
 import { toChainError } from "../chain/chainError.js";
 import { ProtolearnError } from "../errors.js";
+import { registerAudit } from "./commands/audit.js";
 import { registerClaim } from "./commands/claim.js";
 import { registerDelegate } from "./commands/delegate.js";
 import { registerDeploy } from "./commands/deploy.js";
@@ -60,6 +61,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerQueue(program, io);
   registerExecute(program, io);
   registerProposals(program, io);
+  registerAudit(program, io);
   return program;
 }
 

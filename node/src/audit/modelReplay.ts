@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hex } from "viem";
+import { protolearnContracts, type ChainContext } from "../chain/client.js";
+import { ModelSync } from "../daemon/modelSync.js";
+import { NodeState, type HeldModel } from "../daemon/nodeState.js";
+import { ParamsHistory } from "../daemon/paramsHistory.js";
+import { RoundHistory } from "../daemon/roundHistory.js";
+import type { Dataset } from "../data/dataset.js";
+import { loadMnist } from "../data/mnist.js";
+import type { Model } from "../model/model.js";
+import type { Logger } from "../observe/logger.js";
+import type { BlobStore } from "../storage/blob-store.js";
+import { evaluate } from "../train/evaluate.js";
+import { AuditError } from "./auditError.js";
+import type { RunRecord } from "./records.js";
+import { runModel } from "./runModel.js";
+
+/** The state folder of the auditor's replay is keyed by this address (it never sends anything). */
+const AUDITOR = "0x0000000000000000000000000000000000000000" as const;
+
+/** A ChainContext for `run`, also for runs created after the deployment record was written. */
+export function contextForRun(base: ChainContext, run: RunRecord): ChainContext {
+  const runs = base.deployment.runs.some((r) => r.runId === run.runId)
+    ? base.deployment.runs
+    : [...base.deployment.runs, { runId: run.runId, address: run.address }];
+  const deployment = { ...base.deployment, runs };
+  return {
+    ...base,
+    deployment,
+    runId: run.runId,
+    contracts: protolearnContracts(base.publicClient, deployment, run.runId),
+  };
+}
+
+/** Inputs of {@link ModelReplay.open}. */
+export interface ModelReplayOptions {
+  chain: ChainContext;
+  run: RunRecord;
+  store: BlobStore;
+  logger: Logger;
+  fetchTimeoutMs: number;
+  /** Where the replayed model is kept between calls; a temporary folder (removed on close) if omitted. */
+  dataDir?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * The global model of a run, replayed the way every node does it (daemon/modelSync.ts): from the
+ * genesis model, each agreed round's accepted updates are fetched by CID, checked against their
+ * content hashes and aggregated; the result must hash to the model the chain agreed on. With
+ * the model in hand, an auditor rescores updates and re-measures held-out loss and accuracy.
+ * Rounds only go forward: ask for them in ascending order.
+ */
+export class ModelReplay {
+  private constructor(
+    readonly model: Model,
+    readonly dataset: Dataset,
+    private readonly sync: ModelSync,
+    private readonly ownedDir: string | undefined,
+  ) {}
+
+  static async open(options: ModelReplayOptions): Promise<ModelReplay> {
+    const model = runModel(options.run);
+    if (model === undefined) {
+      throw new AuditError(
+        `this build cannot replay run ${options.run.runId}'s model ${options.run.modelId}`,
+        {
+          code: "AUDIT_MODEL_UNSUPPORTED",
+          fix: "upgrade protolearn to a version that knows the run's model, or audit without --rescore",
+        },
+      );
+    }
+    const ownedDir =
+      options.dataDir === undefined
+        ? await mkdtemp(join(tmpdir(), "protolearn-audit-"))
+        : undefined;
+    const dataDir = options.dataDir ?? (ownedDir as string);
+    const ctx = contextForRun(options.chain, options.run);
+    const fromBlock = BigInt(ctx.deployment.deploymentBlock);
+    const state = await NodeState.open(dataDir, options.run.runId, AUDITOR);
+    const sync = new ModelSync({
+      model,
+      state,
+      rounds: new RoundHistory(ctx, fromBlock),
+      params: new ParamsHistory(ctx, fromBlock),
+      store: options.store,
+      logger: options.logger,
+      fetchTimeoutMs: options.fetchTimeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return new ModelReplay(model, await loadMnist(), sync, ownedDir);
+  }
+
+  /** θ_round, which must hash to `modelHash` (M_round from RoundOpened). */
+  async modelAt(round: number, modelHash: Hex): Promise<HeldModel> {
+    return this.sync.ensure(round, modelHash);
+  }
+
+  /** Held-out loss and accuracy of `params` on the run's evaluation split (what validators report). */
+  evaluate(params: Float32Array): { loss: number; accuracy: number } {
+    const { loss, accuracy } = evaluate(this.model, params, this.dataset, { split: "eval" });
+    return { loss, accuracy };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });
+  }
+}

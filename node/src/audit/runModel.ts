@@ -1,0 +1,55 @@
+import type { DecodeExpectation } from "../codec/index.js";
+import { modelForRun } from "../daemon/daemon.js";
+import type { Model } from "../model/model.js";
+import { maxUpdateBytes, roundParamsFromChain, type RoundRunParams } from "../round/index.js";
+import type { RunRecord } from "./records.js";
+
+/**
+ * What a run's records say about its model and rules in a given round: the on-chain parameters
+ * in force (creation parameters, then every governance change from the round it was applied
+ * in), the model this build knows for the run's model id, and the decode expectation and size
+ * cap every validator applied to that round's updates.
+ */
+
+/** The raw on-chain parameters (field → value) in force during `round`. */
+export function paramsAt(run: RunRecord, round: number): Record<string, string | number> {
+  let current = run.params;
+  for (const change of run.paramChanges) {
+    if (change.appliedRound !== null && change.appliedRound <= round) current = change.params;
+  }
+  return current;
+}
+
+/** The round parameters a node used in `round` (throws for parameters no node could use). */
+export function roundParamsAt(run: RunRecord, round: number): RoundRunParams {
+  return roundParamsFromChain(paramsAt(run, round));
+}
+
+/** The model of the run, or undefined when this build cannot decode the run's updates. */
+export function runModel(run: RunRecord): Model | undefined {
+  try {
+    return modelForRun(run.modelId);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What every update of `round` had to satisfy: size cap and, for a known model, the decode rules. */
+export function updateRules(
+  run: RunRecord,
+  round: number,
+  fallbackMaxBytes: number,
+): { maxBytes: number; expected: Omit<DecodeExpectation, "maxBytes"> | undefined } {
+  const model = runModel(run);
+  if (model === undefined) return { maxBytes: fallbackMaxBytes, expected: undefined };
+  const params = roundParamsAt(run, round);
+  return {
+    maxBytes: maxUpdateBytes(model.spec, params),
+    expected: {
+      modelId: params.modelId,
+      shapes: model.spec.params.map((p) => p.shape),
+      round,
+      params: { bits: params.bits, chunkSize: params.chunkSize, maxDensity: params.density },
+    },
+  };
+}

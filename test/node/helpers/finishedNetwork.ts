@@ -1,0 +1,402 @@
+import { strict as assert } from "node:assert";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestClient, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import type { SignerContext } from "../../../node/src/chain/client.js";
+import { contentHash } from "../../../node/src/codec/index.js";
+import { configSchema } from "../../../node/src/config/config.js";
+import { startNode, type RunningNode } from "../../../node/src/daemon/daemon.js";
+import { readRoundView, type RoundView } from "../../../node/src/daemon/roundView.js";
+import { commitmentOf } from "../../../node/src/daemon/trainer.js";
+import { validatorRole } from "../../../node/src/daemon/validator.js";
+import {
+  paramsProposal,
+  proposalArrays,
+  descriptionHash,
+  reverseSlashProposal,
+  applyRunParamChanges,
+  type ProposalDraft,
+  type RunParams,
+} from "../../../node/src/governance/index.js";
+import { createLogger } from "../../../node/src/observe/logger.js";
+import { computeCid, HeliaBlobStore } from "../../../node/src/storage/index.js";
+import { SeededRandom } from "../fixtures/prng.js";
+import { startTestNetwork, type TestNetwork } from "./network.js";
+
+/**
+ * A local network with two finished rounds, shared by the audit and explorer tests: anvil with
+ * the system deployed, real Helia peers, real tfjs training and a real validator daemon.
+ *
+ *   round 1: honest A, honest B (daemons) · liar (reveals a content hash that is not the hash of
+ *            the bytes at its CID) · ghost (reveals the CID of bytes nobody stores)
+ *   round 2: honest A, honest B · liar again · ghost commits and never reveals
+ *   then:    honest A claims its rewards, honest B requests an unstake, governance reverses the
+ *            ghost's no-reveal slash (an appeal: proposed, voted for / against / abstain, queued,
+ *            executed), and a second proposal (a parameter change) stays open with one vote.
+ *
+ * The liar and the ghost are built with the chain client directly (no daemon change): they hold
+ * stake, join, commit and reveal like anyone else. Chain time moves only when every node has
+ * acted, so nothing depends on this machine's speed.
+ */
+
+const PHASE = 3601;
+/** The validator gives up on an update after this long: the ghost's CID costs it this once. */
+const VALIDATOR_FETCH_TIMEOUT_MS = 3_000;
+
+export interface FinishedNetwork {
+  net: TestNetwork;
+  /** Folder holding anvil.json, for `--deployments`. */
+  deploymentsDir: string;
+  rpcUrl: string;
+  runAddress: Address;
+  validator: Address;
+  honest: [Address, Address];
+  liar: Address;
+  ghost: Address;
+  /** IPFS peers that hold the round's updates (for `--peer` and the explorer's peer). */
+  peers: string[];
+  /** What the liar revealed per round: its CID, the hash it claimed and the hash of the bytes really there. */
+  liarReveals: Map<number, { cid: string; claimed: Hex; actual: Hex }>;
+  /** The CID the ghost revealed in round 1 (no peer holds its bytes). */
+  ghostCid: string;
+  /** The ghost's no-reveal slash that governance reversed. */
+  reversedSlashId: bigint;
+  /** The proposal left open. */
+  openProposalId: bigint;
+  stop(): Promise<void>;
+}
+
+/** Two rounds played to the end on anvil at `port`; see the file comment. */
+export async function startFinishedNetwork(options: { port: number }): Promise<FinishedNetwork> {
+  const net = await startTestNetwork({ port: options.port, fund: 5 });
+  const logger = createLogger({ level: process.env.FIXTURE_LOG === "1" ? "info" : "error" });
+  const stores: HeliaBlobStore[] = [];
+  const dirs: string[] = [];
+  const daemons: RunningNode[] = [];
+  const runAddress = net.deployment.runs[0]?.address as Address;
+
+  const openStore = async (name: string): Promise<HeliaBlobStore> => {
+    const dir = await mkdtemp(join(tmpdir(), `protolearn-fixture-${name}-`));
+    dirs.push(dir);
+    const store = new HeliaBlobStore({ dataDir: join(dir, "ipfs") });
+    await store.start();
+    for (const other of stores) await store.dial(other.multiaddrs()[0] as string);
+    stores.push(store);
+    return store;
+  };
+
+  const launch = async (
+    accountIndex: number,
+    role: "trainer" | "validator",
+  ): Promise<RunningNode> => {
+    const store = await openStore(`${role}${accountIndex}`);
+    const dataDir = dirs.at(-1) as string;
+    const config = configSchema.parse({
+      network: "anvil",
+      rpcUrl: net.chain.rpcUrl,
+      role,
+      dataDir,
+      keeper: role === "validator",
+      metrics: { enabled: false },
+      fetchTimeoutMs: role === "validator" ? VALIDATOR_FETCH_TIMEOUT_MS : 20_000,
+    });
+    const node = await startNode({
+      config,
+      account: net.accounts[accountIndex] as NonNullable<(typeof net.accounts)[number]>,
+      deployment: net.deployment,
+      logger: logger.child(`${role}${accountIndex}`),
+      store,
+      tickMs: 150,
+      validator: validatorRole,
+    });
+    daemons.push(node);
+    return node;
+  };
+
+  try {
+    const observer = await net.signer(0);
+    const validator = await launch(4, "validator");
+    const honestA = await launch(1, "trainer");
+    const honestB = await launch(2, "trainer");
+    const liar = await net.signer(3);
+    const ghost = await net.signer(5);
+    const liarStore = await openStore("liar");
+    for (const who of [liar, ghost]) {
+      await who.sender.send({
+        address: runAddress,
+        abi: who.contracts.run.abi,
+        functionName: "join",
+        args: [1],
+        label: "join",
+      });
+    }
+
+    const waitFor = async (
+      what: string,
+      predicate: (v: RoundView) => boolean,
+    ): Promise<RoundView> => {
+      for (;;) {
+        const view = await readRoundView(observer);
+        if (predicate(view)) return view;
+        for (const d of daemons) {
+          await Promise.race([
+            d.done.then(() => assert.fail(`a node stopped while waiting for ${what}`)),
+            Promise.resolve(),
+          ]);
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    };
+
+    const salt = (who: Address, round: number): Hex =>
+      keccak256(toHex(`fixture-salt:${who}:${round}`));
+    const commit = async (
+      who: SignerContext,
+      round: number,
+      cid: string,
+      hash: Hex,
+      samples: number,
+    ): Promise<void> => {
+      const commitment = commitmentOf({
+        runId: 1,
+        round,
+        node: who.account.address,
+        cid,
+        contentHash: hash,
+        samples,
+        salt: salt(who.account.address, round),
+      });
+      await who.sender.send({
+        address: runAddress,
+        abi: who.contracts.run.abi,
+        functionName: "commit",
+        args: [BigInt(round), commitment],
+        label: "commit",
+      });
+    };
+    const reveal = async (
+      who: SignerContext,
+      round: number,
+      cid: string,
+      hash: Hex,
+      samples: number,
+    ): Promise<void> => {
+      await who.sender.send({
+        address: runAddress,
+        abi: who.contracts.run.abi,
+        functionName: "reveal",
+        args: [BigInt(round), cid, hash, BigInt(samples), salt(who.account.address, round)],
+        label: "reveal",
+      });
+    };
+
+    const liarReveals = new Map<number, { cid: string; claimed: Hex; actual: Hex }>();
+    let ghostCid = "";
+    for (const round of [1, 2]) {
+      await waitFor(`round ${round}`, (v) => v.round === round);
+      // The liar stores some bytes and commits to the hash of other bytes.
+      const stored = new SeededRandom(1000 + round).bytes(4096);
+      const claimedBytes = new SeededRandom(2000 + round).bytes(4096);
+      const liarCid = await liarStore.put(stored);
+      const claimed = contentHash(claimedBytes);
+      liarReveals.set(round, { cid: liarCid, claimed, actual: contentHash(stored) });
+      await commit(liar, round, liarCid, claimed, 192);
+      // The ghost reveals (round 1) or only commits (round 2) the CID of bytes it never stores.
+      const phantom = new SeededRandom(3000 + round).bytes(2048);
+      const phantomCid = await computeCid(phantom, 0);
+      if (round === 1) ghostCid = phantomCid;
+      await commit(ghost, round, phantomCid, contentHash(phantom), 192);
+
+      await waitFor(`round ${round} commits`, (v) => v.commits === 4);
+      await net.advance(PHASE);
+      await reveal(liar, round, liarCid, claimed, 192);
+      if (round === 1) await reveal(ghost, round, phantomCid, contentHash(phantom), 192);
+      await waitFor(`round ${round} reveals`, (v) => v.reveals === (round === 1 ? 4 : 3));
+      await net.advance(PHASE);
+      await waitFor(`round ${round} votes`, (v) => v.votes === 1);
+      // Stop the trainers before the last finalize, so that they never start round 3.
+      if (round === 2) for (const d of [honestA, honestB]) await d.stop();
+      await net.advance(PHASE);
+      await waitFor(`round ${round + 1}`, (v) => v.round === round + 1);
+    }
+    await validator.stop();
+
+    const afterRounds = await postRoundActivity(net, observer, runAddress, ghost.account.address);
+    const addresses = net.accounts.map((a) => a.address);
+    const deploymentsDir = await deploymentsDirOf(net);
+    dirs.push(deploymentsDir);
+    return {
+      net,
+      deploymentsDir,
+      rpcUrl: net.chain.rpcUrl,
+      runAddress,
+      validator: addresses[4] as Address,
+      honest: [addresses[1] as Address, addresses[2] as Address],
+      liar: addresses[3] as Address,
+      ghost: addresses[5] as Address,
+      peers: stores.map((s) => s.multiaddrs()[0] as string),
+      liarReveals,
+      ghostCid,
+      ...afterRounds,
+      stop: async () => {
+        for (const d of daemons) await d.stop();
+        for (const s of stores) await s.stop();
+        await net.stop();
+        for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    for (const d of daemons) await d.stop();
+    for (const s of stores) await s.stop();
+    await net.stop();
+    throw err;
+  }
+}
+
+/** A folder holding anvil.json, for the CLI's --deployments. */
+async function deploymentsDirOf(net: TestNetwork): Promise<string> {
+  // startTestNetwork keeps the deployment in memory only; write it where the CLI can read it.
+  const dir = await mkdtemp(join(tmpdir(), "protolearn-fixture-deployments-"));
+  await writeFile(join(dir, "anvil.json"), JSON.stringify(net.deployment, null, 2));
+  return dir;
+}
+
+/** Claims, an unstake, an appeal that governance grants, and an open proposal. */
+async function postRoundActivity(
+  net: TestNetwork,
+  deployer: SignerContext,
+  runAddress: Address,
+  ghost: Address,
+): Promise<{ reversedSlashId: bigint; openProposalId: bigint }> {
+  const testClient = createTestClient({ mode: "anvil", transport: http(net.chain.rpcUrl) });
+  const honestA = await net.signer(1);
+  const honestB = await net.signer(2);
+  const voterAgainst = await net.signer(6);
+  await honestA.sender.send({
+    address: runAddress,
+    abi: honestA.contracts.run.abi,
+    functionName: "claim",
+    args: [],
+    label: "claim",
+  });
+  await honestB.sender.send({
+    address: net.deployment.contracts.StakeManager,
+    abi: honestB.contracts.stakeManager.abi,
+    functionName: "requestUnstake",
+    args: [parseEther("300")],
+    label: "unstake",
+  });
+
+  // Voting power: the deployer's genesis tokens pass the quorum; two others vote against / abstain.
+  // Dev key 6 holds no ETH on anvil: give it gas money first.
+  const gas = await deployer.walletClient.sendTransaction({
+    to: voterAgainst.account.address,
+    value: parseEther("1"),
+  });
+  await deployer.publicClient.waitForTransactionReceipt({ hash: gas });
+  const token = net.deployment.contracts.LearnToken;
+  for (const [to, amount] of [
+    [voterAgainst.account.address, parseEther("100000")],
+    [honestA.account.address, parseEther("50000")],
+  ] as const) {
+    await deployer.sender.send({
+      address: token,
+      abi: deployer.contracts.token.abi,
+      functionName: "transfer",
+      args: [to, amount],
+      label: "fund voter",
+    });
+  }
+  for (const who of [deployer, voterAgainst, honestA]) {
+    await who.sender.send({
+      address: token,
+      abi: who.contracts.token.abi,
+      functionName: "delegate",
+      args: [who.account.address],
+      label: "delegate",
+    });
+  }
+
+  const slashes = await deployer.publicClient.getContractEvents({
+    address: net.deployment.contracts.StakeManager,
+    abi: deployer.contracts.stakeManager.abi,
+    eventName: "Slashed",
+    args: { account: ghost },
+    fromBlock: BigInt(net.deployment.deploymentBlock),
+    strict: true,
+  });
+  const noReveal = slashes.find((s) => s.args.reason === 2);
+  assert.ok(noReveal, "the ghost was slashed for not revealing in round 2");
+  const reversedSlashId = noReveal.args.slashId;
+
+  const governor = net.deployment.contracts.RunGovernor;
+  const propose = async (draft: ProposalDraft): Promise<bigint> => {
+    const arrays = proposalArrays(draft.actions);
+    await deployer.sender.send({
+      address: governor,
+      abi: deployer.contracts.governor.abi,
+      functionName: "propose",
+      args: [arrays.targets, arrays.values, arrays.calldatas, draft.description],
+      label: "propose",
+    });
+    const created = await deployer.publicClient.getContractEvents({
+      address: governor,
+      abi: deployer.contracts.governor.abi,
+      eventName: "ProposalCreated",
+      fromBlock: "latest",
+    });
+    const id = created.at(-1)?.args.proposalId;
+    assert.ok(id !== undefined);
+    await testClient.mine({ blocks: 2 });
+    return id;
+  };
+  const vote = async (
+    who: SignerContext,
+    id: bigint,
+    support: number,
+    reason: string,
+  ): Promise<void> => {
+    await who.sender.send({
+      address: governor,
+      abi: who.contracts.governor.abi,
+      functionName: "castVoteWithReason",
+      args: [id, support, reason],
+      label: "vote",
+    });
+  };
+
+  const appeal = reverseSlashProposal({
+    stakeManager: net.deployment.contracts.StakeManager,
+    slashId: reversedSlashId,
+    description: `Appeal: reverse slash #${reversedSlashId} (the ghost's IPFS node was down in round 2)`,
+  });
+  const appealId = await propose(appeal);
+  await vote(deployer, appealId, 1, "the outage is documented");
+  await vote(voterAgainst, appealId, 0, "a commitment is a commitment");
+  await vote(honestA, appealId, 2, "");
+  await testClient.mine({ blocks: 51 });
+  const arrays = proposalArrays(appeal.actions);
+  const hash = descriptionHash(appeal.description);
+  await deployer.sender.send({
+    address: governor,
+    abi: deployer.contracts.governor.abi,
+    functionName: "queue",
+    args: [arrays.targets, arrays.values, arrays.calldatas, hash],
+    label: "queue",
+  });
+  await net.advance(3601);
+  await deployer.sender.send({
+    address: governor,
+    abi: deployer.contracts.governor.abi,
+    functionName: "execute",
+    args: [arrays.targets, arrays.values, arrays.calldatas, hash],
+    label: "execute",
+  });
+
+  const current: RunParams = await deployer.contracts.run.read.params();
+  const { next, changes } = applyRunParamChanges(current, ["innerSteps=8"]);
+  const open = await propose(paramsProposal({ run: runAddress, runId: 1, next, changes }));
+  await vote(voterAgainst, open, 1, "more steps per round");
+  return { reversedSlashId, openProposalId: open };
+}
