@@ -8,6 +8,7 @@ import { registerDelegate } from "./commands/delegate.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerDevnet } from "./commands/devnet.js";
 import { registerExecute } from "./commands/execute.js";
+import { registerExplorer } from "./commands/explorer.js";
 import { registerFinalize } from "./commands/finalize.js";
 import { registerInit } from "./commands/init.js";
 import { registerJoin } from "./commands/join.js";
@@ -62,6 +63,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerExecute(program, io);
   registerProposals(program, io);
   registerAudit(program, io);
+  registerExplorer(program, io);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
 import { createTestClient, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import type { SignerContext } from "../../../node/src/chain/client.js";
 import { contentHash } from "../../../node/src/codec/index.js";
@@ -41,6 +42,25 @@ import { startTestNetwork, type TestNetwork } from "./network.js";
  */
 
 const PHASE = 3601;
+
+/** Debian's chromium (`apt-get install chromium`); PROTOLEARN_CHROMIUM points elsewhere. */
+export const CHROMIUM_PATH = process.env.PROTOLEARN_CHROMIUM ?? "/usr/bin/chromium";
+
+/** Headless chromium for the explorer's browser tests: no sandbox (CI containers), nothing fetched from outside. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+}
 /** The validator gives up on an update after this long: the ghost's CID costs it this once. */
 const VALIDATOR_FETCH_TIMEOUT_MS = 3_000;
 
