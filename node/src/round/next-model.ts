@@ -23,7 +23,10 @@ export interface DecodeRoundUpdateOptions {
  * {@link maxUpdateBytes}, the run's bits and chunk size, at most the run's density. Throws the
  * codec's `CodecError` on anything else; a validator scores such an update 0 (invalid).
  */
-export function decodeRoundUpdate(bytes: Uint8Array, options: DecodeRoundUpdateOptions): DecodedUpdate {
+export function decodeRoundUpdate(
+  bytes: Uint8Array,
+  options: DecodeRoundUpdateOptions,
+): DecodedUpdate {
   const { model, params, round } = options;
   return decodeUpdate(bytes, {
     modelId: params.modelId,
@@ -108,7 +111,11 @@ export function nextModel(input: NextModelParameters): NextModelResult {
   const dense = updates.map(({ node, bytes, samples }) => {
     let decoded: DecodedUpdate;
     try {
-      decoded = decodeRoundUpdate(bytes, { model, params, ...(round === undefined ? {} : { round }) });
+      decoded = decodeRoundUpdate(bytes, {
+        model,
+        params,
+        ...(round === undefined ? {} : { round }),
+      });
     } catch (error) {
       if (!(error instanceof CodecError)) throw error;
       throw new RoundError(`the update of ${node} does not decode: ${error.message}`, {
@@ -117,7 +124,11 @@ export function nextModel(input: NextModelParameters): NextModelResult {
         cause: error,
       });
     }
-    return { address: node, update: toDense(decoded), ...(samples === undefined ? {} : { samples }) };
+    return {
+      address: node,
+      update: toDense(decoded),
+      ...(samples === undefined ? {} : { samples }),
+    };
   });
   const { delta, ...aggregation } = aggregateUpdates(dense, {
     clipMultiple: params.clipMultiple,

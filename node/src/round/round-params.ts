@@ -59,14 +59,6 @@ export interface RoundRunParams {
    * @default 0.01
    */
   readonly weightDecay: number;
-  /**
-   * Factor the error-feedback residual is multiplied by before it is added to the next
-   * pseudo-gradient (1 = classic error feedback). Local to each node (the residual never leaves
-   * it), so it needs no consensus; a protocol constant so that the simulation measures what
-   * nodes run.
-   * @default 1
-   */
-  readonly residualDecay: number;
 }
 
 const positiveInt = z.number().int().positive().max(0xffff_ffff);
@@ -89,7 +81,6 @@ export const roundRunParamsSchema = z.object({
   numShards: positiveInt,
   chunkSize: z.number().int().min(1).max(MAX_CHUNK_SIZE),
   weightDecay: z.number().min(0).finite(),
-  residualDecay: z.number().min(0).max(1),
 });
 
 /** The protocol constants of {@link RoundRunParams} that the chain does not carry. */
@@ -97,7 +88,6 @@ export const ROUND_PROTOCOL_CONSTANTS = {
   numShards: DEFAULT_NUM_SHARDS,
   chunkSize: DEFAULT_CHUNK_SIZE,
   weightDecay: adamWOptionsSchema.parse({}).weightDecay,
-  residualDecay: 1,
 } as const;
 
 /**
@@ -183,7 +173,9 @@ export function roundParamsFromChain(raw: unknown): RoundRunParams {
  * to the nearest ppm), e.g. to print a governance proposal for parameters tuned in the
  * simulation.
  */
-export function roundParamsToChain(params: RoundRunParams): z.output<typeof onChainRunParamsSchema> {
+export function roundParamsToChain(
+  params: RoundRunParams,
+): z.output<typeof onChainRunParamsSchema> {
   const ppm = (v: number): number => Math.round(v * PPM);
   return {
     modelId: params.modelId,
@@ -210,7 +202,9 @@ export function maxUpdateBytes(spec: ModelSpec, params: RoundRunParams): number 
   let header = FIXED_HEADER_BYTES;
   for (const p of spec.params) header += 1 + 4 * p.shape.length;
   const k = topKCount(parameterCount(spec), params.density);
-  return header + 4 + 4 * Math.ceil(k / params.chunkSize) + 5 * k + Math.ceil((k * params.bits) / 8);
+  return (
+    header + 4 + 4 * Math.ceil(k / params.chunkSize) + 5 * k + Math.ceil((k * params.bits) / 8)
+  );
 }
 
 function badParams(what: string, error: z.ZodError): RoundError {

@@ -88,11 +88,6 @@ export async function trainUpdate(input: TrainUpdateParameters): Promise<TrainUp
     ...(signal === undefined ? {} : { signal }),
   });
   const delta = pseudoGradient(globalParams, local.params);
-  let carried = residual;
-  if (residual !== null && params.residualDecay !== 1) {
-    carried = new Float32Array(residual.length);
-    for (let i = 0; i < residual.length; i++) carried[i] = (residual[i] as number) * params.residualDecay;
-  }
   const encoded = encodeUpdate(delta, {
     modelId: params.modelId,
     round,
@@ -100,7 +95,7 @@ export async function trainUpdate(input: TrainUpdateParameters): Promise<TrainUp
     density: params.density,
     bits: params.bits,
     chunkSize: params.chunkSize,
-    residual: carried,
+    residual,
   });
   let lossSum = 0;
   for (const loss of local.losses) lossSum += loss;
