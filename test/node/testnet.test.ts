@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -205,5 +206,56 @@ describe(
         }
       });
     }
+
+    it("serves the same explorer as a process: `protolearn explorer --network sepolia` prints its URL and stops on SIGTERM", async () => {
+      const sepolia = chains[0];
+      assert.ok(sepolia, "the sepolia chain of the first test is running");
+      const cacheDir = await mkdtemp(join(tmpdir(), "protolearn-testnet-cli-"));
+      const args = [
+        "node/bin/protolearn.mjs",
+        "explorer",
+        "--network",
+        "sepolia",
+        "--rpc-url",
+        sepolia.rpcUrl,
+        "--deployments",
+        deployments,
+      ];
+      args.push("--port", "0", "--cache-dir", cacheDir, "--confirmations", "0", "--no-ipfs");
+      const child = spawn(process.execPath, args, {
+        env: { ...process.env, PROTOLEARN_CONFIG: join(cacheDir, "no-config.json") },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      try {
+        let output = "";
+        child.stderr.on("data", (chunk: Buffer) => void (output += chunk.toString()));
+        const url = await new Promise<string>((resolve, reject) => {
+          child.stdout.on("data", (chunk: Buffer) => {
+            output += chunk.toString();
+            const found = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+            if (found) resolve(found);
+          });
+          child.once("exit", (code) =>
+            reject(new Error(`explorer exited with ${code}: ${output}`)),
+          );
+        });
+        assert.match(output, /explorer for sepolia \(chain 11155111\)/);
+        const runs = (await (await fetch(`${url}/api/runs`)).json()) as {
+          runs: { runId: number }[];
+        };
+        assert.deepEqual(
+          runs.runs.map((r) => r.runId),
+          [1],
+        );
+        const html = await (await fetch(`${url}/runs/1/rounds/1`)).text();
+        assert.match(html, /<script src="\/assets\/app\.js" defer><\/script>/);
+        const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        await rm(cacheDir, { recursive: true, force: true });
+      }
+    });
   },
 );
