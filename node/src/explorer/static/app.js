@@ -737,7 +737,7 @@ async function roundPage(runId, round) {
       h("td", { class: "num median" }, ppm(c.medianScore)),
       h("td", { class: "status" }, badge(status, tone)),
       h("td", { class: "num" }, c.reward === null ? "—" : learn(c.reward)),
-      h("td", {}, slashCell(c.slashes)),
+      h("td", { class: "slash-cell" }, slashCell(c.slashes)),
       h("td", {}, c.reveal ? txLink(c.reveal.at) : txLink(c.committedAt)),
       h("td", { class: "verify-cell" }, verifyCell(runId, round, c)),
     );
