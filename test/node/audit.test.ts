@@ -180,7 +180,7 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
   });
 
   it("--verify catches the update whose content hash does not match the bytes at its CID and the CID nobody serves, and exits 1", async () => {
-    const { result, report } = await auditJson("--verify", "--timeout-ms", "2500", ...peerArgs());
+    const { result, report } = await auditJson("--verify", "--timeout-ms", "4000", ...peerArgs());
     assert.equal(result.code, 1, "findings make the audit fail");
     assert.match(
       result.stderr,
@@ -207,7 +207,7 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
         assert.equal(c.verify?.checked, "hash+decode");
       }
     }
-    const text = await audit("--verify", "--timeout-ms", "2500", ...peerArgs());
+    const text = await audit("--verify", "--timeout-ms", "4000", ...peerArgs());
     assert.equal(text.code, 1);
     assert.match(text.stdout, /verify: HASH-MISMATCH — the 4096 bytes behind/);
     assert.match(text.stdout, /findings \(3\):/);

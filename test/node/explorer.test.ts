@@ -73,7 +73,7 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
       confirmations: 0,
       port: 0,
       store: ipfs.store,
-      verifyTimeoutMs: 2_500,
+      verifyTimeoutMs: 10_000,
       logger,
     });
     browser = await launchBrowser();
@@ -297,7 +297,7 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
       confirmations: 0,
       port: 0,
       store: ipfs.store,
-      verifyTimeoutMs: 2_500,
+      verifyTimeoutMs: 10_000,
       logger,
     });
     assert.equal(explorer.index.fromCache, true);

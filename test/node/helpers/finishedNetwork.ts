@@ -62,7 +62,7 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 /** The validator gives up on an update after this long: the ghost's CID costs it this once. */
-const VALIDATOR_FETCH_TIMEOUT_MS = 3_000;
+const VALIDATOR_FETCH_TIMEOUT_MS = 4_000;
 
 export interface FinishedNetwork {
   net: TestNetwork;
