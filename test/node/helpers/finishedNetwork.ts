@@ -309,12 +309,6 @@ async function postRoundActivity(
   });
 
   // Voting power: the deployer's genesis tokens pass the quorum; two others vote against / abstain.
-  // Dev key 6 holds no ETH on anvil: give it gas money first.
-  const gas = await deployer.walletClient.sendTransaction({
-    to: voterAgainst.account.address,
-    value: parseEther("1"),
-  });
-  await deployer.publicClient.waitForTransactionReceipt({ hash: gas });
   const token = net.deployment.contracts.LearnToken;
   for (const [to, amount] of [
     [voterAgainst.account.address, parseEther("100000")],

@@ -2,24 +2,21 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { createTestClient, http, parseEther, type Address, type Hex } from "viem";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { createTestClient, http, parseEther, toHex, type Address, type Hex } from "viem";
+import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { DEVNET_MNEMONIC } from "../../../node/src/cli/commands/devnet.js";
 import { connectSigner, type SignerContext } from "../../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../../node/src/chain/deployment.js";
 import { startAnvil, type LocalChain } from "../../../node/src/devnet/localChain.js";
 import { DEFAULT_RUN_PARAMS } from "../../../ignition/modules/defaults.js";
 import { deploySystem } from "../../../scripts/deploy.js";
 
-/** anvil's / hardhat's public dev keys (funded with ETH on local chains only). */
-export const DEV_KEYS: Hex[] = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-  "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-  "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d521b0d4c6b9ed6c38",
-];
+/** The public dev keys of anvil and hardhat node (funded with ETH on local chains only). */
+export const DEV_KEYS: Hex[] = Array.from({ length: 8 }, (_, i) => {
+  const key = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: i }).getHdKey().privateKey;
+  if (key === null) throw new Error(`cannot derive dev key ${i}`);
+  return toHex(key);
+});
 
 export interface TestNetwork {
   chain: LocalChain;
