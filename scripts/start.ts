@@ -10,7 +10,10 @@
  * so the run takes as long as the work, not as long as the phases.
  *
  *   npm start -- [--rounds 10] [--trainers 4] [--validators 2] [--adversary sign-flip]
- *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 25]
+ *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 25] [--keep]
+ *
+ * --keep leaves the chain and the nodes running after the report (Ctrl-C stops them), so the
+ * explorer and the CLI can browse the network the job just built.
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -40,6 +43,7 @@ const { values: flags } = parseArgs({
     port: { type: "string", default: "8545" },
     out: { type: "string", default: ".protolearn/devnet" },
     "new-h": { type: "string", default: "25" },
+    keep: { type: "boolean", default: false },
   },
 });
 const ROUNDS = Number(flags.rounds);
@@ -147,12 +151,28 @@ async function main(): Promise<void> {
       }
     }
     bar.stop();
-    for (const node of nodes) await stopNode(node.process);
+    if (!flags.keep) for (const node of nodes) await stopNode(node.process);
 
     const report = await buildReport(deployer, devnet, nodes, governance, Date.now() - started);
     const path = join(OUT, "report.json");
     await writeFile(path, JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
     printReport(report, path);
+    const peers = nodes.map((n) => `--peer ${n.process.multiaddr}`).join(" ");
+    if (flags.keep) {
+      process.stdout.write(
+        [
+          "",
+          "the chain and the nodes keep running (Ctrl-C stops them). Open the explorer in another terminal:",
+          `  npx protolearn explorer --network localhost --rpc-url ${devnet.chain.rpcUrl} --confirmations 0 ${peers}`,
+          "and try the CLI with any node's config, e.g.:",
+          `  PROTOLEARN_PASSWORD=${devnet.password} npx protolearn status --config ${devnet.accounts[0]?.configPath ?? ""}`,
+          "",
+        ].join("\n"),
+      );
+      await new Promise<void>((resolveStop) => process.once("SIGINT", () => resolveStop()));
+    } else {
+      process.stdout.write("to browse this network in the explorer, run `npm start -- --keep` and follow the instructions it prints\n");
+    }
   } finally {
     for (const node of nodes) await stopNode(node.process);
     await devnet.stop();
@@ -291,8 +311,6 @@ function printReport(report: Report, path: string): void {
   out.push(
     "",
     `finished in ${report.elapsedSeconds} s; report written to ${path}`,
-    "the chain stopped with this job. To explore a network yourself: `npx protolearn devnet` (keeps running),",
-    "then `npx protolearn status --network localhost` and `npx protolearn proposals --network localhost`.",
   );
   process.stdout.write(out.join("\n") + "\n");
 }
