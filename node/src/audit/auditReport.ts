@@ -14,6 +14,7 @@ import { roundsOf, type ChainRecords, type RunRecord } from "./records.js";
 import { auditRound, type Contribution, type RoundAudit } from "./roundAudit.js";
 import { paramsAt, roundParamsAt, runModel, updateRules } from "./runModel.js";
 import { verifyReveal, type VerifyResult } from "./verifyReveal.js";
+import { mapBounded } from "../async/mapBounded.js";
 
 /**
  * `protolearn audit`: a run's contribution records rebuilt from events, optionally with every
@@ -109,23 +110,6 @@ export interface BuildAuditReportParameters {
   signal?: AbortSignal;
 }
 
-/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** One phrase for what the chain recorded about a contribution. */
 export function chainVerdict(c: Contribution): string {

@@ -22,6 +22,7 @@ import {
 import { fetchUpdate, type FetchFailureReason, type FetchUpdateResult } from "./fetch-update.js";
 import { scoreUpdate, type UpdateScore } from "./score-update.js";
 import { ValidateError } from "./validate-error.js";
+import { mapBounded } from "../async/mapBounded.js";
 
 /** Why an update got the score it got; everything but `ok` means it is not accepted. */
 export type VerdictReason = "ok" | FetchFailureReason | "norm-cap" | "no-improvement" | "duplicate";
@@ -165,23 +166,6 @@ function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
   if (signal?.aborted === true) {
