@@ -115,7 +115,7 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
   }
 
   before(async () => {
-    net = await startTestNetwork({ port: 18581, fund: 5 });
+    net = await startTestNetwork({ port: 18581, fund: 6 });
     observer = await net.signer(0);
     await launch(4, "validator");
     await launch(1, "trainer");
@@ -178,5 +178,30 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     const fromCheckpoint = events.find((e) => e.event === "model from checkpoint");
     assert.equal(fromCheckpoint?.round, 2, "it loaded the checkpoint of round 2 (announced by the validator)");
     assert.ok(!events.some((e) => e.event === "model genesis"), "it did not replay from genesis");
+  });
+
+  it("stops a node whose model disagrees with the chain's, and says why", async () => {
+    const account = net.accounts[6];
+    assert.ok(account);
+    const dataDir = await mkdtemp(join(tmpdir(), "protolearn-e2e-diverged-"));
+    const view = await readRoundView(observer);
+    // A model for the current round that is not the one the chain agreed on.
+    const state = await NodeState.open(dataDir, 1, account.address);
+    const wrong = new Float32Array(203_530).fill(0.5);
+    await state.saveModel({ round: view.round, hash: `0x${"ab".repeat(32)}`, params: wrong, momentum: undefined });
+    const store = new HeliaBlobStore({ dataDir: join(dataDir, "ipfs") });
+    await store.start();
+    try {
+      const config = configSchema.parse({ network: "anvil", rpcUrl: net.chain.rpcUrl, role: "trainer", dataDir, keeper: false, metrics: { enabled: false } });
+      const node = await startNode({ config, account, deployment: net.deployment, logger, store, tickMs: 150, validator: validatorRole });
+      await assert.rejects(node.done, (err: unknown) => {
+        assert.ok(err instanceof Error && err.name === "ModelDivergedError", String(err));
+        assert.match(err.message, /holds model 0xabab.* for round \d+, the chain says 0x/);
+        return true;
+      });
+      await node.stop();
+    } finally {
+      await store.stop();
+    }
   });
 });
