@@ -2,7 +2,7 @@
  * Simulates protolearn rounds in one process and compares them with dense data-parallel training.
  *
  *   npm run sim                                   # 8 nodes, the recommended run parameters
- *   npm run sim -- --nodes 8 --rounds 8 --H 50 --density 0.01 --bits 8 --seed 1
+ *   npm run sim -- --nodes 8 --rounds 12 --H 100 --density 0.05 --bits 2 --seed 1
  *   npm run sim -- --json                         # one JSON object on stdout
  *
  * N trainers each run the real round engine (inner AdamW loop, pseudo-gradient, top-k + error
@@ -23,7 +23,7 @@ import { simulate, type SimulationResult } from "../node/src/round/sim/simulate.
 import { backendOptionSchema, selectBackend } from "../node/src/train/backend.js";
 
 const USAGE =
-  "usage: npm run sim -- [--nodes 8] [--rounds 8] [--H 50] [--batch 64] [--lr 0.002] [--outer-lr 0.7] [--outer-momentum 0.9] [--density 0.01] [--bits 8|4|2] [--aggregation trimmed-mean|median] [--trim 0.1] [--clip 2] [--seed 1] [--no-baseline] [--backend auto] [--json]";
+  "usage: npm run sim -- [--nodes 8] [--rounds 12] [--H 100] [--batch 64] [--lr 0.002] [--outer-lr 1.5] [--outer-momentum 0] [--density 0.05] [--bits 2|4|8] [--aggregation trimmed-mean|median] [--trim 0.1] [--clip 2] [--seed 1] [--no-baseline] [--backend auto] [--json]";
 
 function percent(value: number): string {
   return `${(100 * value).toFixed(2)}%`;

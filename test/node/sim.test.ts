@@ -59,6 +59,7 @@ describe("simulation: 2 nodes, 2 rounds through real Helia peers", () => {
       second.protocol.evalAccuracy > result.initial.evalAccuracy + 0.15,
       `protocol accuracy ${result.initial.evalAccuracy} → ${second.protocol.evalAccuracy}`,
     );
+    assert.ok(second.protocol.evalAccuracy > first.protocol.evalAccuracy, "and keeps rising");
     assert.ok(second.protocol.evalLoss < result.initial.evalLoss);
     assert.ok(second.baseline !== undefined);
     assert.ok(second.baseline.evalAccuracy > result.initial.evalAccuracy + 0.15);
