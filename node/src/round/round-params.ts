@@ -62,9 +62,6 @@ export interface RoundRunParams {
 }
 
 const positiveInt = z.number().int().positive().max(0xffff_ffff);
-const fraction = (min: "open" | "closed", max: number): z.ZodNumber =>
-  (min === "open" ? z.number().gt(0) : z.number().min(0)).max(max);
-
 /** Validates a {@link RoundRunParams} built by hand (flags, config); one message per rule. */
 export const roundRunParamsSchema = z.object({
   modelId: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of 0x-prefixed hex"),
@@ -73,7 +70,7 @@ export const roundRunParamsSchema = z.object({
   innerLearningRate: z.number().positive().finite(),
   outerLearningRate: z.number().positive().finite(),
   outerMomentum: z.number().min(0).lt(1),
-  density: fraction("open", 1),
+  density: z.number().gt(0).max(1),
   bits: z.union([z.literal(2), z.literal(4), z.literal(8)]),
   aggregation: z.enum(AGGREGATION_METHODS),
   trimFraction: z.number().min(0).lt(0.5),
@@ -212,7 +209,7 @@ function badParams(what: string, error: z.ZodError): RoundError {
     `${what} are invalid: ${error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
     {
       code: "ROUND_BAD_PARAMS",
-      fix: "use parameters inside the bounds of docs/simulation.md (the contract enforces the same on setParams)",
+      fix: "use values inside the bounds of contracts/run/RunParamsLib.sol (docs/run-contract.md), which the contract enforces on setParams",
     },
   );
 }
