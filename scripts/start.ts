@@ -10,7 +10,7 @@
  * so the run takes as long as the work, not as long as the phases.
  *
  *   npm start -- [--rounds 10] [--trainers 4] [--validators 2] [--adversary sign-flip]
- *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 25] [--keep]
+ *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 50] [--keep]
  *
  * --keep leaves the chain and the nodes running after the report (Ctrl-C stops them), so the
  * explorer and the CLI can browse the network the job just built.
@@ -42,7 +42,7 @@ const { values: flags } = parseArgs({
     factor: { type: "string", default: "10" },
     port: { type: "string", default: "8545" },
     out: { type: "string", default: ".protolearn/devnet" },
-    "new-h": { type: "string", default: "25" },
+    "new-h": { type: "string", default: "50" },
     keep: { type: "boolean", default: false },
   },
 });

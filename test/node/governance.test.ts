@@ -1,3 +1,4 @@
+import { DEFAULT_RUN_PARAMS } from "../../ignition/modules/defaults.js";
 import { strict as assert } from "node:assert";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -293,7 +294,7 @@ describe("governance through the CLI on an anvil devnet", () => {
       "propose",
       "params",
       "--set",
-      "innerSteps=100",
+      "innerSteps=200",
       "--set",
       "densityPpm=5000",
       ...flagsOf(0),
@@ -407,18 +408,18 @@ describe("governance through the CLI on an anvil devnet", () => {
     );
     const [pending, next] = await chain.contracts.run.read.pendingParams();
     assert.equal(pending, true);
-    assert.equal(next.innerSteps, 100);
+    assert.equal(next.innerSteps, 200);
     assert.equal(next.densityPpm, 5000);
     assert.equal(next.batchSize, 64, "fields not named keep their value");
     assert.equal(
       (await chain.contracts.run.read.params()).innerSteps,
-      50,
+      DEFAULT_RUN_PARAMS.innerSteps,
       "the round in progress keeps its parameters",
     );
     const status = await ok(["status", ...flagsOf(2)]);
     assert.equal(
       (status.run as { pendingParams: { innerSteps: number } }).pendingParams.innerSteps,
-      100,
+      200,
     );
     const states = ((await ok(["proposals", ...flagsOf(2)])).proposals as { state: string }[]).map(
       (p) => p.state,
