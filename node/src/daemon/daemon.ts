@@ -62,6 +62,8 @@ export interface StartNodeOptions {
   store?: BlobStore;
   /** Poll interval. @default 500 */
   tickMs?: number;
+  /** Progress bars on stderr (training steps); for a terminal with readable logs. */
+  progress?: boolean;
   /** Called after each tick with the round view (progress display, tests). */
   onTick?: (view: RoundView) => void;
 }
@@ -139,7 +141,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   await ensureMembership(ctx, config, logger);
   const roles: RoundRole[] = [];
   if (config.role !== "validator") {
-    roles.push(new TrainerRole({ ...deps, adversary: options.adversary ?? { strategy: "none", factor: 10 } }));
+    roles.push(
+      new TrainerRole({ ...deps, adversary: options.adversary ?? { strategy: "none", factor: 10 }, progress: options.progress ?? false }),
+    );
   }
   if (config.role !== "trainer") {
     if (options.validator === undefined) {

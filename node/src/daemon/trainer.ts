@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { SingleBar } from "cli-progress";
 import { bytesToHex, encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
 import type { SignerContext } from "../chain/client.js";
 import type { Dataset } from "../data/dataset.js";
@@ -51,6 +52,8 @@ export interface TrainerOptions {
   metrics: MetricsRegistry;
   adversary: Adversary;
   signal?: AbortSignal;
+  /** Draw a progress bar of the inner steps on stderr (a terminal with readable logs). */
+  progress?: boolean;
 }
 
 /**
@@ -143,6 +146,10 @@ export class TrainerRole {
     const runParams = await params.at(view.round);
     const residual = await state.loadResidual();
     log.info("training", { steps: runParams.innerSteps, batch: runParams.batchSize });
+    const bar = this.o.progress
+      ? new SingleBar({ format: `round ${view.round} training [{bar}] {value}/{total} steps`, stream: process.stderr, clearOnComplete: true })
+      : undefined;
+    bar?.start(runParams.innerSteps, 0);
     const result = await trainUpdate({
       model,
       dataset,
@@ -153,7 +160,8 @@ export class TrainerRole {
       params: runParams,
       residual: residual !== null && residual.length === held.params.length ? residual : null,
       ...(this.o.signal ? { signal: this.o.signal } : {}),
-    });
+      ...(bar ? { onStep: (done: number) => bar.update(done) } : {}),
+    }).finally(() => bar?.stop());
     const update = applyAdversary(adversary, result.bytes, { model, params: runParams, round: view.round, seed: view.round });
     const cid = await store.put(update.bytes);
     const pending = {

@@ -31,6 +31,8 @@ export interface TrainUpdateParameters {
   residual: Float32Array | null;
   /** Aborts the inner loop between steps. */
   signal?: AbortSignal;
+  /** Progress of the inner loop (steps done, H). */
+  onStep?: (done: number, total: number) => void;
 }
 
 /** One trainer's contribution to a round, ready to put on IPFS and commit. */
@@ -86,6 +88,7 @@ export async function trainUpdate(input: TrainUpdateParameters): Promise<TrainUp
     numShards: params.numShards,
     optimizer: { learningRate: params.innerLearningRate, weightDecay: params.weightDecay },
     ...(signal === undefined ? {} : { signal }),
+    ...(input.onStep === undefined ? {} : { onStep: input.onStep }),
   });
   const delta = pseudoGradient(globalParams, local.params);
   const encoded = encodeUpdate(delta, {

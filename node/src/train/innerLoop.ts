@@ -27,6 +27,8 @@ export interface InnerLoopParameters {
   optimizer?: Partial<AdamWOptions>;
   /** Aborts between steps. */
   signal?: AbortSignal;
+  /** Called after each step with the number of steps done (progress display; no loss read, no sync). */
+  onStep?: (done: number, total: number) => void;
 }
 
 /** What one inner loop produced. */
@@ -102,6 +104,7 @@ export async function innerLoop(input: InnerLoopParameters): Promise<InnerLoopRe
       lossTensors.push(loss);
       params = optimizerState.step(params, gradients);
       tf.dispose(gradients);
+      input.onStep?.(step + 1, steps);
       // Let an abort signal or other work in the process through between steps.
       if (step % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -80,7 +80,15 @@ export function registerNodeStart(program: Command, io: CliIo): void {
     const deployment = await loadDeployment(config.network, deploymentsDir(flags, io));
     const account = await loadKeystoreFile(config.keystore, await readPassword(io.env));
     const logger = createLogger({ level: config.log.level, format: config.log.format }, "protolearn", { node: account.address });
-    const running = await startNode({ config, account, deployment, logger, adversary: adversary.data, validator: validatorRole });
+    const running = await startNode({
+      config,
+      account,
+      deployment,
+      logger,
+      adversary: adversary.data,
+      validator: validatorRole,
+      progress: io.progress && config.log.format === "pretty",
+    });
     const stop = (): void => {
       logger.info("stopping");
       void running.stop();
