@@ -7,7 +7,6 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IStakeManager} from "../staking/IStakeManager.sol";
 import {IRewardToken} from "./IRewardToken.sol";
 import {IRunFactory, ITrainingRun} from "./ITrainingRun.sol";
-import {IRunRegistry} from "./IRunRegistry.sol";
 import {TrainingRun} from "./TrainingRun.sol";
 
 /// @title RunFactory
@@ -67,7 +66,7 @@ contract RunFactory is IRunFactory {
         _runs[runId] = run;
         emit RunCreated(runId, run, params.modelId, initialModelHash, initialModelCid, params);
         TrainingRun(run).initialize(params, initialModelHash, initialModelCid, _guardian);
-        IRunRegistry(address(_stakeManager)).registerRun(run);
+        _stakeManager.registerRun(run);
         IAccessControl(_token).grantRole(IRewardToken(_token).MINTER_ROLE(), run);
     }
 

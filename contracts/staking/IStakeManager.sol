@@ -160,6 +160,10 @@ interface IStakeManager {
     /// @notice Whether `run` is a registered run (may lock, unlock and slash).
     function isRun(address run) external view returns (bool);
 
+    /// @notice Lets `run` lock, unlock and slash stake; permanent.
+    /// @dev Only RUN_REGISTRAR_ROLE (the run factory).
+    function registerRun(address run) external;
+
     /// @notice Locks `amount` of `account`'s free bonded stake for the calling run.
     /// @dev Only a registered run. Reverts when free bonded stake (bonded - locked) < amount.
     function lock(address account, uint256 amount) external;

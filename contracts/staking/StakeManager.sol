@@ -156,8 +156,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ runs
 
-    /// @notice Lets `run` lock, unlock and slash stake. Registration is permanent.
-    /// @dev Only RUN_REGISTRAR_ROLE (the run factory).
+    /// @inheritdoc IStakeManager
     function registerRun(address run) external onlyRole(RUN_REGISTRAR_ROLE) {
         if (run == address(0) || _runs[run]) revert StakeManagerInvalidRun(run);
         _runs[run] = true;
