@@ -2,9 +2,9 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { createTestClient, http, parseEther, toHex, type Address, type Hex } from "viem";
-import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { DEVNET_MNEMONIC } from "../../../node/src/cli/commands/devnet.js";
+import { createTestClient, http, parseEther, type Address, type Hex } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { devKey } from "../../../node/src/cli/commands/devnet.js";
 import { connectSigner, type SignerContext } from "../../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../../node/src/chain/deployment.js";
 import { startAnvil, type LocalChain } from "../../../node/src/devnet/localChain.js";
@@ -12,11 +12,7 @@ import { DEFAULT_RUN_PARAMS } from "../../../ignition/modules/defaults.js";
 import { deploySystem } from "../../../scripts/deploy.js";
 
 /** The public dev keys of anvil and hardhat node (funded with ETH on local chains only). */
-export const DEV_KEYS: Hex[] = Array.from({ length: 8 }, (_, i) => {
-  const key = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: i }).getHdKey().privateKey;
-  if (key === null) throw new Error(`cannot derive dev key ${i}`);
-  return toHex(key);
-});
+export const DEV_KEYS: Hex[] = Array.from({ length: 8 }, (_, i) => devKey(i));
 
 export interface TestNetwork {
   chain: LocalChain;

@@ -87,7 +87,7 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
-function devKey(index: number): `0x${string}` {
+export function devKey(index: number): `0x${string}` {
   const key = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: index }).getHdKey().privateKey;
   if (key === null) throw new Error(`cannot derive dev key ${index}`);
   return toHex(key);
