@@ -24,6 +24,9 @@ export type RoundOutcome =
   | { kind: "pending" };
 
 export class RoundHistory {
+  /** Outcomes of finalized rounds and their reveals: immutable once final, so read once. */
+  private readonly settled = new Map<number, { outcome: RoundOutcome; reveals?: RevealRecord[] }>();
+
   constructor(
     private readonly ctx: ChainContext,
     private readonly fromBlock: bigint,
@@ -45,7 +48,18 @@ export class RoundHistory {
 
   /** Every reveal of `round`, in reveal order, with its commit position. */
   async reveals(round: number): Promise<RevealRecord[]> {
-    const [revealed, committed] = await Promise.all([this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "Revealed" }), this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "Committed" })]);
+    const settled = this.settled.get(round);
+    if (settled?.reveals !== undefined) return settled.reveals;
+    const records = await this.readReveals(round);
+    if (settled !== undefined) settled.reveals = records;
+    return records;
+  }
+
+  private async readReveals(round: number): Promise<RevealRecord[]> {
+    const [revealed, committed] = await Promise.all([
+      this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "Revealed" }),
+      this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "Committed" }),
+    ]);
     const commitOrder = new Map<string, number>();
     committed.forEach((log, i) => commitOrder.set(log.args.node.toLowerCase(), i));
     return revealed
@@ -62,7 +76,18 @@ export class RoundHistory {
 
   /** How `round` ended, or "pending" while it is not finalized. */
   async outcome(round: number): Promise<RoundOutcome> {
-    const [agreed, failed] = await Promise.all([this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "ModelAgreed" }), this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "RoundFailed" })]);
+    const cached = this.settled.get(round);
+    if (cached !== undefined) return cached.outcome;
+    const outcome = await this.readOutcome(round);
+    if (outcome.kind !== "pending") this.settled.set(round, { outcome });
+    return outcome;
+  }
+
+  private async readOutcome(round: number): Promise<RoundOutcome> {
+    const [agreed, failed] = await Promise.all([
+      this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "ModelAgreed" }),
+      this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "RoundFailed" }),
+    ]);
     const last = agreed.at(-1);
     if (last !== undefined) {
       const scored = await this.ctx.publicClient.getContractEvents({ ...this.query(round), eventName: "UpdateScored" });
