@@ -26,12 +26,12 @@ import { trainingRunAbi } from "../node/src/chain/abis.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
 import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../node/src/cli/commands/devnet.js";
 import { Conductor } from "../node/src/devnet/conductor.js";
-import { spawnNode, stopNode, type NodeProcess } from "../node/src/devnet/nodeProcess.js";
+import { spawnNode, stopNode, type NodeProcess } from "../node/src/devnet/node-process.js";
 import { paramsProposal, proposalArrays, descriptionHash } from "../node/src/governance/index.js";
 import { createModel } from "../node/src/model/registry.js";
 import { parameterCount } from "../node/src/model/spec.js";
 import { createLogger } from "../node/src/observe/logger.js";
-import { ParamsHistory } from "../node/src/daemon/paramsHistory.js";
+import { ParamsHistory } from "../node/src/history/params-history.js";
 
 const { values: flags } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import { network } from "hardhat";
 import { deploySystem, type DeploymentRecord } from "../../scripts/deploy.js";
 import { createModel } from "../../node/src/model/registry.js";
 import { genesisModel } from "../../node/src/run/genesis.js";
-import { startAnvil, startHardhatNode, type LocalChain } from "../../node/src/devnet/localChain.js";
+import { startAnvil, startHardhatNode, type LocalChain } from "../../node/src/devnet/local-chain.js";
 
 /**
  * The Ignition deployment against two independent EVM implementations, each a separate

@@ -8,11 +8,11 @@ import { parseEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deploySystem } from "../../scripts/deploy.js";
 import { learnTokenAbi, stakeManagerAbi } from "../../node/src/chain/abis.js";
-import { ChainError } from "../../node/src/chain/chainError.js";
+import { ChainError } from "../../node/src/chain/chain-error.js";
 import { connectChain, connectSigner, type SignerContext } from "../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../node/src/chain/deployment.js";
-import { followLogs, type DecodedLog } from "../../node/src/chain/logFollower.js";
-import { startAnvil, type LocalChain } from "../../node/src/devnet/localChain.js";
+import { followLogs, type DecodedLog } from "../../node/src/chain/log-follower.js";
+import { startAnvil, type LocalChain } from "../../node/src/devnet/local-chain.js";
 
 // anvil's first default dev account (a public test key, funded only on local chains).
 const DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { bytesToHex } from "viem";
 
 import { ProtolearnError } from "../../node/src/errors.js";
-import { createCharMlp } from "../../node/src/model/charMlp.js";
+import { createCharMlp } from "../../node/src/model/char-mlp.js";
 import { createMnistCnn } from "../../node/src/model/cnn.js";
 import { MODEL_MAGIC, modelHash, serializeModel } from "../../node/src/model/hash.js";
 import { createMlp, createMnistMlp } from "../../node/src/model/mlp.js";

@@ -6,9 +6,9 @@ import { after, before, describe, it } from "node:test";
 import { trainingRunAbi } from "../../node/src/chain/abis.js";
 import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
 import { startDevnet, type Devnet } from "../../node/src/cli/commands/devnet.js";
-import { readRoundView } from "../../node/src/daemon/roundView.js";
+import { readRoundView } from "../../node/src/run/round-view.js";
 import { Conductor } from "../../node/src/devnet/conductor.js";
-import { killNode, spawnNode, stopNode, type NodeProcess } from "../../node/src/devnet/nodeProcess.js";
+import { killNode, spawnNode, stopNode, type NodeProcess } from "../../node/src/devnet/node-process.js";
 import { createLogger } from "../../node/src/observe/logger.js";
 import { TEST_RUN_PARAMS } from "./helpers/network.js";
 

@@ -31,8 +31,8 @@ import {
 } from "../../node/src/round/index.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { evaluate } from "../../node/src/train/evaluate.js";
-import { outerStep, pseudoGradient } from "../../node/src/train/outerStep.js";
-import { innerLoop } from "../../node/src/train/innerLoop.js";
+import { outerStep, pseudoGradient } from "../../node/src/train/outer-step.js";
+import { innerLoop } from "../../node/src/train/inner-loop.js";
 
 const MODEL_NAME = "round-test-mlp-784-16-10";
 const SEED: Hex = `0x${"3c".repeat(32)}`;

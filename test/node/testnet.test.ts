@@ -9,7 +9,7 @@ import { connectChain } from "../../node/src/chain/client.js";
 import { loadDeployment } from "../../node/src/chain/deployment.js";
 import type { CliIo } from "../../node/src/cli/context.js";
 import { main } from "../../node/src/cli/main.js";
-import { startAnvil, type LocalChain } from "../../node/src/devnet/localChain.js";
+import { startAnvil, type LocalChain } from "../../node/src/devnet/local-chain.js";
 import { startExplorer } from "../../node/src/explorer/server.js";
 import { createLogger } from "../../node/src/observe/logger.js";
 import { launchBrowser } from "./helpers/finishedNetwork.js";

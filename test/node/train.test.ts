@@ -12,15 +12,15 @@ import { loadMnist } from "../../node/src/data/mnist.js";
 import { assignShard, shardBatch } from "../../node/src/data/shard.js";
 import { loadTextDataset } from "../../node/src/data/text.js";
 import { ProtolearnError } from "../../node/src/errors.js";
-import { createCharMlp } from "../../node/src/model/charMlp.js";
+import { createCharMlp } from "../../node/src/model/char-mlp.js";
 import { createMnistCnn } from "../../node/src/model/cnn.js";
 import { createMlp, createMnistMlp } from "../../node/src/model/mlp.js";
 import { initParams, unflattenParams, flattenParams } from "../../node/src/model/params.js";
 import { adamWOptionsSchema, createAdamW } from "../../node/src/train/adamw.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { evaluate, evaluateBatch } from "../../node/src/train/evaluate.js";
-import { innerLoop } from "../../node/src/train/innerLoop.js";
-import { outerStep, pseudoGradient } from "../../node/src/train/outerStep.js";
+import { innerLoop } from "../../node/src/train/inner-loop.js";
+import { outerStep, pseudoGradient } from "../../node/src/train/outer-step.js";
 
 const SEED: Hex = `0x${"5e".repeat(32)}`;
 const NODE_A: Address = "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";

@@ -25,8 +25,8 @@ import { initParams } from "../../node/src/model/params.js";
 import { createRng } from "../../node/src/random/index.js";
 import { computeCid, HeliaBlobStore } from "../../node/src/storage/index.js";
 import { selectBackend } from "../../node/src/train/backend.js";
-import { innerLoop } from "../../node/src/train/innerLoop.js";
-import { pseudoGradient } from "../../node/src/train/outerStep.js";
+import { innerLoop } from "../../node/src/train/inner-loop.js";
+import { pseudoGradient } from "../../node/src/train/outer-step.js";
 import {
   cosineSimilarity,
   duplicateOf,

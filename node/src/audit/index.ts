@@ -5,17 +5,17 @@
  * updates re-scored (`ModelReplay`, `buildAuditReport`). `protolearn audit` and the explorer
  * are two faces of this module.
  */
-export * from "./auditError.js";
-export * from "./auditReport.js";
-export * from "./auditStore.js";
+export * from "./audit-error.js";
+export * from "./audit-report.js";
+export * from "./audit-store.js";
 export * from "./constants.js";
-export * from "./formatAudit.js";
-export * from "./modelReplay.js";
-export * from "./readRecords.js";
-export * from "./recordEvents.js";
+export * from "./format-audit.js";
+export * from "./model-replay.js";
+export * from "./read-records.js";
+export * from "./record-events.js";
 export * from "./records.js";
-export * from "./roundAudit.js";
-export * from "./runModel.js";
-export * from "./scanRecords.js";
-export * from "./stableJson.js";
-export * from "./verifyReveal.js";
+export * from "./round-audit.js";
+export * from "./run-model.js";
+export * from "./scan-records.js";
+export * from "./stable-json.js";
+export * from "./verify-reveal.js";

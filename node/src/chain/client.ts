@@ -14,9 +14,9 @@ import {
 import * as knownChains from "viem/chains";
 import type { Logger } from "../observe/logger.js";
 import { learnTokenAbi, runFactoryAbi, runGovernorAbi, runTimelockAbi, stakeManagerAbi, trainingRunAbi } from "./abis.js";
-import { ChainError, errorsOf } from "./chainError.js";
+import { ChainError, errorsOf } from "./chain-error.js";
 import { runAddress, type Deployment } from "./deployment.js";
-import { TxSender } from "./txSender.js";
+import { TxSender } from "./tx-sender.js";
 
 /**
  * Everything a command or the daemon needs to talk to one deployment: viem clients, typed

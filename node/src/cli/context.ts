@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { formatUnits, getAddress, isAddress, parseUnits, type Address } from "viem";
-import { ChainError } from "../chain/chainError.js";
+import { ChainError } from "../chain/chain-error.js";
 import {
   connectChain,
   connectSigner,
@@ -10,7 +10,7 @@ import {
   type SignerContext,
 } from "../chain/client.js";
 import { loadDeployment, type Deployment } from "../chain/deployment.js";
-import type { SendRequest, SentTransaction } from "../chain/txSender.js";
+import type { SendRequest, SentTransaction } from "../chain/tx-sender.js";
 import { loadConfig, type NodeConfig } from "../config/config.js";
 import { ProtolearnError } from "../errors.js";
 import { loadKeystoreFile } from "../keystore/keystore.js";
@@ -171,7 +171,7 @@ export async function openSigner(flags: ChainFlags, io: CliIo): Promise<CliSigne
 
 // ---------------------------------------------------------------- transactions
 
-/** Fixes for reverts that chain/chainError.ts leaves generic, phrased as CLI commands. */
+/** Fixes for reverts that chain/chain-error.ts leaves generic, phrased as CLI commands. */
 const CLI_FIXES: Record<string, string> = {
   TrainingRunLeaveWhileActive:
     "wait until the round you took part in is finalized (see `protolearn status`), then leave",

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { BaseError } from "viem";
-import { toChainError } from "../chain/chainError.js";
+import { toChainError } from "../chain/chain-error.js";
 import { ProtolearnError } from "../errors.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerClaim } from "./commands/claim.js";
@@ -13,7 +13,7 @@ import { registerFinalize } from "./commands/finalize.js";
 import { registerInit } from "./commands/init.js";
 import { registerJoin } from "./commands/join.js";
 import { registerLeave } from "./commands/leave.js";
-import { registerNodeStart } from "./commands/nodeStart.js";
+import { registerNodeStart } from "./commands/node-start.js";
 import { registerPause } from "./commands/pause.js";
 import { registerPropose } from "./commands/propose.js";
 import { registerProposals } from "./commands/proposals.js";

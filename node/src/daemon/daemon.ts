@@ -10,15 +10,15 @@ import type { Model } from "../model/model.js";
 import { createModel, MODEL_IDS } from "../model/registry.js";
 import type { Logger } from "../observe/logger.js";
 import { MetricsRegistry } from "../observe/metrics.js";
-import { CONTRACT_PHASES } from "../run/round.js";
+import { CONTRACT_PHASES } from "../run/round-phase.js";
 import { HeliaBlobStore, KuboBlobStore, type BlobStore } from "../storage/index.js";
 import { selectBackend } from "../train/backend.js";
 import type { Adversary } from "./adversary.js";
-import { ModelDivergedError, ModelSync } from "./modelSync.js";
-import { NodeState } from "./nodeState.js";
-import { ParamsHistory } from "./paramsHistory.js";
-import { RoundHistory } from "./roundHistory.js";
-import { readRoundView, type RoundView } from "./roundView.js";
+import { ModelDivergedError, ModelSync } from "../sync/model-sync.js";
+import { NodeState } from "../sync/node-state.js";
+import { ParamsHistory } from "../history/params-history.js";
+import { RoundHistory } from "../history/round-history.js";
+import { readRoundView, type RoundView } from "../run/round-view.js";
 import { TrainerRole } from "./trainer.js";
 
 /**

@@ -9,10 +9,10 @@ import type { MetricsRegistry } from "../observe/metrics.js";
 import { trainUpdate } from "../round/index.js";
 import type { BlobStore } from "../storage/index.js";
 import { applyAdversary, type Adversary } from "./adversary.js";
-import type { ModelSync } from "./modelSync.js";
-import type { NodeState } from "./nodeState.js";
-import type { ParamsHistory } from "./paramsHistory.js";
-import type { RoundView } from "./roundView.js";
+import type { ModelSync } from "../sync/model-sync.js";
+import type { NodeState } from "../sync/node-state.js";
+import type { ParamsHistory } from "../history/params-history.js";
+import type { RoundView } from "../run/round-view.js";
 
 /** The commitment the run checks at reveal (RoundLib.commitment). */
 export function commitmentOf(fields: {

@@ -4,7 +4,7 @@ import { evaluate } from "../train/evaluate.js";
 import { maxUpdateBytes, nextModel } from "../round/index.js";
 import { validateRound } from "../validate/index.js";
 import type { RoleDeps, RoundRole } from "./daemon.js";
-import type { RoundView } from "./roundView.js";
+import type { RoundView } from "../run/round-view.js";
 
 /** Held-out loss goes on chain 1e9-scaled (uint64). */
 export const EVAL_LOSS_SCALE = 1e9;

@@ -1,6 +1,6 @@
 import { createTestClient, http } from "viem";
 import type { ChainContext } from "../chain/client.js";
-import { readRoundView, type RoundView } from "../daemon/roundView.js";
+import { readRoundView, type RoundView } from "../run/round-view.js";
 import type { Logger } from "../observe/logger.js";
 
 /**

@@ -25,10 +25,10 @@ import {
   runsPayload,
   verifyPayload,
   type ExplorerContext,
-} from "./explorerApi.js";
-import { ExplorerError } from "./explorerError.js";
-import { ExplorerIndex } from "./explorerIndex.js";
-import { ReplayedMetrics } from "./replayedMetrics.js";
+} from "./explorer-api.js";
+import { ExplorerError } from "./explorer-error.js";
+import { ExplorerIndex } from "./explorer-index.js";
+import { ReplayedMetrics } from "./replayed-metrics.js";
 
 /**
  * `protolearn explorer`: a small HTTP server (node:http) that serves the pages (static HTML, CSS

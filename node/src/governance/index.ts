@@ -3,9 +3,9 @@
  * resume, halt, slash reversal, treasury transfer), derive the proposal id, check the calls as
  * the timelock would make them, read proposals back from their events, name their states.
  */
-export * from "./buildProposal.js";
-export * from "./describeProposal.js";
-export * from "./governanceError.js";
-export * from "./proposalRecords.js";
-export * from "./proposalState.js";
-export * from "./runParams.js";
+export * from "./build-proposal.js";
+export * from "./describe-proposal.js";
+export * from "./governance-error.js";
+export * from "./proposal-records.js";
+export * from "./proposal-state.js";
+export * from "./run-params.js";

@@ -1,5 +1,5 @@
 import { ProtolearnError } from "../errors.js";
-import { createCharMlp } from "./charMlp.js";
+import { createCharMlp } from "./char-mlp.js";
 import { createMnistCnn } from "./cnn.js";
 import { createMnistMlp } from "./mlp.js";
 import type { Model } from "./model.js";

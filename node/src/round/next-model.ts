@@ -5,7 +5,7 @@ import { CodecError, decodeUpdate, toDense, type DecodedUpdate } from "../codec/
 import { modelHash } from "../model/hash.js";
 import type { Model } from "../model/model.js";
 import { parameterCount } from "../model/spec.js";
-import { outerStep } from "../train/outerStep.js";
+import { outerStep } from "../train/outer-step.js";
 import { assertModelMatchesRun } from "./model-check.js";
 import { RoundError } from "./round-error.js";
 import { maxUpdateBytes, type RoundRunParams } from "./round-params.js";

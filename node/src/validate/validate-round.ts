@@ -22,7 +22,7 @@ import {
 import { fetchUpdate, type FetchFailureReason, type FetchUpdateResult } from "./fetch-update.js";
 import { scoreUpdate, type UpdateScore } from "./score-update.js";
 import { ValidateError } from "./validate-error.js";
-import { mapBounded } from "../async/mapBounded.js";
+import { mapBounded } from "../async/map-bounded.js";
 
 /** Why an update got the score it got; everything but `ok` means it is not accepted. */
 export type VerdictReason = "ok" | FetchFailureReason | "norm-cap" | "no-improvement" | "duplicate";

@@ -8,7 +8,7 @@ import type { SignerContext } from "../../../node/src/chain/client.js";
 import { contentHash } from "../../../node/src/codec/index.js";
 import { configSchema } from "../../../node/src/config/config.js";
 import { startNode, type RunningNode } from "../../../node/src/daemon/daemon.js";
-import { readRoundView, type RoundView } from "../../../node/src/daemon/roundView.js";
+import { readRoundView, type RoundView } from "../../../node/src/run/round-view.js";
 import { commitmentOf } from "../../../node/src/daemon/trainer.js";
 import { validatorRole } from "../../../node/src/daemon/validator.js";
 import {

@@ -7,7 +7,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { devKey } from "../../../node/src/cli/commands/devnet.js";
 import { connectSigner, type SignerContext } from "../../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../../node/src/chain/deployment.js";
-import { startAnvil, type LocalChain } from "../../../node/src/devnet/localChain.js";
+import { startAnvil, type LocalChain } from "../../../node/src/devnet/local-chain.js";
 import { DEFAULT_RUN_PARAMS } from "../../../ignition/modules/defaults.js";
 import { deploySystem } from "../../../scripts/deploy.js";
 

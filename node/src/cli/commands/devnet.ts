@@ -6,7 +6,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { connectSigner, type SignerContext } from "../../chain/client.js";
 import { loadDeployment, type Deployment } from "../../chain/deployment.js";
 import { configSchema } from "../../config/config.js";
-import { startAnvil, startHardhatNode, type LocalChain } from "../../devnet/localChain.js";
+import { startAnvil, startHardhatNode, type LocalChain } from "../../devnet/local-chain.js";
 import { ProtolearnError } from "../../errors.js";
 import { encryptKeystore, writeKeystoreFile } from "../../keystore/keystore.js";
 import type { IgnitionParameters } from "../../../../scripts/deploy.js";

@@ -3,19 +3,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Hex } from "viem";
 import { protolearnContracts, type ChainContext } from "../chain/client.js";
-import { ModelSync } from "../daemon/modelSync.js";
-import { NodeState, type HeldModel } from "../daemon/nodeState.js";
-import { ParamsHistory } from "../daemon/paramsHistory.js";
-import { RoundHistory } from "../daemon/roundHistory.js";
+import { ModelSync } from "../sync/model-sync.js";
+import { NodeState, type HeldModel } from "../sync/node-state.js";
+import { ParamsHistory } from "../history/params-history.js";
+import { RoundHistory } from "../history/round-history.js";
 import type { Dataset } from "../data/dataset.js";
 import { loadMnist } from "../data/mnist.js";
 import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { evaluate } from "../train/evaluate.js";
-import { AuditError } from "./auditError.js";
+import { AuditError } from "./audit-error.js";
 import type { RunRecord } from "./records.js";
-import { runModel } from "./runModel.js";
+import { runModel } from "./run-model.js";
 
 /** The state folder of the auditor's replay is keyed by this address (it never sends anything). */
 const AUDITOR = "0x0000000000000000000000000000000000000000" as const;
@@ -47,7 +47,7 @@ export interface ModelReplayOptions {
 }
 
 /**
- * The global model of a run, replayed the way every node does it (daemon/modelSync.ts): from the
+ * The global model of a run, replayed the way every node does it (sync/model-sync.ts): from the
  * genesis model, each agreed round's accepted updates are fetched by CID, checked against their
  * content hashes and aggregated; the result must hash to the model the chain agreed on. With
  * the model in hand, an auditor rescores updates and re-measures held-out loss and accuracy.

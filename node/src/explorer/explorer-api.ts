@@ -15,12 +15,12 @@ import {
 } from "../audit/index.js";
 import { stakeManagerAbi } from "../chain/abis.js";
 import type { ChainContext } from "../chain/client.js";
-import { readRoundView } from "../daemon/roundView.js";
+import { readRoundView } from "../run/round-view.js";
 import { describeActions, proposalStatus } from "../governance/index.js";
 import { MODEL_IDS } from "../model/registry.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { ExplorerError } from "./explorerError.js";
-import type { ReplayedMetrics, ReplayedMetricsView } from "./replayedMetrics.js";
+import { ExplorerError } from "./explorer-error.js";
+import type { ReplayedMetrics, ReplayedMetricsView } from "./replayed-metrics.js";
 
 /**
  * The explorer's JSON API: every page's data, built from the cached records (what happened)

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { emptyRecords, scanRecords, type ChainRecords } from "../audit/index.js";
 import type { ChainContext } from "../chain/client.js";
-import { readIfExists, writeDurable } from "../daemon/durableFile.js";
+import { readIfExists, writeDurable } from "../persist/durable-file.js";
 import type { Logger } from "../observe/logger.js";
 import { DEFAULT_REFRESH_MS } from "./constants.js";
 

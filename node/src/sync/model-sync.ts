@@ -8,9 +8,9 @@ import { modelHash } from "../model/hash.js";
 import { decodeCheckpoint, maxCheckpointBytes } from "../run/checkpoint.js";
 import { genesisModel } from "../run/genesis.js";
 import type { BlobStore } from "../storage/index.js";
-import type { HeldModel, NodeState } from "./nodeState.js";
-import type { ParamsHistory } from "./paramsHistory.js";
-import type { RoundHistory } from "./roundHistory.js";
+import type { HeldModel, NodeState } from "./node-state.js";
+import type { ParamsHistory } from "../history/params-history.js";
+import type { RoundHistory } from "../history/round-history.js";
 
 /**
  * Keeps the node's copy of the global model equal to the chain's. From the genesis model (or

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ModelReplay, roundsOf, runModel, type RunRecord } from "../audit/index.js";
 import type { ChainContext } from "../chain/client.js";
-import { readIfExists, writeDurable } from "../daemon/durableFile.js";
+import { readIfExists, writeDurable } from "../persist/durable-file.js";
 import type { Logger } from "../observe/logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
 
@@ -10,7 +10,7 @@ import type { BlobStore } from "../storage/blob-store.js";
  * Held-out accuracy per round is not on chain (only the loss is), so the explorer measures it:
  * it replays the run's model from the genesis model through every agreed round's accepted
  * updates (fetched by CID, hash-checked, and the result checked against the agreed model hash
- * — daemon/modelSync.ts), then evaluates each agreed model on the held-out split. Cheap for the
+ * — sync/model-sync.ts), then evaluates each agreed model on the held-out split. Cheap for the
  * small models of this project; results are kept on disk by model hash, so a restart does not
  * replay again. When an update cannot be fetched the chart shows loss only and says why.
  */

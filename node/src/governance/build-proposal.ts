@@ -10,7 +10,7 @@ import {
   type Hex,
 } from "viem";
 import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
-import { LEARN_DECIMALS, type RunParamChange, type RunParams } from "./runParams.js";
+import { LEARN_DECIMALS, type RunParamChange, type RunParams } from "./run-params.js";
 
 /**
  * Builds the (targets, values, calldatas, description) of every proposal kind the CLI offers,

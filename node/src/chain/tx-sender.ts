@@ -1,6 +1,6 @@
 import type { Abi, Account, Address, Chain, Hash, PublicClient, TransactionReceipt, Transport, WalletClient } from "viem";
 import type { Logger } from "../observe/logger.js";
-import { ChainError, isTransient, toChainError } from "./chainError.js";
+import { ChainError, isTransient, toChainError } from "./chain-error.js";
 
 /**
  * Sends transactions from one account, one at a time: simulates first (so a revert is decoded

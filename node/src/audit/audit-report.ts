@@ -3,18 +3,18 @@ import type { ChainContext } from "../chain/client.js";
 import type { Logger } from "../observe/logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { validateRound, type RevealedUpdate, type VerdictReason } from "../validate/index.js";
-import { AuditError } from "./auditError.js";
+import { AuditError } from "./audit-error.js";
 import {
   DEFAULT_RESCORE_TOLERANCE_PPM,
   DEFAULT_VERIFY_CONCURRENCY,
   EVAL_LOSS_SCALE,
 } from "./constants.js";
-import { ModelReplay } from "./modelReplay.js";
+import { ModelReplay } from "./model-replay.js";
 import { roundsOf, type ChainRecords, type RunRecord } from "./records.js";
-import { auditRound, type Contribution, type RoundAudit } from "./roundAudit.js";
-import { paramsAt, roundParamsAt, runModel, updateRules } from "./runModel.js";
-import { verifyReveal, type VerifyResult } from "./verifyReveal.js";
-import { mapBounded } from "../async/mapBounded.js";
+import { auditRound, type Contribution, type RoundAudit } from "./round-audit.js";
+import { paramsAt, roundParamsAt, runModel, updateRules } from "./run-model.js";
+import { verifyReveal, type VerifyResult } from "./verify-reveal.js";
+import { mapBounded } from "../async/map-bounded.js";
 
 /**
  * `protolearn audit`: a run's contribution records rebuilt from events, optionally with every

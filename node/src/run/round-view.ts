@@ -1,6 +1,6 @@
 import type { Hex } from "viem";
 import type { ChainContext } from "../chain/client.js";
-import { phaseAt, type RoundPhase } from "../run/round.js";
+import { phaseAt, type RoundPhase } from "./round-phase.js";
 
 /** One consistent read of the run's current round, with the phase at chain time. */
 export interface RoundView {

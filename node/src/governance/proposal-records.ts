@@ -1,9 +1,9 @@
 import type { Abi, Address, Hex } from "viem";
-import { toChainError } from "../chain/chainError.js";
+import { toChainError } from "../chain/chain-error.js";
 import { protolearnErrorsAbi, type ChainContext } from "../chain/client.js";
-import type { ProposalAction } from "./buildProposal.js";
-import { GovernanceError } from "./governanceError.js";
-import { proposalStateName, type ProposalStateName } from "./proposalState.js";
+import type { ProposalAction } from "./build-proposal.js";
+import { GovernanceError } from "./governance-error.js";
+import { proposalStateName, type ProposalStateName } from "./proposal-state.js";
 
 /**
  * Proposals as the chain records them: the governor keeps only hashes, so the calls and the

@@ -1,8 +1,8 @@
 import { getAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
 import type { Deployment } from "../chain/deployment.js";
-import type { DecodedLog } from "../chain/logFollower.js";
-import { AuditError } from "./auditError.js";
+import type { DecodedLog } from "../chain/log-follower.js";
+import { AuditError } from "./audit-error.js";
 import {
   emptyRound,
   ROLES,

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Address, Hex } from "viem";
 import { z } from "zod";
 import { ProtolearnError } from "../errors.js";
-import { readIfExists, writeDurable } from "./durableFile.js";
+import { readIfExists, writeDurable } from "../persist/durable-file.js";
 
 /**
  * What a node must not lose across a crash, in `<dataDir>/run-<id>-<address>/`:

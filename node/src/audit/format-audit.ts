@@ -1,7 +1,7 @@
 import { formatUnits } from "viem";
-import type { AuditedContribution, AuditedRound, AuditReport } from "./auditReport.js";
+import type { AuditedContribution, AuditedRound, AuditReport } from "./audit-report.js";
 import { EVAL_LOSS_SCALE } from "./constants.js";
-import type { SlashView } from "./roundAudit.js";
+import type { SlashView } from "./round-audit.js";
 
 /**
  * The audit report as text for a terminal: one block per round, one line group per

@@ -1,7 +1,7 @@
 import type { ChainContext } from "../chain/client.js";
-import { toChainError } from "../chain/chainError.js";
+import { toChainError } from "../chain/chain-error.js";
 import { emptyRecords, type ChainRecords } from "./records.js";
-import { scanRecords } from "./scanRecords.js";
+import { scanRecords } from "./scan-records.js";
 
 /**
  * Every record since the deployment block, read up to the chain head (or `toBlock`): what

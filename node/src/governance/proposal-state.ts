@@ -1,4 +1,4 @@
-import { GovernanceError } from "./governanceError.js";
+import { GovernanceError } from "./governance-error.js";
 
 /**
  * The names of OpenZeppelin Governor's `ProposalState` enum and `GovernorCountingSimple`'s vote

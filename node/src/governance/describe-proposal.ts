@@ -7,8 +7,8 @@ import {
   type Hex,
 } from "viem";
 import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
-import type { ProposalKind } from "./buildProposal.js";
-import { LEARN_DECIMALS } from "./runParams.js";
+import type { ProposalKind } from "./build-proposal.js";
+import { LEARN_DECIMALS } from "./run-params.js";
 
 /**
  * Reads a proposal's calls back into a kind and a one-line summary, from the ProposalCreated

@@ -8,7 +8,7 @@ import {
   type Hex,
 } from "viem";
 import { trainingRunAbi } from "../chain/abis.js";
-import { GovernanceError } from "./governanceError.js";
+import { GovernanceError } from "./governance-error.js";
 
 /**
  * The run parameters a `params` proposal may change, read from the generated TrainingRun ABI
