@@ -10,7 +10,7 @@ import type { Model } from "../model/model.js";
 import { createModel, MODEL_IDS } from "../model/registry.js";
 import type { Logger } from "../observe/logger.js";
 import { MetricsRegistry } from "../observe/metrics.js";
-import { CONTRACT_PHASES } from "../run/round-phase.js";
+import { phaseIndex } from "../run/round-phase.js";
 import { HeliaBlobStore, KuboBlobStore, type BlobStore } from "../storage/index.js";
 import { selectBackend } from "../train/backend.js";
 import type { Adversary } from "./adversary.js";
@@ -231,7 +231,7 @@ async function finalize(ctx: SignerContext, view: RoundView, logger: Logger): Pr
 
 function recordView(metrics: MetricsRegistry, view: RoundView): void {
   metrics.set("protolearn_round", "Current round of the run", view.round);
-  metrics.set("protolearn_phase", "Current phase (index in commit, reveal, score, finalizable, paused, halted)", CONTRACT_PHASES.indexOf(view.phase));
+  metrics.set("protolearn_phase", "Current phase (index in commit, reveal, score, finalizable, paused, halted)", phaseIndex(view.phase));
 }
 
 async function recordAccount(ctx: SignerContext, metrics: MetricsRegistry): Promise<void> {

@@ -1,47 +1,45 @@
 import type { Hex } from "viem";
 import type { ChainContext } from "../chain/client.js";
-import { phaseAt, type RoundPhase } from "./round-phase.js";
+import { phaseAt, type RoundPhase, type RoundStatus } from "./round-phase.js";
 
-/** One consistent read of the run's current round, with the phase at chain time. */
-export interface RoundView {
+/** One consistent read of the run's current round (all at one block), with the phase at that block's time. */
+export interface RoundView extends RoundStatus {
   round: number;
   phase: RoundPhase;
-  /** Chain time: the latest block's timestamp. */
+  /** Chain time: the timestamp of the block that was read. */
   now: bigint;
-  commitDeadline: bigint;
-  revealDeadline: bigint;
-  scoreDeadline: bigint;
+  /** The block every field was read at. */
+  block: bigint;
   seed: Hex;
   modelHash: Hex;
   commits: number;
   reveals: number;
   votes: number;
-  finalized: boolean;
-  paused: boolean;
-  halted: boolean;
 }
 
 export async function readRoundView(ctx: ChainContext): Promise<RoundView> {
   const run = ctx.contracts.run;
-  const [block, info, paused, halted] = await Promise.all([
-    ctx.publicClient.getBlock({ blockTag: "latest" }),
-    run.read.currentRound(),
-    run.read.paused(),
-    run.read.halted(),
-  ]);
-  const deadlines = { commitDeadline: info.commitDeadline, revealDeadline: info.revealDeadline, scoreDeadline: info.scoreDeadline };
+  const block = await ctx.publicClient.getBlock({ blockTag: "latest" });
+  const at = { blockNumber: block.number };
+  const [info, paused, halted] = await Promise.all([run.read.currentRound(at), run.read.paused(at), run.read.halted(at)]);
+  const status: RoundStatus = {
+    commitDeadline: info.commitDeadline,
+    revealDeadline: info.revealDeadline,
+    scoreDeadline: info.scoreDeadline,
+    finalized: info.finalized,
+    paused,
+    halted,
+  };
   return {
     round: Number(info.round),
-    phase: info.finalized && !halted ? "paused" : phaseAt(deadlines, { paused, halted }, block.timestamp),
+    phase: phaseAt(status, block.timestamp),
     now: block.timestamp,
-    ...deadlines,
+    block: block.number,
+    ...status,
     seed: info.seed,
     modelHash: info.modelHash,
     commits: info.commits,
     reveals: info.reveals,
     votes: info.votes,
-    finalized: info.finalized,
-    paused,
-    halted,
   };
 }

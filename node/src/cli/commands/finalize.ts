@@ -9,7 +9,7 @@ import {
   type ChainFlags,
   type CliIo,
 } from "../context.js";
-import { PHASE_NAMES } from "./status.js";
+import { phaseName } from "../../run/round-phase.js";
 
 /** `protolearn finalize`: the permissionless finalizeRound of the current round, once its score phase closed. */
 export function registerFinalize(program: Command, io: CliIo): void {
@@ -38,7 +38,7 @@ export function registerFinalize(program: Command, io: CliIo): void {
           },
         );
       }
-      if (phase === 5) {
+      if (phaseName(phase) === "halted") {
         throw new ProtolearnError(`run ${ctx.config.runId} was halted for good by governance`, {
           code: "CLI_RUN_HALTED",
           fix: "no round can be finalized any more; leave the run and withdraw your stake",
@@ -46,7 +46,7 @@ export function registerFinalize(program: Command, io: CliIo): void {
       }
       if (block.timestamp <= BigInt(info.scoreDeadline)) {
         throw new ProtolearnError(
-          `round ${info.round} is in its ${PHASE_NAMES[phase] ?? "current"} phase; it can be finalized after the score deadline ${describeTime(BigInt(info.scoreDeadline), block.timestamp)}`,
+          `round ${info.round} is in its ${phaseName(phase)} phase; it can be finalized after the score deadline ${describeTime(BigInt(info.scoreDeadline), block.timestamp)}`,
           { code: "CLI_PHASE_NOT_OPEN", fix: "run `protolearn finalize` again after that time" },
         );
       }

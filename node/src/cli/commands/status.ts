@@ -11,17 +11,8 @@ import {
   type CliIo,
   type CliReadContext,
 } from "../context.js";
+import { phaseName } from "../../run/round-phase.js";
 import { ROLE_NAMES } from "./join.js";
-
-/** TrainingRun's Phase enum. */
-export const PHASE_NAMES = [
-  "commit",
-  "reveal",
-  "score",
-  "finalizable",
-  "paused",
-  "halted",
-] as const;
 
 /** What `protolearn status --json` prints. Amounts are wei (1e-18 LEARN), times unix seconds of the chain. */
 export interface StatusReport {
@@ -200,7 +191,7 @@ export async function readStatus(
       runId: ctx.config.runId,
       address: run.address,
       round: info.round,
-      phase: PHASE_NAMES[phase] ?? `unknown(${phase})`,
+      phase: phaseName(phase),
       commitDeadline: BigInt(info.commitDeadline),
       revealDeadline: BigInt(info.revealDeadline),
       scoreDeadline: BigInt(info.scoreDeadline),
