@@ -11,11 +11,14 @@ import type { Dataset } from "../../node/src/data/dataset.js";
 import { loadMnist } from "../../node/src/data/mnist.js";
 import { assignShard, shardBatch } from "../../node/src/data/shard.js";
 import { loadTextDataset } from "../../node/src/data/text.js";
+import { modelIdFromName } from "../../node/src/codec/index.js";
 import { ProtolearnError } from "../../node/src/errors.js";
 import { createCharMlp } from "../../node/src/model/char-mlp.js";
 import { createMnistCnn } from "../../node/src/model/cnn.js";
 import { createMlp, createMnistMlp } from "../../node/src/model/mlp.js";
 import { initParams, unflattenParams, flattenParams } from "../../node/src/model/params.js";
+import { parseRoundRunParams, ROUND_PROTOCOL_CONSTANTS } from "../../node/src/round/index.js";
+import { createDdpBaseline } from "../../node/src/round/sim/ddp-baseline.js";
 import { adamWOptionsSchema, createAdamW } from "../../node/src/train/adamw.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { evaluate, evaluateBatch } from "../../node/src/train/evaluate.js";
@@ -211,6 +214,54 @@ describe("inner loop and evaluation on MNIST (wasm)", () => {
     assert.ok(sameBits(a.params, b.params));
     assert.deepEqual(a.losses, b.losses);
     assert.ok(!sameBits(a.params, c.params));
+  });
+
+  it("the DDP baseline of one node takes exactly the inner loop's steps (same bits, same losses)", async () => {
+    // Both run the one shared train step; with one node the baseline's batch at step t is the
+    // inner loop's batch t, so any drift between the two (a different step, batch or optimizer
+    // setting) shows up here as different bits.
+    const model = createMnistMlp();
+    const globalParams = initParams(model.spec, "ddp-vs-inner");
+    const params = parseRoundRunParams({
+      modelId: modelIdFromName(model.spec.id),
+      innerSteps: 5,
+      batchSize: 16,
+      innerLearningRate: 0.003,
+      outerLearningRate: 0.7,
+      outerMomentum: 0.9,
+      density: 0.1,
+      bits: 8,
+      aggregation: "trimmed-mean",
+      trimFraction: 0,
+      clipMultiple: 2,
+      ...ROUND_PROTOCOL_CONSTANTS,
+    });
+    const local = await innerLoop({
+      model,
+      dataset: mnist,
+      globalParams,
+      seed: SEED,
+      node: NODE_A,
+      steps: params.innerSteps,
+      batchSize: params.batchSize,
+      numShards: params.numShards,
+      optimizer: { learningRate: params.innerLearningRate, weightDecay: params.weightDecay },
+    });
+    const baseline = createDdpBaseline({
+      model,
+      dataset: mnist,
+      initialParams: globalParams,
+      nodes: [NODE_A],
+      params,
+    });
+    try {
+      const { trainLoss } = await baseline.runRound(SEED);
+      assert.ok(sameBits(baseline.params(), local.params), "same parameters, bit for bit");
+      const meanLoss = local.losses.reduce((a, b) => a + b, 0) / local.losses.length;
+      assert.equal(trainLoss, meanLoss);
+    } finally {
+      baseline.dispose();
+    }
   });
 
   it("H = 0 returns the global parameters; a mismatched model or an abort is refused", async () => {

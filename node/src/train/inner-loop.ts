@@ -7,6 +7,7 @@ import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
 import { flattenParams, unflattenParams } from "../model/params.js";
 import { adamWOptionsSchema, createAdamW, type AdamWOptions } from "./adamw.js";
+import { trainStep } from "./train-step.js";
 
 /** Inputs of {@link innerLoop}. */
 export interface InnerLoopParameters {
@@ -96,14 +97,9 @@ export async function innerLoop(input: InnerLoopParameters): Promise<InnerLoopRe
         shard,
         numShards,
       });
-      const batch = dataset.batch("train", indices);
-      const x = tf.tensor2d(batch.x, [batch.size, model.spec.inputSize]);
-      const y = tf.tensor1d(batch.y, "int32");
-      const { loss, gradients } = model.lossAndGradients(params, x, y);
-      tf.dispose([x, y]);
-      lossTensors.push(loss);
-      params = optimizerState.step(params, gradients);
-      tf.dispose(gradients);
+      const result = trainStep(model, optimizerState, params, dataset.batch("train", indices));
+      params = result.params;
+      lossTensors.push(result.loss);
       input.onStep?.(step + 1, steps);
       // Let an abort signal or other work in the process through between steps.
       if (step % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -6,6 +6,7 @@ import { assignShard, shardBatchIndices } from "../../data/shard.js";
 import type { Model } from "../../model/model.js";
 import { flattenParams, unflattenParams } from "../../model/params.js";
 import { adamWOptionsSchema, createAdamW, type AdamW } from "../../train/adamw.js";
+import { trainStep } from "../../train/train-step.js";
 import type { RoundRunParams } from "../round-params.js";
 
 /** Inputs of {@link createDdpBaseline}. */
@@ -69,14 +70,9 @@ export function createDdpBaseline(init: DdpBaselineInit): DdpBaseline {
               numShards: run.numShards,
             }),
           );
-          const batch = dataset.batch("train", indices);
-          const x = tf.tensor2d(batch.x, [batch.size, model.spec.inputSize]);
-          const y = tf.tensor1d(batch.y, "int32");
-          const { loss, gradients } = model.lossAndGradients(params, x, y);
-          tf.dispose([x, y]);
-          losses.push(loss);
-          params = optimizer.step(params, gradients);
-          tf.dispose(gradients);
+          const result = trainStep(model, optimizer, params, dataset.batch("train", indices));
+          params = result.params;
+          losses.push(result.loss);
           onStep?.();
           if (step % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
         }
