@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { findChromium } from "../../../scripts/ensure-chromium.js";
 import { createTestClient, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import type { SignerContext } from "../../../node/src/chain/client.js";
 import { contentHash } from "../../../node/src/codec/index.js";
@@ -43,8 +44,8 @@ import { startTestNetwork, type TestNetwork } from "./network.js";
 
 const PHASE = 3601;
 
-/** Debian's chromium (`apt-get install chromium`); PROTOLEARN_CHROMIUM points elsewhere. */
-export const CHROMIUM_PATH = process.env.PROTOLEARN_CHROMIUM ?? "/usr/bin/chromium";
+/** Chromium as scripts/ensure-chromium.ts finds it (run before the node tests; it installs Debian's when missing). */
+export const CHROMIUM_PATH = findChromium() ?? "/usr/bin/chromium";
 
 /** Headless chromium for the explorer's browser tests: no sandbox (CI containers), nothing fetched from outside. */
 export function launchBrowser(): Promise<Browser> {
