@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { deployCore, ONE, timelockSigner } from "./helpers/deployCore.js";
-import { Mulberry32 } from "./helpers/prng.js";
+import { SeededRandom } from "../node/fixtures/prng.js";
 
 /**
  * Randomized differential test of StakeManager: a seeded PRNG drives OPS random operations
@@ -117,7 +117,7 @@ describe("StakeManager property: conservation under random operations", function
     let supply = await token.totalSupply();
     let treasuryBalance = await token.balanceOf(timelockAddress);
     let now = BigInt(await networkHelpers.time.latest());
-    const rng = new Mulberry32(SEED);
+    const rng = new SeededRandom(SEED);
     const counts = new Map<string, number>();
     const log: string[] = [];
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { contentHash, encodeUpdate, toDense } from "../codec/index.js";
 import type { Model } from "../model/model.js";
+import { createRng } from "../random/index.js";
 import { decodeRoundUpdate, type RoundRunParams } from "../round/index.js";
 
 /**
@@ -23,17 +24,11 @@ export function applyAdversary(
   context: { model: Model; params: RoundRunParams; round: number; seed: number },
 ): { bytes: Uint8Array; contentHash: `0x${string}` } {
   if (adversary.strategy === "none") return { bytes: honest, contentHash: contentHash(honest) };
-  let state = (context.seed ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(`adversary:${context.seed}`);
+  const next = (): number => rng.nextFloat();
   if (adversary.strategy === "garbage") {
     const bytes = new Uint8Array(honest.length);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(next() * 256);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = rng.nextInt(256);
     return { bytes, contentHash: contentHash(bytes) };
   }
   const delta = toDense(decodeRoundUpdate(honest, { model: context.model, params: context.params, round: context.round }));
