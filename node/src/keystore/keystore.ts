@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID, scrypt } from "node:crypto";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import { bytesToHex, concat, hexToBytes, keccak256, type Hex } from "viem";
+import { decryptKeystoreJson, encryptKeystoreJson, isError } from "ethers";
+import type { Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { z } from "zod";
 import { ProtolearnError } from "../errors.js";
@@ -11,13 +11,17 @@ import { ProtolearnError } from "../errors.js";
  * MAC), the format geth, ethers and most wallets read, so an operator can import the key
  * elsewhere and nothing but the password unlocks it. The private key never appears on a
  * command line or in a config file.
+ *
+ * The cryptography is ethers' (`encryptKeystoreJson` / `decryptKeystoreJson`); this module only
+ * checks the file's shape first (so a damaged file or an absurd scrypt cost gets a clear error
+ * before any work), passes the password as its raw UTF-8 bytes (as geth and the keystores this
+ * project wrote before do), and turns ethers' errors into ones that say what to do.
  */
 
-/** scrypt cost; 2^17 is the geth "standard" setting (~0.3 s, 128 MiB). */
+/** scrypt cost; 2^17 is the geth "standard" setting (~0.4 s, 128 MiB). */
 export const DEFAULT_SCRYPT_N = 1 << 17;
-const SCRYPT_R = 8;
-const SCRYPT_P = 1;
-const DKLEN = 32;
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^(0x)?[0-9a-fA-F]{${bytes * 2}}$`));
 
 const keystoreSchema = z.object({
   version: z.literal(3),
@@ -25,17 +29,26 @@ const keystoreSchema = z.object({
   address: z.string().regex(/^(0x)?[0-9a-fA-F]{40}$/),
   crypto: z.object({
     cipher: z.literal("aes-128-ctr"),
-    ciphertext: z.string().regex(/^[0-9a-fA-F]{64}$/),
-    cipherparams: z.object({ iv: z.string().regex(/^[0-9a-fA-F]{32}$/) }),
-    kdf: z.literal("scrypt"),
-    kdfparams: z.object({
-      dklen: z.literal(32),
-      n: z.number().int().min(2).max(1 << 20),
-      r: z.number().int().min(1).max(16),
-      p: z.number().int().min(1).max(4),
-      salt: z.string().regex(/^[0-9a-fA-F]{2,128}$/),
-    }),
-    mac: z.string().regex(/^[0-9a-fA-F]{64}$/),
+    ciphertext: hex(32),
+    cipherparams: z.object({ iv: hex(16) }),
+    kdf: z.enum(["scrypt", "pbkdf2"]),
+    kdfparams: z.union([
+      z.object({
+        dklen: z.literal(32),
+        // Bounded so a hostile or damaged file cannot make the node allocate gigabytes.
+        n: z.number().int().min(2).max(1 << 20),
+        r: z.number().int().min(1).max(16),
+        p: z.number().int().min(1).max(4),
+        salt: z.string().regex(/^(0x)?[0-9a-fA-F]{2,128}$/),
+      }),
+      z.object({
+        dklen: z.literal(32),
+        c: z.number().int().min(1).max(10_000_000),
+        prf: z.enum(["hmac-sha256", "hmac-sha512"]),
+        salt: z.string().regex(/^(0x)?[0-9a-fA-F]{2,128}$/),
+      }),
+    ]),
+    mac: hex(32),
   }),
 });
 export type KeystoreJson = z.infer<typeof keystoreSchema>;
@@ -44,20 +57,14 @@ export class KeystoreError extends ProtolearnError {
   override name = "KeystoreError";
 }
 
-function deriveKey(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // maxmem must cover 128 * N * r bytes, plus slack.
-    scrypt(password, salt, DKLEN, { N: n, r, p, maxmem: 256 * n * r + (1 << 20) }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
-  });
+const WRONG_PASSWORD_FIX = "enter the password you chose at `protolearn init` (or set PROTOLEARN_PASSWORD)";
+
+/** The password as raw UTF-8 bytes: what geth and the earlier protolearn keystores derive from. */
+function passwordBytes(password: string): Uint8Array {
+  return new TextEncoder().encode(password);
 }
 
-function macOf(derived: Buffer, ciphertext: Buffer): Hex {
-  return keccak256(concat([derived.subarray(16, 32), ciphertext]));
-}
-
-/** Encrypts `privateKey` under `password`. */
+/** Encrypts `privateKey` under `password`. `scryptN` (a power of two) trades unlock time for safety; tests use 2^12. */
 export async function encryptKeystore(
   privateKey: Hex,
   password: string,
@@ -70,25 +77,17 @@ export async function encryptKeystore(
     });
   }
   const n = options.scryptN ?? DEFAULT_SCRYPT_N;
-  const salt = randomBytes(32);
-  const iv = randomBytes(16);
-  const derived = await deriveKey(password, salt, n, SCRYPT_R, SCRYPT_P);
-  const cipher = createCipheriv("aes-128-ctr", derived.subarray(0, 16), iv);
-  const ciphertext = Buffer.concat([cipher.update(hexToBytes(privateKey)), cipher.final()]);
+  if (!Number.isSafeInteger(n) || n < 2 || n > 1 << 20 || (n & (n - 1)) !== 0) {
+    throw new KeystoreError(`scrypt N = ${n} is not a power of two between 2 and 2^20`, {
+      code: "KEYSTORE_BAD_PARAMS",
+      fix: `use the default (${DEFAULT_SCRYPT_N}) or another power of two`,
+    });
+  }
   const address = privateKeyToAccount(privateKey).address;
-  return {
-    version: 3,
-    id: randomUUID(),
-    address: address.slice(2).toLowerCase(),
-    crypto: {
-      cipher: "aes-128-ctr",
-      ciphertext: ciphertext.toString("hex"),
-      cipherparams: { iv: iv.toString("hex") },
-      kdf: "scrypt",
-      kdfparams: { dklen: DKLEN, n, r: SCRYPT_R, p: SCRYPT_P, salt: salt.toString("hex") },
-      mac: macOf(derived, ciphertext).slice(2),
-    },
-  };
+  const text = await encryptKeystoreJson({ address, privateKey }, passwordBytes(password), { scrypt: { N: n } });
+  // ethers spells the section "Crypto"; the v3 definition and geth use "crypto".
+  const { Crypto, ...rest } = JSON.parse(text) as { Crypto: unknown } & Record<string, unknown>;
+  return keystoreSchema.parse({ ...rest, crypto: Crypto });
 }
 
 /** Decrypts a keystore; a wrong password fails with KEYSTORE_WRONG_PASSWORD and changes nothing. */
@@ -96,7 +95,7 @@ export async function decryptKeystore(json: unknown, password: string): Promise<
   // Some writers (ethers v6, older geth) spell the section "Crypto".
   const normalized =
     typeof json === "object" && json !== null && !("crypto" in json) && "Crypto" in json
-      ? { ...json, crypto: (json as { Crypto: unknown }).Crypto }
+      ? (({ Crypto, ...rest }) => ({ ...rest, crypto: Crypto }))(json as { Crypto: unknown })
       : json;
   const parsed = keystoreSchema.safeParse(normalized);
   if (!parsed.success) {
@@ -105,26 +104,34 @@ export async function decryptKeystore(json: unknown, password: string): Promise<
       { code: "KEYSTORE_MALFORMED", fix: "restore the keystore file from your backup or run `protolearn init` to make a new one" },
     );
   }
-  const { crypto } = parsed.data;
-  const kp = crypto.kdfparams;
-  const derived = await deriveKey(password, Buffer.from(kp.salt, "hex"), kp.n, kp.r, kp.p);
-  const ciphertext = Buffer.from(crypto.ciphertext, "hex");
-  if (macOf(derived, ciphertext).slice(2).toLowerCase() !== crypto.mac.toLowerCase()) {
-    throw new KeystoreError("the keystore password is wrong", {
-      code: "KEYSTORE_WRONG_PASSWORD",
-      fix: "enter the password you chose at `protolearn init` (or set PROTOLEARN_PASSWORD)",
-    });
+  const text = JSON.stringify(normalized);
+  // Raw UTF-8 first (geth, earlier protolearn); then ethers' own NFKC-normalized form, for a
+  // file ethers wrote from a password that normalization changes.
+  const candidates: (Uint8Array | string)[] = [passwordBytes(password)];
+  if (password.normalize("NFKC") !== password) candidates.push(password);
+  let decrypted: { address: string; privateKey: string } | undefined;
+  for (const candidate of candidates) {
+    try {
+      decrypted = await decryptKeystoreJson(text, candidate);
+      break;
+    } catch (err) {
+      if (isError(err, "INVALID_ARGUMENT") && err.argument === "password") continue;
+      if (isError(err, "INVALID_ARGUMENT") && err.argument === "address") {
+        throw new KeystoreError("the keystore's address does not match its key", {
+          code: "KEYSTORE_MALFORMED",
+          fix: "the file was edited or corrupted: restore it from your backup",
+        });
+      }
+      throw new KeystoreError(`the keystore cannot be decrypted: ${err instanceof Error ? err.message : String(err)}`, {
+        code: "KEYSTORE_MALFORMED",
+        fix: "restore the keystore file from your backup or run `protolearn init` to make a new one",
+      });
+    }
   }
-  const decipher = createDecipheriv("aes-128-ctr", derived.subarray(0, 16), Buffer.from(crypto.cipherparams.iv, "hex"));
-  const key = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-  const account = privateKeyToAccount(bytesToHex(key));
-  if (account.address.slice(2).toLowerCase() !== parsed.data.address.replace(/^0x/, "").toLowerCase()) {
-    throw new KeystoreError("the keystore's address does not match its key", {
-      code: "KEYSTORE_MALFORMED",
-      fix: "the file was edited or corrupted: restore it from your backup",
-    });
+  if (decrypted === undefined) {
+    throw new KeystoreError("the keystore password is wrong", { code: "KEYSTORE_WRONG_PASSWORD", fix: WRONG_PASSWORD_FIX });
   }
-  return account;
+  return privateKeyToAccount(decrypted.privateKey as Hex);
 }
 
 /** Writes a keystore file with owner-only permissions. */
