@@ -1,7 +1,7 @@
 import type { Hex } from "viem";
 import { encodeCheckpoint } from "../run/checkpoint.js";
 import { evaluate } from "../train/evaluate.js";
-import { maxUpdateBytes, nextModel } from "../round/index.js";
+import { nextModel, roundDecodeRules } from "../round/index.js";
 import { validateRound } from "../validate/index.js";
 import type { RoleDeps, RoundRole } from "./daemon.js";
 import type { RoundView } from "../run/round-view.js";
@@ -44,12 +44,7 @@ export class ValidatorRole implements RoundRole {
       globalParams: held.params,
       seed: view.seed,
       reveals,
-      caps: {
-        modelId: runParams.modelId,
-        maxBytes: maxUpdateBytes(model.spec, runParams),
-        round: view.round,
-        params: { bits: runParams.bits, chunkSize: runParams.chunkSize, maxDensity: runParams.density },
-      },
+      caps: roundDecodeRules(model.spec, runParams, view.round),
       timeoutMs: config.fetchTimeoutMs,
       acceptScorePpm: onChain.acceptScorePpm,
       numShards: runParams.numShards,

@@ -13,6 +13,7 @@ export {
   parseRoundRunParams,
   ROUND_PROTOCOL_CONSTANTS,
   roundParamsFromChain,
+  roundDecodeRules,
   roundParamsToChain,
   roundRunParamsSchema,
   type OnChainRunParams,

@@ -8,7 +8,7 @@ import { parameterCount } from "../model/spec.js";
 import { outerStep } from "../train/outer-step.js";
 import { assertModelMatchesRun } from "./model-check.js";
 import { RoundError } from "./round-error.js";
-import { maxUpdateBytes, type RoundRunParams } from "./round-params.js";
+import { roundDecodeRules, type RoundRunParams } from "./round-params.js";
 
 /** Options of {@link decodeRoundUpdate}. */
 export interface DecodeRoundUpdateOptions {
@@ -19,22 +19,15 @@ export interface DecodeRoundUpdateOptions {
 }
 
 /**
- * Decodes a peer's update under the run's rules: the run's model id and shapes, the size cap
- * {@link maxUpdateBytes}, the run's bits and chunk size, at most the run's density. Throws the
+ * Decodes a peer's update under the run's rules ({@link roundDecodeRules}: model id and shapes,
+ * size cap, bits, chunk size, at most the run's density). Throws the
  * codec's `CodecError` on anything else; a validator scores such an update 0 (invalid).
  */
 export function decodeRoundUpdate(
   bytes: Uint8Array,
   options: DecodeRoundUpdateOptions,
 ): DecodedUpdate {
-  const { model, params, round } = options;
-  return decodeUpdate(bytes, {
-    modelId: params.modelId,
-    shapes: model.spec.params.map((p) => p.shape),
-    maxBytes: maxUpdateBytes(model.spec, params),
-    ...(round === undefined ? {} : { round }),
-    params: { bits: params.bits, chunkSize: params.chunkSize, maxDensity: params.density },
-  });
+  return decodeUpdate(bytes, roundDecodeRules(options.model.spec, options.params, options.round));
 }
 
 /** One accepted update of the round, as revealed on chain and fetched from IPFS. */

@@ -7,6 +7,7 @@ import {
   MAX_CHUNK_SIZE,
   SUPPORTED_BITS,
   topKCount,
+  type DecodeExpectation,
   type QuantizationBits,
 } from "../codec/index.js";
 import { FIXED_HEADER_BYTES } from "../codec/constants.js";
@@ -202,6 +203,30 @@ export function maxUpdateBytes(spec: ModelSpec, params: RoundRunParams): number 
   return (
     header + 4 + 4 * Math.ceil(k / params.chunkSize) + 5 * k + Math.ceil((k * params.bits) / 8)
   );
+}
+
+/**
+ * The run's rules for one round's updates, as the codec enforces them: the run's model id and
+ * the model's shapes, the size cap {@link maxUpdateBytes}, the run's bits and chunk size, at most
+ * the run's density, and the round (omitted: any round, for audits). The one conversion from run
+ * parameters to decode rules; the trainer's own check, every validator, model sync and the audit
+ * all decode under it.
+ *
+ * @example
+ * const update = decodeUpdate(bytes, roundDecodeRules(model.spec, params, round));
+ */
+export function roundDecodeRules(
+  spec: ModelSpec,
+  params: RoundRunParams,
+  round?: number,
+): DecodeExpectation {
+  return {
+    modelId: params.modelId,
+    shapes: spec.params.map((p) => p.shape),
+    maxBytes: maxUpdateBytes(spec, params),
+    ...(round === undefined ? {} : { round }),
+    params: { bits: params.bits, chunkSize: params.chunkSize, maxDensity: params.density },
+  };
 }
 
 function badParams(what: string, error: z.ZodError): RoundError {
