@@ -1,14 +1,13 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { SlashReason as Reason } from "../../node/src/chain/contract-enums.js";
+import { SlashStatus as Status } from "./helpers/contractEnums.js";
 import { deployCore, ONE, timelockSigner, type Core } from "./helpers/deployCore.js";
 
 const connection = await network.create();
 const { ethers, networkHelpers } = connection;
 const { time } = networkHelpers;
 
-/** IStakeManager.SlashReason / SlashStatus */
-const Reason = { None: 0, InvalidUpdate: 1, NoReveal: 2, ValidatorDisagreement: 3 } as const;
-const Status = { None: 0n, Escrowed: 1n, Reversed: 2n, Resolved: 3n } as const;
 
 const DAY = 24n * 3600n;
 const UNBONDING = 7n * DAY;

@@ -1,23 +1,12 @@
+import { PROPOSAL_STATES, VoteType, type ProposalStateName } from "../chain/contract-enums.js";
 import { GovernanceError } from "./governance-error.js";
 
 /**
- * The names of OpenZeppelin Governor's `ProposalState` enum and `GovernorCountingSimple`'s vote
- * types, in on-chain order, so the CLI can print and parse them.
+ * OpenZeppelin Governor's proposal states and vote types as the CLI prints and parses them;
+ * the enums themselves are defined once, in chain/contract-enums.ts.
  */
 
-/** `IGovernor.ProposalState`, index = on-chain value. */
-export const PROPOSAL_STATES = [
-  "Pending",
-  "Active",
-  "Canceled",
-  "Defeated",
-  "Succeeded",
-  "Queued",
-  "Expired",
-  "Executed",
-] as const;
-
-export type ProposalStateName = (typeof PROPOSAL_STATES)[number];
+export { PROPOSAL_STATES, type ProposalStateName };
 
 /** The name of an on-chain proposal state. */
 export function proposalStateName(state: number): ProposalStateName {
@@ -32,7 +21,11 @@ export function proposalStateName(state: number): ProposalStateName {
 }
 
 /** `GovernorCountingSimple.VoteType`: the `support` argument of castVote. */
-export const VOTE_SUPPORT = { against: 0, for: 1, abstain: 2 } as const;
+export const VOTE_SUPPORT = {
+  against: VoteType.Against,
+  for: VoteType.For,
+  abstain: VoteType.Abstain,
+} as const;
 
 export type VoteChoice = keyof typeof VOTE_SUPPORT;
 

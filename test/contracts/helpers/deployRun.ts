@@ -6,31 +6,11 @@ import type {
   RunFactory,
   TrainingRun,
 } from "../../../types/ethers-contracts/index.js";
+import { Role } from "./contractEnums.js";
 import { type Core, type CoreOptions, deployCore, ONE, timelockSigner } from "./deployCore.js";
 
 export type RunParams = ITrainingRun.RunParamsStruct;
-export const Role = { None: 0n, Trainer: 1n, Validator: 2n } as const;
-export const Phase = {
-  Commit: 0n,
-  Reveal: 1n,
-  Score: 2n,
-  Finalizable: 3n,
-  Paused: 4n,
-  Halted: 5n,
-} as const;
-export const SlashReason = {
-  None: 0n,
-  InvalidUpdate: 1n,
-  NoReveal: 2n,
-  ValidatorDisagreement: 3n,
-} as const;
-export const RoundFailure = {
-  None: 0n,
-  NoValidatorVotes: 1n,
-  NoModelMajority: 2n,
-  TooFewAcceptedUpdates: 3n,
-  PausedDuringRound: 4n,
-} as const;
+export { Phase, Role, RoundFailure, SlashReason } from "./contractEnums.js";
 
 /** Run parameters of the tests: hour-long phases (time is moved explicitly), small stakes. */
 export const TEST_RUN_PARAMS: RunParams = {

@@ -5,21 +5,9 @@ import {
   RunTimelock__factory,
   type RunGovernor,
 } from "../../../types/ethers-contracts/index.js";
+import { ProposalState, VoteType } from "./contractEnums.js";
 
-/** Governor ProposalState values (OpenZeppelin IGovernor). */
-export const ProposalState = {
-  Pending: 0n,
-  Active: 1n,
-  Canceled: 2n,
-  Defeated: 3n,
-  Succeeded: 4n,
-  Queued: 5n,
-  Expired: 6n,
-  Executed: 7n,
-} as const;
-
-/** Vote support values of GovernorCountingSimple. */
-export const VoteType = { Against: 0, For: 1, Abstain: 2 } as const;
+export { ProposalState, VoteType } from "./contractEnums.js";
 
 export interface PassedProposal {
   proposalId: bigint;

@@ -6,6 +6,7 @@ import { chromium, type Browser } from "playwright-core";
 import { findChromium } from "../../../scripts/ensure-chromium.js";
 import { createTestClient, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import type { SignerContext } from "../../../node/src/chain/client.js";
+import { SlashReason } from "../../../node/src/chain/contract-enums.js";
 import { contentHash } from "../../../node/src/codec/index.js";
 import { configSchema } from "../../../node/src/config/config.js";
 import { startNode, type RunningNode } from "../../../node/src/daemon/daemon.js";
@@ -341,7 +342,7 @@ async function postRoundActivity(
     fromBlock: BigInt(net.deployment.deploymentBlock),
     strict: true,
   });
-  const noReveal = slashes.find((s) => s.args.reason === 2);
+  const noReveal = slashes.find((s) => s.args.reason === SlashReason.NoReveal);
   assert.ok(noReveal, "the ghost was slashed for not revealing in round 2");
   const reversedSlashId = noReveal.args.slashId;
 

@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { Role, roleValue, roleWord } from "../../chain/contract-enums.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   emit,
@@ -9,9 +10,6 @@ import {
   type ChainFlags,
   type CliIo,
 } from "../context.js";
-
-/** TrainingRun's Role enum. */
-export const ROLE_NAMES = ["none", "trainer", "validator"] as const;
 
 /** `protolearn join [--role trainer|validator]`: join the run, locking the role's minimum stake. */
 export function registerJoin(program: Command, io: CliIo): void {
@@ -52,9 +50,9 @@ export function registerJoin(program: Command, io: CliIo): void {
           fix: "join another run with --run <id>; stake is unlocked, so you may also unstake",
         });
       }
-      if (member.role !== 0) {
+      if (member.role !== Role.None) {
         throw new ProtolearnError(
-          `${ctx.me} is already a ${ROLE_NAMES[member.role] ?? "member"} of run ${ctx.config.runId}`,
+          `${ctx.me} is already a ${roleWord(member.role)} of run ${ctx.config.runId}`,
           {
             code: "CLI_ALREADY_JOINED",
             fix: "`protolearn leave` first if you want to change role",
@@ -75,7 +73,7 @@ export function registerJoin(program: Command, io: CliIo): void {
         address: run.address,
         abi: run.abi,
         functionName: "join",
-        args: [role === "trainer" ? 1 : 2],
+        args: [roleValue(role)],
         label: `join run ${ctx.config.runId} as ${role}`,
       });
       emit(

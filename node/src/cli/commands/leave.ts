@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { Role, roleWord } from "../../chain/contract-enums.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   emit,
@@ -9,7 +10,6 @@ import {
   type ChainFlags,
   type CliIo,
 } from "../context.js";
-import { ROLE_NAMES } from "./join.js";
 
 /** `protolearn leave`: leave the run and unlock the stake it holds. */
 export function registerLeave(program: Command, io: CliIo): void {
@@ -26,7 +26,7 @@ export function registerLeave(program: Command, io: CliIo): void {
         run.read.memberOf([ctx.me]),
         stakeManager.read.lockedBy([run.address, ctx.me]),
       ]);
-      if (member.role === 0) {
+      if (member.role === Role.None) {
         throw new ProtolearnError(`${ctx.me} is not a member of run ${ctx.config.runId}`, {
           code: "CLI_NOT_MEMBER",
           fix: "check --run / the config's runId; there is nothing to leave",
@@ -46,13 +46,13 @@ export function registerLeave(program: Command, io: CliIo): void {
         {
           account: ctx.me,
           runId: ctx.config.runId,
-          role: ROLE_NAMES[member.role],
+          role: roleWord(member.role),
           unlocked: locked,
           transaction: sent.hash,
         },
         () =>
           [
-            `left      run ${ctx.config.runId} (was ${ROLE_NAMES[member.role] ?? "member"})`,
+            `left      run ${ctx.config.runId} (was ${roleWord(member.role)})`,
             `unlocked  ${formatLearn(locked)}`,
             `tx        ${sent.hash}`,
           ].join("\n"),

@@ -12,7 +12,7 @@ import {
   type CliReadContext,
 } from "../context.js";
 import { phaseName } from "../../run/round-phase.js";
-import { ROLE_NAMES } from "./join.js";
+import { roleWord } from "../../chain/contract-enums.js";
 
 /** What `protolearn status --json` prints. Amounts are wei (1e-18 LEARN), times unix seconds of the chain. */
 export interface StatusReport {
@@ -157,7 +157,7 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
       releaseAt: BigInt(e.releaseAt),
     })),
     withdrawable,
-    role: ROLE_NAMES[member.role] ?? "unknown",
+    role: roleWord(member.role),
     activeRound: member.activeRound,
     pendingRewards: member.rewards,
     lastUpdate,
