@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
 import * as tf from "@tensorflow/tfjs-core";
-import { bytesToHex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 
+import { modelIdFromName } from "../../node/src/codec/index.js";
 import { ProtolearnError } from "../../node/src/errors.js";
 import { createCharMlp } from "../../node/src/model/char-mlp.js";
 import { createMnistCnn } from "../../node/src/model/cnn.js";
@@ -16,7 +17,7 @@ import {
   splitParams,
   unflattenParams,
 } from "../../node/src/model/params.js";
-import { createModel } from "../../node/src/model/registry.js";
+import { createModel, modelForRun, modelNameForId } from "../../node/src/model/registry.js";
 import { parameterCount } from "../../node/src/model/spec.js";
 import { createRng } from "../../node/src/random/index.js";
 import { selectBackend } from "../../node/src/train/backend.js";
@@ -158,6 +159,24 @@ describe("model parameters and hash", () => {
       () => createModel("gpt-5"),
       (e: unknown) => e instanceof ProtolearnError && e.code === "MODEL_UNKNOWN",
     );
+  });
+});
+
+describe("model lookup from a run's model id", () => {
+  it("modelNameForId inverts modelIdFromName (any hex case); modelForRun builds the run's model or refuses", () => {
+    for (const name of ["mnist-mlp-v1", "mnist-cnn-v1", "char-mlp-v1"] as const) {
+      assert.equal(modelNameForId(modelIdFromName(name)), name);
+      assert.equal(modelNameForId(modelIdFromName(name).toUpperCase().replace("0X", "0x") as Hex), name);
+    }
+    assert.equal(modelNameForId(modelIdFromName("gpt-5")), undefined);
+    assert.equal(modelForRun(modelIdFromName("mnist-mlp-v1")).spec.id, "mnist-mlp-v1");
+    assert.equal(modelForRun(modelIdFromName("mnist-cnn-v1")).spec.id, "mnist-cnn-v1");
+    for (const name of ["gpt-5", "char-mlp-v1"]) {
+      assert.throws(
+        () => modelForRun(modelIdFromName(name)),
+        (e: unknown) => e instanceof ProtolearnError && e.code === "MODEL_UNSUPPORTED",
+      );
+    }
   });
 });
 

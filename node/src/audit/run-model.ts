@@ -1,7 +1,11 @@
 import type { DecodeExpectation } from "../codec/index.js";
-import { modelForRun } from "../daemon/daemon.js";
 import type { Model } from "../model/model.js";
-import { maxUpdateBytes, roundParamsFromChain, type RoundRunParams } from "../round/index.js";
+import { modelForRun } from "../model/registry.js";
+import {
+  roundDecodeRules,
+  roundParamsFromChain,
+  type RoundRunParams,
+} from "../round/index.js";
 import type { RunRecord } from "./records.js";
 
 /**
@@ -42,14 +46,6 @@ export function updateRules(
 ): { maxBytes: number; expected: Omit<DecodeExpectation, "maxBytes"> | undefined } {
   const model = runModel(run);
   if (model === undefined) return { maxBytes: fallbackMaxBytes, expected: undefined };
-  const params = roundParamsAt(run, round);
-  return {
-    maxBytes: maxUpdateBytes(model.spec, params),
-    expected: {
-      modelId: params.modelId,
-      shapes: model.spec.params.map((p) => p.shape),
-      round,
-      params: { bits: params.bits, chunkSize: params.chunkSize, maxDensity: params.density },
-    },
-  };
+  const { maxBytes, ...expected } = roundDecodeRules(model.spec, roundParamsAt(run, round), round);
+  return { maxBytes, expected };
 }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { keccak256, toHex, type Account } from "viem";
+import type { Account } from "viem";
 import { connectSigner, type SignerContext } from "../chain/client.js";
 import type { Deployment } from "../chain/deployment.js";
 import type { NodeConfig } from "../config/config.js";
@@ -7,7 +7,7 @@ import { loadMnist } from "../data/mnist.js";
 import type { Dataset } from "../data/dataset.js";
 import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
-import { createModel, MODEL_IDS } from "../model/registry.js";
+import { modelForRun } from "../model/registry.js";
 import type { Logger } from "../observe/logger.js";
 import { MetricsRegistry } from "../observe/metrics.js";
 import { phaseIndex } from "../run/round-phase.js";
@@ -76,18 +76,6 @@ export interface RunningNode {
   /** Resolves when the loop ends: stop() was called, the run halted, or a fatal error. */
   done: Promise<void>;
   stop(): Promise<void>;
-}
-
-/** The registry model whose keccak256(id) is the run's modelId. */
-export function modelForRun(modelId: `0x${string}`): Model {
-  const name = MODEL_IDS.find((id) => keccak256(toHex(id)) === modelId.toLowerCase());
-  if (name === undefined || name === "char-mlp-v1") {
-    throw new ProtolearnError(`this node cannot train the run's model ${modelId}`, {
-      code: "MODEL_UNSUPPORTED",
-      fix: `upgrade protolearn; this version's daemon trains ${MODEL_IDS.filter((m) => m !== "char-mlp-v1").join(", ")}`,
-    });
-  }
-  return createModel(name);
 }
 
 async function openStore(config: NodeConfig, dir: string): Promise<BlobStore> {

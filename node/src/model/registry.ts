@@ -1,3 +1,6 @@
+import type { Hex } from "viem";
+
+import { modelIdFromName } from "../codec/model-id.js";
 import { ProtolearnError } from "../errors.js";
 import { createCharMlp } from "./char-mlp.js";
 import { createMnistCnn } from "./cnn.js";
@@ -7,6 +10,14 @@ import type { Model } from "./model.js";
 /** The model ids this node can train; a run names one of them. */
 export const MODEL_IDS = ["mnist-mlp-v1", "mnist-cnn-v1", "char-mlp-v1"] as const;
 export type ModelId = (typeof MODEL_IDS)[number];
+
+/** The models {@link createModel} builds without options (no dataset-dependent sizes). */
+const RUN_MODEL_IDS: readonly ModelId[] = MODEL_IDS.filter((id) => id !== "char-mlp-v1");
+
+/** A run's on-chain `modelId` (keccak256 of the name, see `modelIdFromName`) → the name. */
+const NAME_BY_MODEL_ID: ReadonlyMap<string, ModelId> = new Map(
+  MODEL_IDS.map((name) => [modelIdFromName(name), name]),
+);
 
 /** What a model needs from its dataset; only the char model has size options. */
 export interface ModelOptions {
@@ -53,4 +64,35 @@ export function createModel(id: string, options: ModelOptions = {}): Model {
         fix: `use one of ${MODEL_IDS.join(", ")}`,
       });
   }
+}
+
+/**
+ * The registry's name for a run's on-chain `modelId` (the keccak256 of the name), or
+ * `undefined` when this build does not know the model.
+ *
+ * @example
+ * modelNameForId(modelIdFromName("mnist-mlp-v1")); // "mnist-mlp-v1"
+ */
+export function modelNameForId(modelId: Hex): ModelId | undefined {
+  return NAME_BY_MODEL_ID.get(modelId.toLowerCase());
+}
+
+/**
+ * The model a run names by its on-chain `modelId`, built as every node of the run builds it: the
+ * one lookup from a model id to a model, used by the node daemon and the audit. Throws
+ * MODEL_UNSUPPORTED for an id this build does not know, or for a model whose sizes depend on a
+ * dataset the node does not load (char-mlp-v1).
+ *
+ * @example
+ * const model = modelForRun((await run.read.params()).modelId);
+ */
+export function modelForRun(modelId: Hex): Model {
+  const name = modelNameForId(modelId);
+  if (name === undefined || !RUN_MODEL_IDS.includes(name)) {
+    throw new ProtolearnError(`this node cannot train the run's model ${modelId}`, {
+      code: "MODEL_UNSUPPORTED",
+      fix: `upgrade protolearn; this version's daemon trains ${RUN_MODEL_IDS.join(", ")}`,
+    });
+  }
+  return createModel(name);
 }
