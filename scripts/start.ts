@@ -19,10 +19,9 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
-import { keccak256, toHex, type Hex } from "viem";
+import { isAddressEqual, keccak256, toHex, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
-import { trainingRunAbi } from "../node/src/chain/abis.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
 import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../node/src/cli/commands/devnet.js";
 import { Conductor } from "../node/src/devnet/conductor.js";
@@ -31,7 +30,9 @@ import { paramsProposal, proposalArrays, descriptionHash } from "../node/src/gov
 import { createModel } from "../node/src/model/registry.js";
 import { parameterCount } from "../node/src/model/spec.js";
 import { createLogger } from "../node/src/observe/logger.js";
-import { ParamsHistory } from "../node/src/history/params-history.js";
+import { formatRoundTimingTable, readRoundTimings, summarizeRoundTimings } from "../node/src/observe/round-timing.js";
+import { ChainHistory, roundParamsAt, roundsOf } from "../node/src/history/index.js";
+import { enumName, ROUND_FAILURES, SLASH_REASONS } from "../node/src/chain/contract-enums.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -91,8 +92,6 @@ async function passParamsChange(deployer: SignerContext, conductor: Conductor, i
   await send("execute", [targets, values, calldatas, descriptionHash(draft.description)]);
   return { proposalId: proposalId.toString(), description: draft.description };
 }
-
-const REASONS = ["None", "InvalidUpdate", "NoReveal", "ValidatorDisagreement"];
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -181,6 +180,11 @@ async function main(): Promise<void> {
 
 type Report = Awaited<ReturnType<typeof buildReport>>;
 
+/**
+ * The report is built from the chain's history (the same records `protolearn audit` and the
+ * explorer read: node/src/history), plus what only the nodes know: held-out accuracy (the
+ * validator's log) and the bytes each trainer stored. Gas comes from the receipts.
+ */
 async function buildReport(
   ctx: SignerContext,
   devnet: Devnet,
@@ -190,13 +194,10 @@ async function buildReport(
 ) {
   const runAddress = ctx.contracts.run.address;
   const fromBlock = BigInt(devnet.deployment.deploymentBlock);
-  const query = { address: runAddress, abi: trainingRunAbi, fromBlock, strict: true } as const;
-  const [agreed, failed, slashed, scored] = await Promise.all([
-    ctx.publicClient.getContractEvents({ ...query, eventName: "ModelAgreed" }),
-    ctx.publicClient.getContractEvents({ ...query, eventName: "RoundFailed" }),
-    ctx.publicClient.getContractEvents({ ...query, eventName: "NodeSlashed" }),
-    ctx.publicClient.getContractEvents({ ...query, eventName: "UpdateScored" }),
-  ]);
+  const history = new ChainHistory({ client: ctx.publicClient, deployment: devnet.deployment });
+  await history.sync();
+  const run = history.run(1);
+  const roundRecords = roundsOf(run).filter((r) => r.round >= 1 && r.round <= ROUNDS);
   const validator = nodes.find((n) => n.role === "validator");
   const accuracyByRound = new Map<number, number>();
   for (const e of validator?.process.events ?? []) {
@@ -204,15 +205,14 @@ async function buildReport(
   }
   const rounds = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    const a = agreed.find((e) => Number(e.args.round) === r);
-    const f = failed.find((e) => Number(e.args.round) === r);
+    const result = roundRecords.find((x) => x.round === r)?.result ?? null;
     rounds.push({
       round: r,
-      outcome: a ? "model agreed" : f ? `failed (${f.args.reason})` : "not finalized",
-      acceptedUpdates: a ? Number(a.args.acceptedUpdates) : 0,
-      heldOutLoss: a ? Number(a.args.evalLoss) / 1e9 : undefined,
+      outcome: result === null ? "not finalized" : result.kind === "agreed" ? "model agreed" : `failed (${enumName(ROUND_FAILURES, result.reason)})`,
+      acceptedUpdates: result?.kind === "agreed" ? result.acceptedUpdates : 0,
+      heldOutLoss: result?.kind === "agreed" ? Number(result.evalLoss) / 1e9 : undefined,
       heldOutAccuracy: accuracyByRound.get(r),
-      emission: a ? a.args.emission : 0n,
+      emission: result?.kind === "agreed" ? BigInt(result.emission) : 0n,
     });
   }
 
@@ -234,24 +234,24 @@ async function buildReport(
   const denseBytes = parameterCount(model.spec) * 4;
   // What a data-parallel (DDP) worker would send over the same rounds: a dense fp32 gradient
   // every inner step, H_r steps in round r (H changes mid-run through governance).
-  const history = new ParamsHistory(ctx, fromBlock);
   let ddpBytes = 0;
-  for (let r = 1; r <= ROUNDS; r++) ddpBytes += (await history.at(r)).innerSteps * denseBytes;
+  for (let r = 1; r <= ROUNDS; r++) ddpBytes += roundParamsAt(run, r).innerSteps * denseBytes;
+  const nameOf = (address: Address) => `node-${nodes.find((n) => isAddressEqual(n.process.address, address))?.index ?? "?"}`;
   const perNode = [];
   for (const node of nodes) {
     const address = node.process.address;
-    const member = await ctx.contracts.run.read.memberOf([address]);
     const stored = node.process.events.filter((e) => e.event === "update stored" && typeof e.round === "number" && e.round <= ROUNDS);
     const bytes = stored.reduce((sum, e) => sum + (typeof e.bytes === "number" ? e.bytes : 0), 0);
     const gas = gasBy.get(address.toLowerCase()) ?? { gas: 0n, txs: 0 };
-    const accepted = scored.filter((e) => e.args.node.toLowerCase() === address.toLowerCase() && e.args.accepted).length;
+    const outcomes = roundRecords.flatMap((r) => r.outcomes.filter((o) => isAddressEqual(o.node, address)));
+    const settlements = roundRecords.flatMap((r) => r.settlements.filter((v) => isAddressEqual(v.validator, address)));
     perNode.push({
       node: `node-${node.index}`,
       address,
       role: node.role,
       adversary: node.adversary ?? "no",
       updatesSent: stored.length,
-      acceptedUpdates: accepted,
+      acceptedUpdates: outcomes.filter((o) => o.accepted).length,
       bytesSent: bytes,
       bytesPerRound: stored.length ? Math.round(bytes / stored.length) : 0,
       denseFp32BytesPerRound: node.role === "trainer" ? denseBytes : 0,
@@ -259,7 +259,7 @@ async function buildReport(
       gasTotal: gas.gas,
       gasPerRound: Number(gas.gas) / ROUNDS,
       transactions: gas.txs,
-      rewards: member.rewards,
+      rewards: [...outcomes, ...settlements].reduce((sum, x) => sum + BigInt(x.reward), 0n),
     });
   }
   return {
@@ -268,14 +268,17 @@ async function buildReport(
     parameters: parameterCount(model.spec),
     rounds,
     nodes: perNode,
-    slashes: slashed.map((e) => ({
-      round: Number(e.args.round),
-      node: e.args.node,
-      nodeName: `node-${nodes.find((n) => n.process.address.toLowerCase() === e.args.node.toLowerCase())?.index ?? "?"}`,
-      reason: REASONS[Number(e.args.reason)] ?? String(e.args.reason),
-      amount: e.args.amount,
-      slashId: e.args.slashId,
-    })),
+    slashes: roundRecords.flatMap((r) =>
+      r.slashes.map((s) => ({
+        round: r.round,
+        node: s.node,
+        nodeName: nameOf(s.node),
+        reason: enumName(SLASH_REASONS, s.reason),
+        amount: BigInt(s.amount),
+        slashId: s.slashId,
+      })),
+    ),
+    timing: summarizeRoundTimings(await readRoundTimings(join(OUT, "logs"))),
     governance,
     elapsedSeconds: Math.round(elapsedMs / 1000),
     modelIdHash: keccak256(toHex("mnist-mlp-v1")) as Hex,
@@ -307,6 +310,11 @@ function printReport(report: Report, path: string): void {
   out.push("", "slashes:");
   if (report.slashes.length === 0) out.push("  none");
   for (const s of report.slashes) out.push(`  round ${s.round}: ${s.nodeName} ${s.node} slashed ${(Number(s.amount) / 1e18).toFixed(2)} LEARN for ${s.reason} (slash #${s.slashId}, appealable)`);
+  out.push(
+    "",
+    "where the nodes' time went, per round (seconds summed over nodes; overhead = share of the busy time, wall − waiting, not spent training):",
+    formatRoundTimingTable(report.timing),
+  );
   if (report.governance) out.push("", `governance: "${report.governance.description}" passed and executed during round ${report.governance.atRound}`);
   out.push(
     "",

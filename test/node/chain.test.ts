@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { network } from "hardhat";
-import { parseEther } from "viem";
+import { parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deploySystem } from "../../scripts/deploy.js";
 import { learnTokenAbi, stakeManagerAbi } from "../../node/src/chain/abis.js";
 import { ChainError } from "../../node/src/chain/chain-error.js";
 import { connectChain, connectSigner, type SignerContext } from "../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../node/src/chain/deployment.js";
-import { followLogs, type DecodedLog } from "../../node/src/chain/log-follower.js";
+import { ChainHistory } from "../../node/src/history/index.js";
 import { startAnvil, type LocalChain } from "../../node/src/devnet/local-chain.js";
 
 // anvil's first default dev account (a public test key, funded only on local chains).
@@ -86,28 +86,25 @@ describe("chain client on anvil", () => {
     assert.equal(await ctx.contracts.stakeManager.read.bondedOf([ctx.account.address]), parseEther("100"));
   });
 
-  it("follows events from the deployment block with a resumable cursor", async () => {
-    const controller = new AbortController();
-    const seen: DecodedLog[] = [];
-    let cursor = 0n;
-    for await (const batch of followLogs({
-      client: ctx.publicClient,
-      addresses: [deployment.contracts.StakeManager],
-      abi: stakeManagerAbi,
-      fromBlock: BigInt(deployment.deploymentBlock),
-      confirmations: 0,
-      signal: controller.signal,
-      onProgress: (block) => {
-        cursor = block;
-      },
-    })) {
-      seen.push(...batch);
-      if (seen.some((l) => l.eventName === "Staked")) controller.abort();
-    }
-    const staked = seen.find((l) => l.eventName === "Staked");
-    assert.equal(staked?.args.account, ctx.account.address);
-    assert.equal(staked?.args.amount, parseEther("100"));
-    assert.ok(cursor >= staked.blockNumber);
+  it("reads the history from the deployment block, then only the blocks mined since", async () => {
+    const history = new ChainHistory({ client: ctx.publicClient, deployment });
+    const me = () => ctx.account.address.toLowerCase() as Address;
+    const first = await history.sync();
+    const events = () => first.stakes[me()] ?? [];
+    const staked = events().filter((e) => e.kind === "staked");
+    assert.equal(staked.length, 1);
+    assert.equal(staked[0]?.amount, parseEther("100").toString());
+    const coveredTo = history.coveredTo;
+    assert.equal(coveredTo, await ctx.publicClient.getBlockNumber());
+    // A second sync with no new block reads nothing; after one more stake it adds exactly it.
+    assert.equal((await history.sync()).stakes[me()]?.length, events().length);
+    const before = events().length;
+    await ctx.sender.send({ address: deployment.contracts.LearnToken, abi: learnTokenAbi, functionName: "approve", args: [deployment.contracts.StakeManager, parseEther("1")], label: "approve" });
+    await ctx.sender.send({ address: deployment.contracts.StakeManager, abi: stakeManagerAbi, functionName: "stake", args: [parseEther("1")], label: "stake" });
+    await history.sync();
+    assert.ok(history.coveredTo > coveredTo);
+    assert.equal(events().filter((e) => e.kind === "staked").length, 2);
+    assert.equal(events().length, before + 1);
   });
 
   it("refuses an endpoint whose chain id differs from the deployment's", async () => {

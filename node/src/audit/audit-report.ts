@@ -10,9 +10,10 @@ import {
   EVAL_LOSS_SCALE,
 } from "./constants.js";
 import { ModelReplay } from "./model-replay.js";
-import { roundsOf, type ChainRecords, type RunRecord } from "./records.js";
+import { roundsOf, type ChainRecords, type RunRecord } from "../history/chain-records.js";
 import { auditRound, type Contribution, type RoundAudit } from "./round-audit.js";
-import { paramsAt, roundParamsAt, runModel, updateRules } from "./run-model.js";
+import { paramsAt, roundParamsAt } from "../history/index.js";
+import { runModel, updateRules } from "./run-model.js";
 import { verifyReveal, type VerifyResult } from "./verify-reveal.js";
 import { mapBounded } from "../async/map-bounded.js";
 

@@ -5,8 +5,7 @@ import type { Hex } from "viem";
 import { protolearnContracts, type ChainContext } from "../chain/client.js";
 import { ModelSync } from "../sync/model-sync.js";
 import { NodeState, type HeldModel } from "../sync/node-state.js";
-import { ParamsHistory } from "../history/params-history.js";
-import { RoundHistory } from "../history/round-history.js";
+import { ChainHistory, ParamsHistory, RoundHistory } from "../history/index.js";
 import type { Dataset } from "../data/dataset.js";
 import { loadMnist } from "../data/mnist.js";
 import type { Model } from "../model/model.js";
@@ -14,7 +13,7 @@ import type { Logger } from "../observe/logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { evaluate } from "../train/evaluate.js";
 import { AuditError } from "./audit-error.js";
-import type { RunRecord } from "./records.js";
+import type { RunRecord } from "../history/chain-records.js";
 import { runModel } from "./run-model.js";
 
 /** The state folder of the auditor's replay is keyed by this address (it never sends anything). */
@@ -78,13 +77,13 @@ export class ModelReplay {
         : undefined;
     const dataDir = options.dataDir ?? (ownedDir as string);
     const ctx = contextForRun(options.chain, options.run);
-    const fromBlock = BigInt(ctx.deployment.deploymentBlock);
+    const history = new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment });
     const state = await NodeState.open(dataDir, options.run.runId, AUDITOR);
     const sync = new ModelSync({
       model,
       state,
-      rounds: new RoundHistory(ctx, fromBlock),
-      params: new ParamsHistory(ctx, fromBlock),
+      rounds: new RoundHistory(history, options.run.runId),
+      params: new ParamsHistory(history, options.run.runId),
       store: options.store,
       logger: options.logger,
       fetchTimeoutMs: options.fetchTimeoutMs,

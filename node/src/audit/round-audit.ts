@@ -9,7 +9,7 @@ import {
   type RunRecord,
   type SlashStatusName,
   type Uint,
-} from "./records.js";
+} from "../history/chain-records.js";
 
 /**
  * One round's contribution records, joined from its events: per trainer the commit, the reveal,

@@ -1,12 +1,8 @@
 import type { DecodeExpectation } from "../codec/index.js";
 import type { Model } from "../model/model.js";
 import { modelForRun } from "../model/registry.js";
-import {
-  roundDecodeRules,
-  roundParamsFromChain,
-  type RoundRunParams,
-} from "../round/index.js";
-import type { RunRecord } from "./records.js";
+import { roundDecodeRules } from "../round/index.js";
+import { roundParamsAt, type RunRecord } from "../history/index.js";
 
 /**
  * What a run's records say about its model and rules in a given round: the on-chain parameters
@@ -14,20 +10,6 @@ import type { RunRecord } from "./records.js";
  * in), the model this build knows for the run's model id, and the decode expectation and size
  * cap every validator applied to that round's updates.
  */
-
-/** The raw on-chain parameters (field → value) in force during `round`. */
-export function paramsAt(run: RunRecord, round: number): Record<string, string | number> {
-  let current = run.params;
-  for (const change of run.paramChanges) {
-    if (change.appliedRound !== null && change.appliedRound <= round) current = change.params;
-  }
-  return current;
-}
-
-/** The round parameters a node used in `round` (throws for parameters no node could use). */
-export function roundParamsAt(run: RunRecord, round: number): RoundRunParams {
-  return roundParamsFromChain(paramsAt(run, round));
-}
 
 /** The model of the run, or undefined when this build cannot decode the run's updates. */
 export function runModel(run: RunRecord): Model | undefined {

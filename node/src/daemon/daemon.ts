@@ -16,8 +16,7 @@ import { selectBackend } from "../train/backend.js";
 import type { Adversary } from "./adversary.js";
 import { ModelDivergedError, ModelSync } from "../sync/model-sync.js";
 import { NodeState } from "../sync/node-state.js";
-import { ParamsHistory } from "../history/params-history.js";
-import { RoundHistory } from "../history/round-history.js";
+import { ChainHistory, ParamsHistory, RoundHistory } from "../history/index.js";
 import { readRoundView, type RoundView } from "../run/round-view.js";
 import { TrainerRole } from "./trainer.js";
 
@@ -118,10 +117,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const runParams = await ctx.contracts.run.read.params();
   const model = modelForRun(runParams.modelId);
   const dataset = await loadMnist();
-  const fromBlock = BigInt(options.deployment.deploymentBlock);
   const state = await NodeState.open(config.dataDir, config.runId, address);
-  const rounds = new RoundHistory(ctx, fromBlock);
-  const params = new ParamsHistory(ctx, fromBlock);
+  const history = new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment });
+  const rounds = new RoundHistory(history, config.runId);
+  const params = new ParamsHistory(history, config.runId);
   const controller = new AbortController();
   const sync = new ModelSync({ model, state, rounds, params, store, logger: logger.child("model"), fetchTimeoutMs: config.fetchTimeoutMs, signal: controller.signal });
   const deps: RoleDeps = { ctx, state, sync, rounds, params, store, model, dataset, logger, metrics, config, signal: controller.signal };

@@ -1,23 +1,11 @@
-import { decodeFunctionData, getAddress, keccak256, toHex, type Address, type Hex } from "viem";
-import {
-  auditRound,
-  compareRefs,
-  contextForRun,
-  paramsAt,
-  roundsOf,
-  runRecord,
-  updateRules,
-  verifyReveal,
-  type ChainRecords,
-  type RoundAudit,
-  type RunRecord,
-  type VerifyResult,
-} from "../audit/index.js";
+import { decodeFunctionData, getAddress, type Address } from "viem";
+import { auditRound, contextForRun, runRecord, updateRules, verifyReveal, type RoundAudit, type VerifyResult } from "../audit/index.js";
+import { compareRefs, paramsAt, roundsOf, type ChainRecords, type RunRecord } from "../history/index.js";
 import { stakeManagerAbi } from "../chain/abis.js";
 import type { ChainContext } from "../chain/client.js";
 import { readRoundView } from "../run/round-view.js";
 import { describeActions, proposalStatus } from "../governance/index.js";
-import { MODEL_IDS } from "../model/registry.js";
+import { modelNameForId } from "../model/registry.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { ExplorerError } from "./explorer-error.js";
 import type { ReplayedMetrics, ReplayedMetricsView } from "./replayed-metrics.js";
@@ -41,10 +29,6 @@ export interface ExplorerContext {
 }
 
 const EVAL_LOSS_SCALE = 1e9;
-
-function modelName(modelId: Hex): string | null {
-  return MODEL_IDS.find((id) => keccak256(toHex(id)) === modelId.toLowerCase()) ?? null;
-}
 
 function runState(run: RunRecord): "active" | "paused" | "halted" {
   const last = run.switches.at(-1);
@@ -88,7 +72,7 @@ function runSummary(run: RunRecord) {
     runId: run.runId,
     address: run.address,
     modelId: run.modelId,
-    modelName: modelName(run.modelId),
+    modelName: modelNameForId(run.modelId) ?? null,
     created: run.created,
     state: runState(run),
     rounds: rounds.length,

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { emptyRecords, scanRecords, type ChainRecords } from "../audit/index.js";
+import { emptyRecords, scanRecords, type ChainRecords } from "../history/index.js";
 import type { ChainContext } from "../chain/client.js";
 import { readIfExists, writeDurable } from "../persist/durable-file.js";
 import type { Logger } from "../observe/logger.js";
@@ -16,11 +16,11 @@ import { DEFAULT_REFRESH_MS } from "./constants.js";
  */
 
 const cacheSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   key: z.string(),
   lastBlock: z.number().int().min(-1),
   records: z.custom<ChainRecords>(
-    (v) => typeof v === "object" && v !== null && (v as { version?: unknown }).version === 1,
+    (v) => typeof v === "object" && v !== null && (v as { version?: unknown }).version === 2,
   ),
 });
 
@@ -136,7 +136,7 @@ export class ExplorerIndex {
     this.data = { lastBlock, records };
     await writeDurable(
       this.path,
-      JSON.stringify({ version: 1, key: this.key, lastBlock, records }),
+      JSON.stringify({ version: 2, key: this.key, lastBlock, records }),
     );
   }
 }

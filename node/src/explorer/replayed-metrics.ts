@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
-import { ModelReplay, roundsOf, runModel, type RunRecord } from "../audit/index.js";
+import { ModelReplay, runModel } from "../audit/index.js";
+import { roundsOf, type RunRecord } from "../history/index.js";
 import type { ChainContext } from "../chain/client.js";
 import { readIfExists, writeDurable } from "../persist/durable-file.js";
 import type { Logger } from "../observe/logger.js";

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { getAddress, type Address } from "viem";
 import { z } from "zod";
-import { stableJson } from "../audit/index.js";
+import { stableJson } from "../persist/stable-json.js";
 import type { ChainContext } from "../chain/client.js";
 import { ProtolearnError } from "../errors.js";
 import type { Logger } from "../observe/logger.js";

@@ -1,6 +1,7 @@
 import type { Abi, Address, Hex } from "viem";
 import { toChainError } from "../chain/chain-error.js";
 import { protolearnErrorsAbi, type ChainContext } from "../chain/client.js";
+import { ChainHistory, compareRefs } from "../history/index.js";
 import type { ProposalAction } from "./build-proposal.js";
 import { GovernanceError } from "./governance-error.js";
 import { proposalStateName, type ProposalStateName } from "./proposal-state.js";
@@ -37,26 +38,22 @@ export interface ProposalStatus {
   eta: bigint;
 }
 
-/** Every proposal created since the deployment, oldest first. */
+/** Every proposal created since the deployment, oldest first (from the chain's history). */
 export async function listProposals(ctx: ChainContext): Promise<ProposalRecord[]> {
-  const events = await ctx.publicClient.getContractEvents({
-    address: ctx.deployment.contracts.RunGovernor,
-    abi: ctx.contracts.governor.abi,
-    eventName: "ProposalCreated",
-    fromBlock: BigInt(ctx.deployment.deploymentBlock),
-    toBlock: "latest",
-  });
-  return events.map((e) => ({
-    id: e.args.proposalId ?? 0n,
-    proposer: e.args.proposer ?? "0x0000000000000000000000000000000000000000",
-    targets: [...(e.args.targets ?? [])],
-    values: [...(e.args.values ?? [])],
-    calldatas: [...(e.args.calldatas ?? [])],
-    description: e.args.description ?? "",
-    voteStart: e.args.voteStart ?? 0n,
-    voteEnd: e.args.voteEnd ?? 0n,
-    createdBlock: e.blockNumber,
-  }));
+  const records = await new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment }).sync();
+  return Object.values(records.proposals)
+    .sort((x, y) => compareRefs(x.created, y.created))
+    .map((p) => ({
+      id: BigInt(p.id),
+      proposer: p.proposer,
+      targets: [...p.targets],
+      values: p.values.map((v) => BigInt(v)),
+      calldatas: [...p.calldatas],
+      description: p.description,
+      voteStart: BigInt(p.voteStart),
+      voteEnd: BigInt(p.voteEnd),
+      createdBlock: BigInt(p.created.block),
+    }));
 }
 
 /** Parses a proposal id given in decimal or 0x-hex. */

@@ -165,6 +165,8 @@ export interface RunRecord {
   /** Member → its joins and leaves, in order. */
   members: Record<Address, MembershipEvent[]>;
   claims: { node: Address; amount: Uint; at: EventRef }[];
+  /** Checkpoints validators announced (CheckpointAnnounced): the full model of `round` at `cid`. */
+  checkpoints: { round: number; cid: string; announcer: Address; at: EventRef }[];
   /** Round number (decimal) → its record. */
   rounds: Record<string, RoundRecord>;
 }
@@ -231,7 +233,7 @@ export interface GovernanceProposalRecord {
 }
 
 export interface ChainRecords {
-  version: 1;
+  version: 2;
   /** runId (decimal) → run. */
   runs: Record<string, RunRecord>;
   /** Account (lower-case) → its StakeManager history. */
@@ -243,7 +245,7 @@ export interface ChainRecords {
 }
 
 export function emptyRecords(): ChainRecords {
-  return { version: 1, runs: {}, stakes: {}, slashes: {}, proposals: {} };
+  return { version: 2, runs: {}, stakes: {}, slashes: {}, proposals: {} };
 }
 
 export function emptyRound(round: number): RoundRecord {

@@ -1,6 +1,6 @@
 import type { ChainContext } from "../chain/client.js";
 import { toChainError } from "../chain/chain-error.js";
-import { emptyRecords, type ChainRecords } from "./records.js";
+import { emptyRecords, type ChainRecords } from "./chain-records.js";
 import { scanRecords } from "./scan-records.js";
 
 /**

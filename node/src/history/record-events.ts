@@ -1,8 +1,8 @@
 import { getAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
 import type { Deployment } from "../chain/deployment.js";
-import type { DecodedLog } from "../chain/log-follower.js";
-import { AuditError } from "./audit-error.js";
+import type { DecodedLog } from "./decode-logs.js";
+import { HistoryError } from "./history-error.js";
 import {
   emptyRound,
   ROLES,
@@ -11,7 +11,7 @@ import {
   type RoundRecord,
   type RunRecord,
   type StakeEvent,
-} from "./records.js";
+} from "./chain-records.js";
 
 /**
  * The one reducer from decoded events to {@link ChainRecords}. `protolearn audit` feeds it every
@@ -119,6 +119,7 @@ const runEvents = {
   RoundFailed: z.object({ runId: big, round: small, reason: small }),
   EmissionFailed: z.object({ runId: big, round: small, amount: uint }),
   RewardsClaimed: z.object({ runId: big, node: address, amount: uint }),
+  CheckpointAnnounced: z.object({ runId: big, round: small, announcer: address, cid: z.string() }),
   ParamsSet: z.object({ runId: big, effectiveRound: small, newParams: params }),
   ParamsApplied: z.object({ runId: big, round: small }),
   Paused: z.object({ runId: big, round: small, account: address }),
@@ -216,10 +217,10 @@ function parse<S extends Schemas, K extends keyof S & string>(
   const result = schema.safeParse(log.args);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new AuditError(
+    throw new HistoryError(
       `the ${name} event in transaction ${log.transactionHash} (block ${log.blockNumber}) does not have the shape its ABI declares: ${issue?.path.join(".") ?? "?"} ${issue?.message ?? ""}`,
       {
-        code: "AUDIT_BAD_EVENT",
+        code: "HISTORY_BAD_EVENT",
         fix: "check that --network points at a protolearn deployment and that the RPC endpoint returns unmodified logs",
       },
     );
@@ -261,6 +262,7 @@ export function recordEvents(
       switches: [],
       members: {},
       claims: [],
+      checkpoints: [],
       rounds: {},
     };
     records.runs[String(runId)] = created;
@@ -309,10 +311,10 @@ export function recordEvents(
       if (run === undefined || !(name in runEvents)) continue;
       const e = parse(runIdOnly, "event", { ...log, eventName: name });
       if (Number(e.runId) !== run.runId) {
-        throw new AuditError(
+        throw new HistoryError(
           `run ${run.runId} at ${run.address} emitted an event for run ${e.runId} (tx ${log.transactionHash})`,
           {
-            code: "AUDIT_BAD_EVENT",
+            code: "HISTORY_BAD_EVENT",
             fix: "the address in the deployment record is not the run it claims to be: check deployments/<network>.json",
           },
         );
@@ -457,6 +459,11 @@ function recordRunEvent(
     case "RewardsClaimed": {
       const e = parse(runEvents, name, log);
       run.claims.push({ node: e.node, amount: e.amount, at });
+      return;
+    }
+    case "CheckpointAnnounced": {
+      const e = parse(runEvents, name, log);
+      run.checkpoints.push({ round: e.round, cid: e.cid, announcer: e.announcer, at });
       return;
     }
     case "ParamsSet": {

@@ -2,9 +2,9 @@ import type { Abi, Address, Chain, PublicClient, Transport } from "viem";
 import { runFactoryAbi, runGovernorAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
 import { toChainError } from "../chain/chain-error.js";
 import type { Deployment } from "../chain/deployment.js";
-import { decodeLogs, type DecodedLog } from "../chain/log-follower.js";
+import { decodeLogs, type DecodedLog } from "./decode-logs.js";
 import { DEFAULT_LOG_CHUNK_BLOCKS } from "./constants.js";
-import type { ChainRecords } from "./records.js";
+import type { ChainRecords } from "./chain-records.js";
 import { recordEvents } from "./record-events.js";
 
 /** Every protolearn event the records are built from (run, factory, stake manager, governor). */

@@ -1,17 +1,7 @@
 import type { Command } from "commander";
-import {
-  AuditError,
-  buildAuditReport,
-  DEFAULT_RESCORE_TOLERANCE_PPM,
-  DEFAULT_VERIFY_TIMEOUT_MS,
-  formatAudit,
-  openAuditStore,
-  readRecords,
-  stableJson,
-  type AuditReport,
-  type AuditStore,
-  type AuditStoreOptions,
-} from "../../audit/index.js";
+import { AuditError, buildAuditReport, DEFAULT_RESCORE_TOLERANCE_PPM, DEFAULT_VERIFY_TIMEOUT_MS, formatAudit, openAuditStore, type AuditReport, type AuditStore, type AuditStoreOptions } from "../../audit/index.js";
+import { readRecords } from "../../history/index.js";
+import { stableJson } from "../../persist/stable-json.js";
 import type { NodeConfig } from "../../config/config.js";
 import { ProtolearnError } from "../../errors.js";
 import { createLogger } from "../../observe/logger.js";

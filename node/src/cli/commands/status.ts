@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { zeroAddress, type Address, type Hex } from "viem";
+import { isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
+import { ChainHistory, roundsOf } from "../../history/index.js";
 import {
   describeTime,
   emit,
@@ -70,49 +71,25 @@ export interface LastUpdate {
 }
 
 async function lastUpdateOf(ctx: CliReadContext, node: Address): Promise<LastUpdate | null> {
-  const { run } = ctx.chain.contracts;
-  const fromBlock = BigInt(ctx.deployment.deploymentBlock);
-  const client = ctx.chain.publicClient;
-  const scored = await client.getContractEvents({
-    address: run.address,
-    abi: run.abi,
-    eventName: "UpdateScored",
-    args: { node },
-    fromBlock,
-  });
-  const last = scored.at(-1);
-  if (last === undefined || last.args.round === undefined) return null;
-  const round = last.args.round;
-  const [revealed, votes] = await Promise.all([
-    client.getContractEvents({
-      address: run.address,
-      abi: run.abi,
-      eventName: "Revealed",
-      args: { round, node },
-      fromBlock,
-    }),
-    client.getContractEvents({
-      address: run.address,
-      abi: run.abi,
-      eventName: "ScoresSubmitted",
-      args: { round },
-      fromBlock,
-    }),
-  ]);
-  const index = revealed.at(-1)?.args.index;
-  return {
-    round,
-    medianScorePpm: last.args.medianScore ?? 0,
-    accepted: last.args.accepted ?? false,
-    reward: last.args.reward ?? 0n,
-    scores:
-      index === undefined
-        ? []
-        : votes.map((v) => ({
-            validator: v.args.validator ?? zeroAddress,
-            scorePpm: v.args.scores?.[Number(index)] ?? 0,
-          })),
-  };
+  const history = new ChainHistory({ client: ctx.chain.publicClient, deployment: ctx.deployment });
+  await history.sync();
+  const rounds = roundsOf(history.run(ctx.config.runId)).reverse();
+  for (const round of rounds) {
+    const outcome = round.outcomes.find((o) => isAddressEqual(o.node, node));
+    if (outcome === undefined) continue;
+    const reveal = round.reveals.find((r) => isAddressEqual(r.node, node));
+    return {
+      round: BigInt(round.round),
+      medianScorePpm: outcome.medianScore,
+      accepted: outcome.accepted,
+      reward: BigInt(outcome.reward),
+      scores:
+        reveal === undefined
+          ? []
+          : round.votes.map((v) => ({ validator: v.validator, scorePpm: v.scores[reveal.index] ?? 0 })),
+    };
+  }
+  return null;
 }
 
 async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountStatus> {
