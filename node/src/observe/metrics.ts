@@ -1,77 +1,144 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * A minimal Prometheus registry: gauges and counters with labels, rendered in the text
- * exposition format (version 0.0.4) on `GET /metrics`. Enough for a node's round, phase, loss,
- * bytes sent, gas spent, stake and rewards; no dependency.
+ * A node's Prometheus metrics, on prom-client with a registry of its own (not prom-client's
+ * global one), so tests and several nodes in one process do not collide. Served on
+ * `GET /metrics` in the text exposition format (version 0.0.4).
+ *
+ * - Process metrics from `collectDefaultMetrics` (`process_cpu_seconds_total`,
+ *   `process_resident_memory_bytes`, `nodejs_eventloop_lag_seconds`, `nodejs_heap_size_used_bytes`, …).
+ * - Histograms of where a node's time goes (declared here, see docs/cli.md):
+ *   `protolearn_round_phase_seconds{phase}`, `protolearn_train_step_seconds`,
+ *   `protolearn_update_fetch_seconds`, `protolearn_update_verify_seconds`,
+ *   `protolearn_round_part_seconds{part}` and `protolearn_round_wall_seconds` (round-timing.ts).
+ * - Gauges and counters the daemon sets by name with `set` / `inc` (round, phase, losses, stake,
+ *   rewards, bytes sent, gas used): each is made on first use.
  */
 
 type Labels = Record<string, string>;
 
-interface Metric {
-  name: string;
-  help: string;
-  type: "gauge" | "counter";
-  values: Map<string, { labels: Labels; value: number }>;
-}
-
-function labelKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
-    .join(",");
+export interface MetricsOptions {
+  /** Collect prom-client's process metrics (CPU, memory, event loop, GC). @default true */
+  defaultMetrics?: boolean;
 }
 
 export class MetricsRegistry {
-  private readonly metrics = new Map<string, Metric>();
+  /** The prom-client registry this node's metrics live in. */
+  readonly registry = new Registry();
 
-  private metric(name: string, help: string, type: Metric["type"]): Metric {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new Error(`invalid metric name ${name}`);
-    let metric = this.metrics.get(name);
-    if (metric === undefined) {
-      metric = { name, help, type, values: new Map() };
-      this.metrics.set(name, metric);
+  /** How long each contract phase lasted, as this node saw it (phase change to phase change). */
+  readonly roundPhaseSeconds = new Histogram({
+    name: "protolearn_round_phase_seconds",
+    help: "Wall time of each round phase as this node observed it (commit, reveal, score, finalizable, ...)",
+    labelNames: ["phase"] as const,
+    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  /** One inner-loop step (forward, backward, AdamW), time between step callbacks. */
+  readonly trainStepSeconds = new Histogram({
+    name: "protolearn_train_step_seconds",
+    help: "Wall time of one inner-loop training step",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  /** Fetching one peer's update (or a checkpoint) from IPFS, successful or not. */
+  readonly updateFetchSeconds = new Histogram({
+    name: "protolearn_update_fetch_seconds",
+    help: "Wall time to fetch one update from IPFS (validation and model sync)",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  /** Checking one fetched update against its revealed content hash. */
+  readonly updateVerifySeconds = new Histogram({
+    name: "protolearn_update_verify_seconds",
+    help: "Wall time to check one fetched update against its revealed content hash",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+
+  /** Per round: wall time in each part (training, encoding, ipfsPut, …, waiting); see round-timing.ts. */
+  readonly roundPartSeconds = new Histogram({
+    name: "protolearn_round_part_seconds",
+    help: "Wall time this node spent per round in each part (training, encoding, ipfsPut, ipfsGet, chainSend, chainConfirm, scoring, aggregation, waiting)",
+    labelNames: ["part"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [this.registry],
+  });
+
+  /** Per round: the round's whole wall time on this node. */
+  readonly roundWallSeconds = new Histogram({
+    name: "protolearn_round_wall_seconds",
+    help: "Wall time of a whole round on this node (from seeing it open to seeing the next one)",
+    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(options: MetricsOptions = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  private gauge(name: string, help: string, labels: Labels): Gauge {
+    let gauge = this.gauges.get(name);
+    if (gauge === undefined) {
+      gauge = new Gauge({ name, help, labelNames: Object.keys(labels), registers: [this.registry] });
+      this.gauges.set(name, gauge);
     }
-    return metric;
+    return gauge;
   }
 
-  /** Sets a gauge. */
+  private counter(name: string, help: string, labels: Labels): Counter {
+    let counter = this.counters.get(name);
+    if (counter === undefined) {
+      counter = new Counter({ name, help, labelNames: Object.keys(labels), registers: [this.registry] });
+      this.counters.set(name, counter);
+    }
+    return counter;
+  }
+
+  /** Sets a gauge (made on first use, with these label names). */
   set(name: string, help: string, value: number, labels: Labels = {}): void {
-    this.metric(name, help, "gauge").values.set(labelKey(labels), { labels, value });
+    this.gauge(name, help, labels).set(labels, value);
   }
 
-  /** Adds to a counter (must not decrease). */
+  /** Adds to a counter (made on first use; must not decrease). */
   inc(name: string, help: string, by = 1, labels: Labels = {}): void {
     if (by < 0) throw new Error(`counter ${name} cannot decrease`);
-    const metric = this.metric(name, help, "counter");
-    const key = labelKey(labels);
-    const current = metric.values.get(key)?.value ?? 0;
-    metric.values.set(key, { labels, value: current + by });
+    this.counter(name, help, labels).inc(labels, by);
   }
 
-  /** Current value, for tests and reports. */
-  get(name: string, labels: Labels = {}): number | undefined {
-    return this.metrics.get(name)?.values.get(labelKey(labels))?.value;
+  /** Current value of a gauge or counter, for tests and reports. */
+  async get(name: string, labels: Labels = {}): Promise<number | undefined> {
+    const metric = this.registry.getSingleMetric(name);
+    if (metric === undefined) return undefined;
+    const { values } = await metric.get();
+    const wanted = Object.entries(labels);
+    const found = values.find(
+      (v) => Object.keys(v.labels).length === wanted.length && wanted.every(([k, value]) => String(v.labels[k]) === value),
+    );
+    return found?.value;
   }
 
   /** Prometheus text exposition format. */
-  render(): string {
-    const lines: string[] = [];
-    for (const metric of [...this.metrics.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
-      for (const [key, { value }] of metric.values) {
-        lines.push(`${metric.name}${key ? `{${key}}` : ""} ${Number.isFinite(value) ? value : "NaN"}`);
-      }
-    }
-    return lines.join("\n") + "\n";
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 
   /** Serves `/metrics` on host:port (port 0 = any free port); resolves to the bound port. */
   async serve(host: string, port: number): Promise<{ port: number; close: () => Promise<void> }> {
     const server: Server = createServer((req, res) => {
-      if (req.url === "/metrics") {
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(this.render());
+      if (req.url === "/metrics" || req.url?.startsWith("/metrics?") === true) {
+        this.render().then(
+          (body) => res.writeHead(200, { "content-type": this.registry.contentType }).end(body),
+          (err: unknown) => res.writeHead(500).end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`),
+        );
       } else {
         res.writeHead(404).end("not found: try /metrics\n");
       }
