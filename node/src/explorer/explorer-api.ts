@@ -1,18 +1,6 @@
 import { decodeFunctionData, getAddress, type Address } from "viem";
-import {
-  auditRound,
-  compareRefs,
-  contextForRun,
-  paramsAt,
-  roundsOf,
-  runRecord,
-  updateRules,
-  verifyReveal,
-  type ChainRecords,
-  type RoundAudit,
-  type RunRecord,
-  type VerifyResult,
-} from "../audit/index.js";
+import { auditRound, contextForRun, runRecord, updateRules, verifyReveal, type RoundAudit, type VerifyResult } from "../audit/index.js";
+import { compareRefs, paramsAt, roundsOf, type ChainRecords, type RunRecord } from "../history/index.js";
 import { stakeManagerAbi } from "../chain/abis.js";
 import type { ChainContext } from "../chain/client.js";
 import { readRoundView } from "../run/round-view.js";
