@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { DeploymentRecord, IgnitionParameters } from "../../../../scripts/deploy.js";
+import { buildContracts } from "../../deploy/build-contracts.js";
 import { ProtolearnError } from "../../errors.js";
 import { deploymentsDir, emit, type CliIo } from "../context.js";
 import { withProgress } from "../progress.js";
@@ -28,6 +29,7 @@ export async function connectHardhat(
   // Hardhat finds its config from the working directory unless told; point it at this project's.
   process.env.HARDHAT_CONFIG ??= HARDHAT_CONFIG_PATH;
   const hre = (await import("hardhat")).default;
+  await buildContracts(hre);
   const known = Object.keys(hre.config.networks);
   if (!known.includes(networkName)) {
     throw new ProtolearnError(`Hardhat has no network "${networkName}"`, {
