@@ -19,7 +19,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
-import { isAddressEqual, keccak256, toHex, type Address, type Hex } from "viem";
+import { isAddressEqual, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
@@ -27,6 +27,7 @@ import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../node/src/cli/comma
 import { Conductor } from "../node/src/devnet/conductor.js";
 import { spawnNode, stopNode, type NodeProcess } from "../node/src/devnet/node-process.js";
 import { paramsProposal, proposalArrays, descriptionHash } from "../node/src/governance/index.js";
+import { modelIdFromName } from "../node/src/codec/model-id.js";
 import { createModel } from "../node/src/model/registry.js";
 import { parameterCount } from "../node/src/model/spec.js";
 import { createLogger } from "../node/src/observe/logger.js";
@@ -281,7 +282,7 @@ async function buildReport(
     timing: summarizeRoundTimings(await readRoundTimings(join(OUT, "logs"))),
     governance,
     elapsedSeconds: Math.round(elapsedMs / 1000),
-    modelIdHash: keccak256(toHex("mnist-mlp-v1")) as Hex,
+    modelIdHash: modelIdFromName("mnist-mlp-v1"),
   };
 }
 

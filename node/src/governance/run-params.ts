@@ -1,13 +1,6 @@
-import {
-  formatUnits,
-  isHex,
-  keccak256,
-  parseUnits,
-  toBytes,
-  type ContractFunctionReturnType,
-  type Hex,
-} from "viem";
+import { formatUnits, isHex, parseUnits, type ContractFunctionReturnType, type Hex } from "viem";
 import { trainingRunAbi } from "../chain/abis.js";
+import { modelIdFromName } from "../codec/model-id.js";
 import { GovernanceError } from "./governance-error.js";
 
 /**
@@ -110,7 +103,7 @@ export function parseRunParamValue(field: RunParamField, raw: string): RunParams
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) {
       throw badValue(field, raw, "a 32-byte hex value or a model name such as mnist-mlp-v1");
     }
-    return keccak256(toBytes(text)); // modelId = keccak256 of the model's id string
+    return modelIdFromName(text); // modelId = keccak256 of the model's id string
   }
   const bits = /^uint(\d+)$/.exec(field.type)?.[1];
   if (bits === undefined) throw badValue(field, raw, `of unsupported type ${field.type}`);
