@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import type { ChainContext } from "../chain/client.js";
 import type { Logger } from "../observe/logger.js";
+import { roundDecodeRules } from "../round/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { validateRound, type RevealedUpdate, type VerdictReason } from "../validate/index.js";
 import { AuditError } from "./audit-error.js";
@@ -305,7 +306,6 @@ async function rescore(
           samples: BigInt((c.reveal as NonNullable<Contribution["reveal"]>).samples),
           commitIndex: c.commitIndex ?? 0,
         }));
-      const rules = updateRules(run, round.round, 0);
       const acceptScorePpm = Number(paramsAt(run, round.round).acceptScorePpm);
       const validation = await validateRound({
         store: options.store,
@@ -314,12 +314,7 @@ async function rescore(
         globalParams,
         seed: round.seed as Hex,
         reveals,
-        caps: {
-          modelId: params.modelId,
-          maxBytes: rules.maxBytes,
-          round: round.round,
-          params: rules.expected?.params ?? {},
-        },
+        caps: roundDecodeRules(replay.model.spec, params, round.round),
         timeoutMs: options.timeoutMs,
         acceptScorePpm,
         numShards: params.numShards,
