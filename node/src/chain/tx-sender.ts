@@ -1,5 +1,6 @@
 import type { Abi, Account, Address, Chain, Hash, PublicClient, TransactionReceipt, Transport, WalletClient } from "viem";
 import type { Logger } from "../observe/logger.js";
+import { NO_TIMING, type PartTimer } from "../observe/round-timing.js";
 import { ChainError, isTransient, toChainError } from "./chain-error.js";
 
 /**
@@ -41,11 +42,17 @@ export interface TxSenderOptions {
 export class TxSender {
   private nonce: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private timer: PartTimer = NO_TIMING;
 
   constructor(private readonly options: TxSenderOptions) {}
 
   get address(): Address {
     return this.options.walletClient.account.address;
+  }
+
+  /** Charges each transaction's wall time to the round's parts: `chainSend` up to the hash, then `chainConfirm` until the receipt. */
+  useTimer(timer: PartTimer): void {
+    this.timer = timer;
   }
 
   /** Queues a transaction behind any in flight from this sender. */
@@ -67,6 +74,7 @@ export class TxSender {
     const maxRetries = this.options.maxRetries ?? 3;
     const abi = this.options.errorAbi ? [...request.abi, ...this.options.errorAbi] : request.abi;
     for (let attempt = 0; ; attempt++) {
+      let endPart = this.timer.begin("chainSend");
       try {
         const { request: prepared } = await publicClient.simulateContract({
           address: request.address,
@@ -89,7 +97,10 @@ export class TxSender {
           gas: (gas * (100n + (this.options.gasHeadroomPercent ?? 20n))) / 100n,
         } as Parameters<typeof walletClient.writeContract>[0]);
         this.nonce = nonce + 1;
+        endPart();
+        endPart = this.timer.begin("chainConfirm");
         const receipt = await publicClient.waitForTransactionReceipt({ hash });
+        endPart();
         if (receipt.status !== "success") {
           throw new ChainError(`${request.label} reverted on-chain in block ${receipt.blockNumber} (tx ${hash})`, {
             code: "CHAIN_REVERTED",
@@ -100,6 +111,7 @@ export class TxSender {
         this.options.onGasUsed?.(request.label, receipt.gasUsed);
         return { hash, receipt, gasUsed: receipt.gasUsed };
       } catch (err) {
+        endPart();
         const message = err instanceof Error ? err.message : String(err);
         if (/nonce too low|nonce has already been used|replacement transaction underpriced/i.test(message)) {
           this.nonce = undefined; // resync from the chain

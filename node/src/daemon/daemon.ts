@@ -10,6 +10,7 @@ import type { Model } from "../model/model.js";
 import { modelForRun } from "../model/registry.js";
 import type { Logger } from "../observe/logger.js";
 import { MetricsRegistry } from "../observe/metrics.js";
+import { RoundTimer, timedBlobStore, type PartTimer } from "../observe/round-timing.js";
 import { phaseIndex } from "../run/round-phase.js";
 import { HeliaBlobStore, KuboBlobStore, type BlobStore } from "../storage/index.js";
 import { selectBackend } from "../train/backend.js";
@@ -46,6 +47,8 @@ export interface RoleDeps {
   dataset: Dataset;
   logger: Logger;
   metrics: MetricsRegistry;
+  /** Charges wall time to the round's parts (observe/round-timing.ts). */
+  timer?: PartTimer;
   config: NodeConfig;
   signal: AbortSignal;
 }
@@ -98,6 +101,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     });
   }
   const metrics = new MetricsRegistry();
+  const timer = new RoundTimer({ logger, metrics });
   const backend = await selectBackend({ backend: config.backend, log: (line) => logger.info("backend", { line }) });
   logger.info("backend selected", { backend: backend.choice, detail: backend.description });
 
@@ -122,8 +126,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const rounds = new RoundHistory(history, config.runId);
   const params = new ParamsHistory(history, config.runId);
   const controller = new AbortController();
-  const sync = new ModelSync({ model, state, rounds, params, store, logger: logger.child("model"), fetchTimeoutMs: config.fetchTimeoutMs, signal: controller.signal });
-  const deps: RoleDeps = { ctx, state, sync, rounds, params, store, model, dataset, logger, metrics, config, signal: controller.signal };
+  ctx.sender.useTimer(timer);
+  // The roles and the model sync see the store through the timer (ipfsPut / ipfsGet).
+  const timedStore = timedBlobStore(store, timer, metrics);
+  const sync = new ModelSync({ model, state, rounds, params, store: timedStore, timer, metrics, logger: logger.child("model"), fetchTimeoutMs: config.fetchTimeoutMs, signal: controller.signal });
+  const deps: RoleDeps = { ctx, state, sync, rounds, params, store: timedStore, model, dataset, logger, metrics, timer, config, signal: controller.signal };
 
   await ensureMembership(ctx, config, logger);
   const roles: RoundRole[] = [];
@@ -150,6 +157,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       try {
         const view = await readRoundView(ctx);
         recordView(metrics, view);
+        timer.tick(view.round, view.phase);
         if (`${view.round}:${view.phase}` !== lastPhase) {
           lastPhase = `${view.round}:${view.phase}`;
           logger.info("round", { round: view.round, phase: view.phase });
@@ -180,6 +188,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     stopped = true;
     controller.abort();
     await done.catch(() => undefined);
+    timer.finish();
     await server?.close();
     if (options.store === undefined) await store.stop();
   };

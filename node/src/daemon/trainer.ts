@@ -6,6 +6,7 @@ import type { Dataset } from "../data/dataset.js";
 import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
 import type { MetricsRegistry } from "../observe/metrics.js";
+import { NO_TIMING, trainingTimer, type PartTimer } from "../observe/round-timing.js";
 import { trainUpdate } from "../round/index.js";
 import type { BlobStore } from "../storage/index.js";
 import { applyAdversary, type Adversary } from "./adversary.js";
@@ -50,6 +51,8 @@ export interface TrainerOptions {
   dataset: Dataset;
   logger: Logger;
   metrics: MetricsRegistry;
+  /** Charges training, encoding (and, through the store and sender, IPFS and chain) time to the round. */
+  timer?: PartTimer;
   adversary: Adversary;
   signal?: AbortSignal;
   /** Draw a progress bar of the inner steps on stderr (a terminal with readable logs). */
@@ -150,6 +153,8 @@ export class TrainerRole {
       ? new SingleBar({ format: `round ${view.round} training [{bar}] {value}/{total} steps`, stream: process.stderr, clearOnComplete: true })
       : undefined;
     bar?.start(runParams.innerSteps, 0);
+    const timer = this.o.timer ?? NO_TIMING;
+    const clock = trainingTimer(timer, metrics);
     const result = await trainUpdate({
       model,
       dataset,
@@ -160,9 +165,17 @@ export class TrainerRole {
       params: runParams,
       residual: residual !== null && residual.length === held.params.length ? residual : null,
       ...(this.o.signal ? { signal: this.o.signal } : {}),
-      ...(bar ? { onStep: (done: number) => bar.update(done) } : {}),
-    }).finally(() => bar?.stop());
-    const update = applyAdversary(adversary, result.bytes, { model, params: runParams, round: view.round, seed: view.round });
+      onStep: (done: number, total: number) => {
+        clock.onStep(done, total);
+        bar?.update(done);
+      },
+    }).finally(() => {
+      clock.end();
+      bar?.stop();
+    });
+    const update = timer.measure("encoding", () =>
+      applyAdversary(adversary, result.bytes, { model, params: runParams, round: view.round, seed: view.round }),
+    );
     const cid = await store.put(update.bytes);
     const pending = {
       round: view.round,

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { NO_TIMING } from "../observe/round-timing.js";
 import { encodeCheckpoint } from "../run/checkpoint.js";
 import { evaluate } from "../train/evaluate.js";
 import { nextModel, roundDecodeRules } from "../round/index.js";
@@ -21,6 +22,7 @@ export class ValidatorRole implements RoundRole {
 
   async step(view: RoundView): Promise<void> {
     const { ctx, state, sync, rounds, params, store, model, dataset, logger, metrics, config, signal } = this.d;
+    const timer = this.d.timer ?? NO_TIMING;
     if (view.phase !== "score" || state.scoredRound >= view.round) return;
     const log = logger.child("validator", { round: view.round });
     const member = await ctx.contracts.run.read.memberOf([ctx.account.address]);
@@ -37,7 +39,7 @@ export class ValidatorRole implements RoundRole {
     const held = await sync.ensure(view.round, view.modelHash);
     const runParams = await params.at(view.round);
     const onChain = await ctx.contracts.run.read.params();
-    const validation = await validateRound({
+    const validation = await timer.measure("scoring", () => validateRound({
       store,
       model,
       dataset,
@@ -49,25 +51,25 @@ export class ValidatorRole implements RoundRole {
       acceptScorePpm: onChain.acceptScorePpm,
       numShards: runParams.numShards,
       signal,
-    });
+    }));
     for (const verdict of validation.verdicts) {
       log.info("scored", { node: verdict.node, score: verdict.scorePpm, reason: verdict.reason, accepted: verdict.accepted });
     }
     let modelHash: Hex = held.hash;
     let evalParams = held.params;
     if (validation.accepted.length > 0) {
-      const next = nextModel({
+      const next = timer.measure("aggregation", () => nextModel({
         model,
         globalParams: held.params,
         momentum: held.momentum,
         updates: validation.accepted.map((a) => ({ node: a.node, bytes: a.bytes, samples: Number(a.samples) })),
         params: runParams,
         round: view.round,
-      });
+      }));
       modelHash = next.modelHash;
       evalParams = next.params;
     }
-    const evaluation = evaluate(model, evalParams, dataset, { split: "eval" });
+    const evaluation = timer.measure("scoring", () => evaluate(model, evalParams, dataset, { split: "eval" }));
     const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));
     const sent = await ctx.sender.send({
       address: ctx.contracts.run.address,
@@ -102,7 +104,8 @@ export class ValidatorRole implements RoundRole {
     const { ctx, rounds, store, model, logger } = this.d;
     if (every <= 0 || round % every !== 0) return;
     if ((await rounds.checkpoints(round)).some((c) => c.round === round)) return;
-    const cid = await store.put(encodeCheckpoint(model.spec, held.params, held.momentum));
+    const checkpoint = (this.d.timer ?? NO_TIMING).measure("encoding", () => encodeCheckpoint(model.spec, held.params, held.momentum));
+    const cid = await store.put(checkpoint);
     await ctx.sender.send({
       address: ctx.contracts.run.address,
       abi: ctx.contracts.run.abi,

@@ -3,6 +3,8 @@ import { contentHash } from "../codec/index.js";
 import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
+import type { MetricsRegistry } from "../observe/metrics.js";
+import { NO_TIMING, type PartTimer } from "../observe/round-timing.js";
 import { maxUpdateBytes, nextModel, type RoundUpdate } from "../round/index.js";
 import { modelHash } from "../model/hash.js";
 import { decodeCheckpoint, maxCheckpointBytes } from "../run/checkpoint.js";
@@ -34,6 +36,10 @@ export interface ModelSyncOptions {
   fetchTimeoutMs: number;
   /** Aborts between rounds and fetches. */
   signal?: AbortSignal;
+  /** Charges replaying a round (hash checks, aggregation, outer step) to `aggregation`. */
+  timer?: PartTimer;
+  /** Observes the content-hash check of each update (`protolearn_update_verify_seconds`). */
+  metrics?: MetricsRegistry;
 }
 
 export class ModelSync {
@@ -46,7 +52,10 @@ export class ModelSync {
       maxBytes,
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
-    if (contentHash(bytes) !== expected.toLowerCase()) {
+    const stopVerify = this.options.metrics?.updateVerifySeconds.startTimer();
+    const hash = (this.options.timer ?? NO_TIMING).measure("aggregation", () => contentHash(bytes));
+    stopVerify?.();
+    if (hash !== expected.toLowerCase()) {
       throw new ModelDivergedError(`the bytes at ${cid} (round ${round}) do not hash to the revealed content hash`, {
         code: "MODEL_UPDATE_HASH_MISMATCH",
         fix: "an accepted update must match its commitment; report this run and round (`protolearn audit --verify`)",
@@ -128,7 +137,11 @@ export class ModelSync {
         for (const reveal of reveals) {
           updates.push({ node: reveal.node, bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap), samples: reveal.samples });
         }
-        const next = nextModel({ model, globalParams: held.params, momentum: held.momentum, updates, params, round: r });
+        const globalParams: Float32Array = held.params;
+        const momentum: Float32Array | undefined = held.momentum;
+        const next: ReturnType<typeof nextModel> = (this.options.timer ?? NO_TIMING).measure("aggregation", () =>
+          nextModel({ model, globalParams, momentum, updates, params, round: r }),
+        );
         if (next.modelHash.toLowerCase() !== outcome.modelHash.toLowerCase()) {
           throw new ModelDivergedError(
             `after round ${r} this node computed model ${next.modelHash} but the chain agreed on ${outcome.modelHash}`,
