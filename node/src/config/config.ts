@@ -54,9 +54,10 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(["debug", "info", "warn", "error"]).default("info"),
-        format: z.enum(["pretty", "json"]).default("pretty"),
+        /** "auto": readable lines on a terminal, JSON lines otherwise (a file, a log shipper). */
+        format: z.enum(["auto", "pretty", "json"]).default("auto"),
       })
-      .default({ level: "info", format: "pretty" }),
+      .default({ level: "info", format: "auto" }),
     metrics: z
       .object({
         enabled: z.boolean().default(true),

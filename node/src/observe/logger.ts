@@ -90,8 +90,17 @@ function destination(options: LoggerOptions, format: LogFormat): DestinationStre
   return { write: (line: string) => process.stderr.write(pretty(line).replace(/\n?$/, "\n")) };
 }
 
+/**
+ * The format a configured `"auto" | "pretty" | "json"` means here: "auto" is readable lines on a
+ * terminal (or an injected writer) and JSON lines otherwise.
+ */
+export function resolveLogFormat(format: LogFormat | "auto" | undefined, hasWriter = false): LogFormat {
+  if (format !== undefined && format !== "auto") return format;
+  return hasWriter || process.stderr.isTTY ? "pretty" : "json";
+}
+
 function rootPino(options: LoggerOptions): PinoLogger {
-  const format = options.format ?? (options.write !== undefined || process.stderr.isTTY ? "pretty" : "json");
+  const format = resolveLogFormat(options.format, options.write !== undefined);
   const now = options.now;
   return pino(
     {
