@@ -11,7 +11,7 @@ import {
   DEFAULT_IPFS_GATEWAY,
 } from "../../explorer/constants.js";
 import { startExplorer } from "../../explorer/server.js";
-import { createLogger } from "../../observe/logger.js";
+import { createLogger, resolveLogFormat } from "../../observe/logger.js";
 import { selectBackend } from "../../train/backend.js";
 import { deploymentsDir, loadCliConfig, type CliIo } from "../context.js";
 import { auditStoreOptions } from "./audit.js";
@@ -146,7 +146,7 @@ export function registerExplorer(program: Command, io: CliIo): void {
       const cacheDir = resolve(flags.cacheDir);
       const logger = createLogger({
         level: config.log.level,
-        format: config.log.format,
+        format: resolveLogFormat(config.log.format, true),
         write: (line) => io.err(line + "\n"),
       }).child("explorer");
       let store: AuditStore | undefined;

@@ -5,7 +5,7 @@ import { startNode } from "../../daemon/daemon.js";
 import { validatorRole } from "../../daemon/validator.js";
 import { ProtolearnError } from "../../errors.js";
 import { loadKeystoreFile } from "../../keystore/keystore.js";
-import { createLogger } from "../../observe/logger.js";
+import { createLogger, resolveLogFormat } from "../../observe/logger.js";
 import { loadConfig } from "../../config/config.js";
 import { deploymentsDir, withChainOptions, type ChainFlags, type CliIo } from "../context.js";
 import { readPassword } from "../password.js";
@@ -41,7 +41,7 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       .option("--listen <multiaddr>", "IPFS listen address, repeatable (e.g. /ip4/127.0.0.1/tcp/4101)", collect)
       .option("--peer <multiaddr>", "IPFS peer to dial at start, repeatable", collect)
       .option("--metrics-port <port>", "Prometheus /metrics port (0 = any free port)")
-      .option("--log-format <format>", "pretty | json")
+      .option("--log-format <format>", "auto | pretty | json (auto: readable on a terminal, JSON otherwise)")
       .option("--log-level <level>", "debug | info | warn | error")
       .option("--no-keeper", "do not call finalizeRound when a round is due")
       .option("--adversary <strategy>", "TESTING ONLY: misbehave on purpose: sign-flip | scale | noise | garbage")
@@ -79,7 +79,7 @@ export function registerNodeStart(program: Command, io: CliIo): void {
     }
     const deployment = await loadDeployment(config.network, deploymentsDir(flags, io));
     const account = await loadKeystoreFile(config.keystore, await readPassword(io.env));
-    const logger = createLogger({ level: config.log.level, format: config.log.format }, "protolearn", { node: account.address });
+    const logger = createLogger({ level: config.log.level, format: resolveLogFormat(config.log.format) }, "protolearn", { node: account.address });
     const running = await startNode({
       config,
       account,
@@ -87,7 +87,7 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       logger,
       adversary: adversary.data,
       validator: validatorRole,
-      progress: io.progress && config.log.format === "pretty",
+      progress: io.progress && resolveLogFormat(config.log.format) === "pretty",
     });
     const stop = (): void => {
       logger.info("stopping");
