@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import type { Address, Hex } from "viem";
 
 import { aggregateUpdates, updateNorm } from "../../node/src/aggregate/index.js";
+import { verifyReveal } from "../../node/src/audit/verify-reveal.js";
 import {
   contentHash,
   decodeUpdate,
@@ -30,6 +31,7 @@ import { pseudoGradient } from "../../node/src/train/outer-step.js";
 import {
   cosineSimilarity,
   duplicateOf,
+  FetchFailure,
   fetchUpdate,
   randomShard,
   relativeGain,
@@ -362,6 +364,14 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     const result = await fetch(cid, contentHash(honestB.bytes));
     assert.equal(result.ok, false);
     assert.equal(!result.ok && result.reason, "hash-mismatch");
+    // Structured: the kind, the size and both hashes are fields, not text to parse.
+    assert.ok(result instanceof FetchFailure);
+    assert.equal(result.code, "FETCH_HASH_MISMATCH");
+    assert.equal(result.size, honestA.bytes.length);
+    assert.equal(result.actualHash, contentHash(honestA.bytes));
+    assert.equal(result.committedHash, contentHash(honestB.bytes));
+    assert.equal(result.cid, cid);
+    assert.equal(result.causeCode, undefined);
   });
 
   it("fetchUpdate: garbage bytes, an update for another round, and a CID that is not one → malformed", async () => {
@@ -369,6 +379,11 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     const garbageResult = await fetch(await trainerStore.put(garbage), contentHash(garbage));
     assert.equal(!garbageResult.ok && garbageResult.reason, "malformed");
     assert.match(!garbageResult.ok ? garbageResult.detail : "", /CODEC_BAD_MAGIC/);
+    assert.ok(garbageResult instanceof FetchFailure);
+    assert.equal(garbageResult.code, "FETCH_MALFORMED");
+    assert.equal(garbageResult.causeCode, "CODEC_BAD_MAGIC");
+    assert.equal(garbageResult.size, garbage.length, "fetched, hashed, then refused by the codec");
+    assert.equal(garbageResult.actualHash, contentHash(garbage));
 
     const cid = await trainerStore.put(honestB.bytes);
     const wrongRound = await fetch(cid, contentHash(honestB.bytes), { round: ROUND + 1 });
@@ -377,6 +392,8 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
 
     const notACid = await fetch("not-a-cid", contentHash(honestB.bytes));
     assert.equal(!notACid.ok && notACid.reason, "malformed");
+    assert.equal(!notACid.ok && notACid.causeCode, "STORAGE_BAD_CID");
+    assert.equal(!notACid.ok && notACid.size, null);
   });
 
   it("fetchUpdate: a blob over the size cap → oversize", async () => {
@@ -393,6 +410,49 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     const result = await fetch(await computeCid(never, 0), contentHash(never));
     assert.equal(!result.ok && result.reason, "unreachable");
     assert.match(!result.ok ? result.detail : "", /STORAGE_TIMEOUT/);
+    assert.ok(result instanceof FetchFailure);
+    assert.equal(result.code, "FETCH_UNREACHABLE");
+    assert.equal(result.causeCode, "STORAGE_TIMEOUT");
+    assert.equal(result.size, null);
+    assert.equal(result.actualHash, null);
+  });
+
+  it("verifyReveal reports the size and hash fetchUpdate saw, with and without the decode rules", async () => {
+    const cid = await trainerStore.put(honestA.bytes);
+    const verify = (hash: Hex, decode: boolean) =>
+      verifyReveal({
+        store: validatorStore,
+        cid,
+        contentHash: hash,
+        timeoutMs: 1_000,
+        maxBytes: MAX_BYTES,
+        ...(decode ? { expected: expected() } : {}),
+      });
+    for (const decode of [true, false]) {
+      const ok = await verify(contentHash(honestA.bytes), decode);
+      assert.deepEqual(
+        [ok.status, ok.bytes, ok.actualHash, ok.checked],
+        ["ok", honestA.bytes.length, contentHash(honestA.bytes), decode ? "hash+decode" : "hash"],
+      );
+      const mismatch = await verify(contentHash(honestB.bytes), decode);
+      assert.deepEqual(
+        [mismatch.status, mismatch.bytes, mismatch.actualHash],
+        ["hash-mismatch", honestA.bytes.length, contentHash(honestA.bytes)],
+      );
+    }
+    const garbage = Uint8Array.from({ length: 1500 }, (_, i) => (i * 13) % 256);
+    const malformed = await verifyReveal({
+      store: validatorStore,
+      cid: await trainerStore.put(garbage),
+      contentHash: contentHash(garbage),
+      timeoutMs: 1_000,
+      maxBytes: MAX_BYTES,
+      expected: expected(),
+    });
+    assert.deepEqual(
+      [malformed.status, malformed.bytes, malformed.actualHash],
+      ["malformed", garbage.length, contentHash(garbage)],
+    );
   });
 
   it("fetchUpdate: throws for the validator's own faults (store not started, bad content hash)", async () => {

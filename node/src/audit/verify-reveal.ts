@@ -1,9 +1,7 @@
 import type { Hex } from "viem";
-import { contentHash } from "../codec/index.js";
 import type { DecodeExpectation } from "../codec/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
-import { StorageError } from "../storage/storage-error.js";
-import { fetchUpdate, type FetchFailureReason } from "../validate/index.js";
+import { fetchCommittedBlob, fetchUpdate, type FetchFailureReason } from "../validate/index.js";
 
 /** What re-fetching a revealed update by its CID showed. */
 export type VerifyStatus = "ok" | FetchFailureReason;
@@ -33,14 +31,6 @@ export interface VerifyRevealParameters {
   signal?: AbortSignal;
 }
 
-const HASH_ONLY_REASONS: Partial<Record<StorageError["code"], FetchFailureReason>> = {
-  STORAGE_TIMEOUT: "unreachable",
-  STORAGE_TOO_LARGE: "oversize",
-  STORAGE_BAD_CID: "malformed",
-  STORAGE_NOT_A_FILE: "malformed",
-  STORAGE_FETCH_FAILED: "malformed",
-};
-
 /**
  * Fetches a revealed update by its CID (bounded time and size) and checks keccak256 of the bytes
  * against the content hash on chain — the check anyone can make without trusting the trainer,
@@ -53,66 +43,27 @@ const HASH_ONLY_REASONS: Partial<Record<StorageError["code"], FetchFailureReason
  * if (result.status !== "ok") console.log(result.detail);
  */
 export async function verifyReveal(input: VerifyRevealParameters): Promise<VerifyResult> {
-  const { store, cid, timeoutMs, maxBytes, signal } = input;
-  const committed = input.contentHash.toLowerCase() as Hex;
-  if (input.expected !== undefined) {
-    const fetched = await fetchUpdate({
-      store,
-      cid,
-      contentHash: committed,
-      timeoutMs,
-      maxBytes,
-      expected: input.expected,
-      ...(signal ? { signal } : {}),
-    });
-    if (fetched.ok) {
-      return {
-        status: "ok",
-        detail: `${fetched.bytes.length} bytes hash to ${committed} and decode under the run's rules`,
-        bytes: fetched.bytes.length,
-        actualHash: committed,
-        checked: "hash+decode",
-      };
-    }
-    const actual = /hash to (0x[0-9a-f]{64})/.exec(fetched.detail)?.[1] as Hex | undefined;
-    const size = /the (\d+) bytes/.exec(fetched.detail)?.[1];
+  const { expected, ...fetch } = input;
+  const checked = expected === undefined ? "hash" : "hash+decode";
+  const fetched =
+    expected === undefined
+      ? await fetchCommittedBlob(fetch)
+      : await fetchUpdate({ ...fetch, expected });
+  if (!fetched.ok) {
     return {
       status: fetched.reason,
       detail: fetched.detail,
-      bytes: size === undefined ? null : Number(size),
-      actualHash: actual ?? null,
-      checked: "hash+decode",
+      bytes: fetched.size,
+      actualHash: fetched.actualHash,
+      checked,
     };
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await store.get(cid, { timeoutMs, maxBytes, ...(signal ? { signal } : {}) });
-  } catch (error) {
-    const reason = error instanceof StorageError ? HASH_ONLY_REASONS[error.code] : undefined;
-    if (reason === undefined) throw error;
-    return {
-      status: reason,
-      detail: `${(error as StorageError).code}: ${(error as StorageError).message}`,
-      bytes: null,
-      actualHash: null,
-      checked: "hash",
-    };
-  }
-  const actual = contentHash(bytes);
-  if (actual !== committed) {
-    return {
-      status: "hash-mismatch",
-      detail: `the ${bytes.length} bytes behind ${cid} hash to ${actual}, the reveal committed ${committed}`,
-      bytes: bytes.length,
-      actualHash: actual,
-      checked: "hash",
-    };
-  }
+  const committed = input.contentHash.toLowerCase() as Hex;
   return {
     status: "ok",
-    detail: `${bytes.length} bytes hash to ${committed}`,
-    bytes: bytes.length,
-    actualHash: actual,
-    checked: "hash",
+    detail: `${fetched.bytes.length} bytes hash to ${committed}${expected === undefined ? "" : " and decode under the run's rules"}`,
+    bytes: fetched.bytes.length,
+    actualHash: committed,
+    checked,
   };
 }

@@ -15,7 +15,12 @@ export {
   type SparseUpdate,
 } from "./duplicate-of.js";
 export {
+  fetchCommittedBlob,
+  FetchFailure,
   fetchUpdate,
+  type FetchCommittedBlobParameters,
+  type FetchCommittedBlobResult,
+  type FetchFailureCode,
   type FetchFailureReason,
   type FetchUpdateParameters,
   type FetchUpdateResult,
