@@ -166,7 +166,10 @@ describe("model lookup from a run's model id", () => {
   it("modelNameForId inverts modelIdFromName (any hex case); modelForRun builds the run's model or refuses", () => {
     for (const name of ["mnist-mlp-v1", "mnist-cnn-v1", "char-mlp-v1"] as const) {
       assert.equal(modelNameForId(modelIdFromName(name)), name);
-      assert.equal(modelNameForId(modelIdFromName(name).toUpperCase().replace("0X", "0x") as Hex), name);
+      assert.equal(
+        modelNameForId(modelIdFromName(name).toUpperCase().replace("0X", "0x") as Hex),
+        name,
+      );
     }
     assert.equal(modelNameForId(modelIdFromName("gpt-5")), undefined);
     assert.equal(modelForRun(modelIdFromName("mnist-mlp-v1")).spec.id, "mnist-mlp-v1");

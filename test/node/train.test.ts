@@ -11,14 +11,13 @@ import type { Dataset } from "../../node/src/data/dataset.js";
 import { loadMnist } from "../../node/src/data/mnist.js";
 import { assignShard, shardBatch } from "../../node/src/data/shard.js";
 import { loadTextDataset } from "../../node/src/data/text.js";
-import { modelIdFromName } from "../../node/src/codec/index.js";
 import { ProtolearnError } from "../../node/src/errors.js";
 import { createCharMlp } from "../../node/src/model/char-mlp.js";
 import { createMnistCnn } from "../../node/src/model/cnn.js";
 import { createMlp, createMnistMlp } from "../../node/src/model/mlp.js";
 import { initParams, unflattenParams, flattenParams } from "../../node/src/model/params.js";
-import { parseRoundRunParams, ROUND_PROTOCOL_CONSTANTS } from "../../node/src/round/index.js";
 import { createDdpBaseline } from "../../node/src/round/sim/ddp-baseline.js";
+import { parseSimFlags, simRunParams } from "../../node/src/round/sim/sim-config.js";
 import { adamWOptionsSchema, createAdamW } from "../../node/src/train/adamw.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { evaluate, evaluateBatch } from "../../node/src/train/evaluate.js";
@@ -222,20 +221,7 @@ describe("inner loop and evaluation on MNIST (wasm)", () => {
     // setting) shows up here as different bits.
     const model = createMnistMlp();
     const globalParams = initParams(model.spec, "ddp-vs-inner");
-    const params = parseRoundRunParams({
-      modelId: modelIdFromName(model.spec.id),
-      innerSteps: 5,
-      batchSize: 16,
-      innerLearningRate: 0.003,
-      outerLearningRate: 0.7,
-      outerMomentum: 0.9,
-      density: 0.1,
-      bits: 8,
-      aggregation: "trimmed-mean",
-      trimFraction: 0,
-      clipMultiple: 2,
-      ...ROUND_PROTOCOL_CONSTANTS,
-    });
+    const params = simRunParams(parseSimFlags({ H: 5, batch: 16, lr: 0.003 }));
     const local = await innerLoop({
       model,
       dataset: mnist,

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Address, Hex } from "viem";
 
 import type { Dataset } from "../data/dataset.js";
-import { assignShard, DEFAULT_NUM_SHARDS, shardBatchIndices } from "../data/shard.js";
+import { assignShard, DEFAULT_NUM_SHARDS, shardBatch } from "../data/shard.js";
 import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
 import { flattenParams, unflattenParams } from "../model/params.js";
@@ -88,16 +88,8 @@ export async function innerLoop(input: InnerLoopParameters): Promise<InnerLoopRe
           cause: signal.reason,
         });
       }
-      const indices = shardBatchIndices({
-        seed,
-        node,
-        step,
-        batchSize,
-        trainSize: dataset.size.train,
-        shard,
-        numShards,
-      });
-      const result = trainStep(model, optimizerState, params, dataset.batch("train", indices));
+      const batch = shardBatch(dataset, seed, node, step, batchSize, numShards);
+      const result = trainStep(model, optimizerState, params, batch);
       params = result.params;
       lossTensors.push(result.loss);
       input.onStep?.(step + 1, steps);
