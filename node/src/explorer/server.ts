@@ -1,6 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { extname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getAddress, type Address } from "viem";
 import { z } from "zod";
 import { stableJson } from "../persist/stable-json.js";
@@ -69,12 +72,57 @@ export interface RunningExplorer {
   stop(): Promise<void>;
 }
 
-const STATIC_DIR = new URL("./static/", import.meta.url);
-const ASSETS: Record<string, string> = {
-  "app.js": "text/javascript; charset=utf-8",
-  "style.css": "text/css; charset=utf-8",
-  "favicon.svg": "image/svg+xml",
+const STATIC_DIR = fileURLToPath(new URL("./static/", import.meta.url));
+const CONTENT_TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
 };
+/** A servable file under static/: folders and names in lowercase kebab-case, a known extension. */
+const ASSET_PATH = /^(?:[a-z0-9]+(?:-[a-z0-9]+)*\/)*[a-z0-9]+(?:-[a-z0-9]+)*\.(?:js|css|svg)$/;
+/** Files served from node_modules (no CDN): /assets/<key> → the package's file. */
+const VENDOR_FILES: Record<string, string> = {
+  "vendor/uplot.js": "uplot/dist/uPlot.esm.js",
+  "vendor/uplot.css": "uplot/dist/uPlot.min.css",
+};
+
+interface Asset {
+  file: string;
+  type: string;
+}
+
+/**
+ * The files /assets/ serves, listed once at start: every file under static/ whose path matches
+ * ASSET_PATH (index.html is the pages' shell, served on page paths), and the vendored libraries
+ * resolved in node_modules (no symlinks followed in static/). A request is answered only when its
+ * path is a key here, so no path (`..` in any spelling, a file added after start) reaches any
+ * other file.
+ */
+async function listAssets(): Promise<Map<string, Asset>> {
+  const assets = new Map<string, Asset>();
+  for (const entry of await readdir(STATIC_DIR, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    const key = relative(STATIC_DIR, file).split(sep).join("/");
+    const type = CONTENT_TYPES[extname(key)];
+    if (ASSET_PATH.test(key) && type !== undefined) assets.set(key, { file, type });
+  }
+  const require = createRequire(import.meta.url);
+  for (const [key, specifier] of Object.entries(VENDOR_FILES)) {
+    let file: string;
+    try {
+      file = require.resolve(specifier);
+    } catch {
+      throw new ExplorerError(`the explorer cannot find ${specifier} in node_modules`, {
+        code: "EXPLORER_ASSET_MISSING",
+        fix: "install the dependencies (npm ci)",
+      });
+    }
+    assets.set(key, { file, type: CONTENT_TYPES[extname(file)] ?? "application/octet-stream" });
+  }
+  return assets;
+}
+
 const PAGE = /^\/(?:|runs\/\d+|runs\/\d+\/rounds\/\d+|nodes\/0x[0-9a-fA-F]{40}|governance)\/?$/;
 const SECURITY_HEADERS = {
   "content-security-policy":
@@ -137,6 +185,7 @@ function statusOf(err: unknown): number {
 /** Starts the explorer; it syncs in the background and serves at once. */
 export async function startExplorer(options: StartExplorerOptions): Promise<RunningExplorer> {
   const { chain, logger } = options;
+  const assets = await listAssets();
   const index = await ExplorerIndex.open({
     chain,
     cacheDir: options.cacheDir,
@@ -211,12 +260,14 @@ export async function startExplorer(options: StartExplorerOptions): Promise<Runn
           sendJson(res, 200, await api(req, path));
           return;
         }
-        const asset = /^\/assets\/([a-z.]+)$/.exec(path)?.[1];
-        if (req.method === "GET" && asset !== undefined && ASSETS[asset] !== undefined) {
-          send(res, 200, ASSETS[asset], await readFile(new URL(asset, STATIC_DIR)));
+        if (path.startsWith("/assets/")) {
+          const asset =
+            req.method === "GET" ? assets.get(path.slice("/assets/".length)) : undefined;
+          if (asset === undefined) send(res, 404, "text/plain; charset=utf-8", "not found\n");
+          else send(res, 200, asset.type, await readFile(asset.file));
           return;
         }
-        const html = await readFile(new URL("index.html", STATIC_DIR));
+        const html = await readFile(join(STATIC_DIR, "index.html"));
         send(
           res,
           req.method === "GET" && PAGE.test(path) ? 200 : 404,
