@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import type { Address } from "viem";
@@ -21,8 +23,9 @@ import {
  * with two finished rounds (helpers/finishedNetwork.ts): every page loads without script errors
  * and without horizontal overflow at 1280×800 and at a phone's width, the contribution table is
  * cross-checked against the chain's events, "verify" passes an honest update and fails the
- * liar's, the chart draws loss and replayed accuracy, and a restart reads the disk cache.
- * Screenshots of every page go to test-artifacts/explorer/.
+ * liar's, the chart (uPlot, served from node_modules) draws loss and replayed accuracy, the
+ * contribution table fits 1280 px without scrolling, only the explorer's own files are served,
+ * and a restart reads the disk cache. Screenshots of every page go to test-artifacts/explorer/.
  */
 
 const SHOTS = join("test-artifacts", "explorer");
@@ -30,6 +33,46 @@ const VIEWPORTS = [
   { name: "1280x800", width: 1280, height: 800 },
   { name: "390x800", width: 390, height: 800 },
 ] as const;
+const STATIC_DIR = fileURLToPath(new URL("../../node/src/explorer/static/", import.meta.url));
+/** The chart's series colours (static/lib/loss-chart.js), to find them on uPlot's canvas. */
+const LOSS_RGB = [0x1f, 0x4e, 0x79];
+const ACC_RGB = [0xd9, 0x82, 0x2b];
+
+/**
+ * How many pixels wider than its frame the contribution table is, and the page and its body
+ * than the window (0 or less: no horizontal scrolling).
+ */
+async function contributionOverflow(
+  page: Page,
+): Promise<{ table: number; page: number; body: number }> {
+  return page.evaluate(`(() => {
+    const wrap = document.querySelector("#contributions").closest(".table-wrap");
+    const de = document.documentElement;
+    return {
+      table: wrap.scrollWidth - wrap.clientWidth,
+      page: de.scrollWidth - de.clientWidth,
+      body: document.body.scrollWidth - document.body.clientWidth,
+    };
+  })()`);
+}
+
+/** Pixels of uPlot's canvas in #loss-chart close to each series colour ({} until it is drawn). */
+function paintedPixels(): string {
+  return `(() => {
+    const c = document.querySelector("#loss-chart canvas");
+    if (!c || c.width === 0) return {};
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    const near = (i, [r, g, b]) =>
+      d[i + 3] > 200 && Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 24;
+    let loss = 0;
+    let acc = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (near(i, ${JSON.stringify(LOSS_RGB)})) loss++;
+      else if (near(i, ${JSON.stringify(ACC_RGB)})) acc++;
+    }
+    return { loss, acc };
+  })()`;
+}
 
 describe("protolearn explorer", { timeout: 300_000 }, () => {
   let fx: FinishedNetwork;
@@ -165,6 +208,32 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
     }
   });
 
+  it("fits each round's contribution table into a 1280×800 window without horizontal scrolling", async () => {
+    for (const round of [1, 2]) {
+      const page = await open(`/runs/1/rounds/${round}`);
+      const overflow = await contributionOverflow(page);
+      assert.ok(overflow.table <= 0, `round ${round}: the table scrolls by ${overflow.table}px`);
+      assert.ok(overflow.page <= 0, `round ${round}: the page scrolls by ${overflow.page}px`);
+      assert.ok(overflow.body <= 0, `round ${round}: the body scrolls by ${overflow.body}px`);
+      // Shortened hashes and CIDs keep the full value as their title.
+      const titles = await page.$$eval("#contributions tbody tr", (trs) =>
+        trs.map((tr) =>
+          [...tr.querySelectorAll(".mono")].map((el) => [
+            el.textContent ?? "",
+            el.getAttribute("title") ?? "",
+          ]),
+        ),
+      );
+      for (const [text, title] of titles.flat()) {
+        if (text.includes("…")) {
+          const [head, tail] = text.split("…") as [string, string];
+          assert.ok(title.startsWith(head) && title.endsWith(tail), `${text} titled ${title}`);
+        }
+      }
+      await page.close();
+    }
+  });
+
   it("filters the contribution table by status and by node", async () => {
     const page = await open("/runs/1/rounds/2");
     const visible = () =>
@@ -201,6 +270,11 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
     assert.equal(liar.status, "hash-mismatch", liar.text);
     const actual = fx.liarReveals.get(1)?.actual ?? "";
     assert.match(liar.text, new RegExp(`hash to ${actual.slice(0, 8)}`));
+    const overflow = await contributionOverflow(page);
+    assert.ok(
+      overflow.table <= 0 && overflow.page <= 0 && overflow.body <= 0,
+      JSON.stringify(overflow),
+    );
     await page.screenshot({ path: join(SHOTS, "round-1-verified-1280x800.png"), fullPage: true });
     await page.close();
   });
@@ -208,15 +282,30 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
   it("charts the on-chain held-out loss of every agreed round and the accuracy it measures by replaying the model", async () => {
     const page = await open("/runs/1");
     await page.waitForFunction(
-      'document.querySelectorAll("#loss-chart circle.dot-acc").length === 2',
+      'document.querySelectorAll("#loss-chart td.acc").length === 2',
       null,
       { timeout: 120_000 },
     );
-    const lossRounds = await page.$$eval("#loss-chart circle.dot-loss", (cs) =>
+    const lossRounds = await page.$$eval("#loss-chart td.loss", (cs) =>
       cs.map((c) => Number(c.getAttribute("data-round"))),
     );
     assert.deepEqual(lossRounds, [1, 2]);
-    assert.equal(await page.locator("#loss-chart polyline.series-loss").count(), 1);
+    const accRounds = await page.$$eval("#loss-chart td.acc", (cs) =>
+      cs.map((c) => Number(c.getAttribute("data-round"))),
+    );
+    assert.deepEqual(accRounds, [1, 2]);
+    // uPlot drew both series on its canvas; its legend names the loss series once.
+    const painted = await page.waitForFunction(
+      `(() => { const p = ${paintedPixels()}; return p.loss > 20 && p.acc > 20 ? p : null; })()`,
+      null,
+      { timeout: 10_000 },
+    );
+    assert.ok(await painted.jsonValue());
+    const labels = await page.$$eval("#loss-chart .u-legend .u-series .u-label", (ls) =>
+      ls.map((l) => l.textContent),
+    );
+    assert.equal(labels.filter((l) => l === "held-out loss").length, 1);
+    assert.deepEqual(labels, ["round", "held-out loss", "accuracy (replayed)"]);
     const agreed = await chain.publicClient.getContractEvents({
       address: fx.runAddress,
       abi: trainingRunAbi,
@@ -224,8 +313,8 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
       fromBlock: 0n,
       strict: true,
     });
-    const titles = await page.$$eval("#loss-chart circle.dot-loss title", (ts) =>
-      ts.map((t) => t.textContent),
+    const titles = await page.$$eval("#loss-chart td.loss", (ts) =>
+      ts.map((t) => t.getAttribute("title")),
     );
     assert.deepEqual(
       titles,
@@ -273,6 +362,60 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
       { state: "Executed", kind: "reverse-slash", votes: ["for", "against", "abstain"] },
     ]);
     await page.close();
+  });
+
+  it("serves its page modules, styles and uPlot (from node_modules) with their content types, and no other file", async () => {
+    const home = await (await fetch(`${explorer.url}/`)).text();
+    assert.match(home, /<script type="module" src="\/assets\/app\.js"><\/script>/);
+    assert.match(home, /<link rel="stylesheet" href="\/assets\/vendor\/uplot\.css" \/>/);
+    const types: Record<string, string> = {
+      js: "text/javascript; charset=utf-8",
+      css: "text/css; charset=utf-8",
+      svg: "image/svg+xml",
+    };
+    // Every file in static/ but the pages' shell is served, under its path, with its type.
+    const files = (await readdir(STATIC_DIR, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile() && e.name !== "index.html")
+      .map((e) => relative(STATIC_DIR, join(e.parentPath, e.name)).split(sep).join("/"));
+    assert.ok(files.includes("app.js") && files.some((f) => f.startsWith("pages/")), files.join());
+    for (const file of files) {
+      assert.match(file, /^[a-z0-9/-]+\.[a-z]+$/, `${file}: kebab-case`);
+      const res = await fetch(`${explorer.url}/assets/${file}`);
+      assert.equal(res.status, 200, file);
+      assert.equal(res.headers.get("content-type"), types[file.split(".").pop() ?? ""], file);
+      assert.deepEqual(
+        Buffer.from(await res.arrayBuffer()),
+        await readFile(join(STATIC_DIR, file)),
+      );
+    }
+    // uPlot comes from node_modules, not from a CDN.
+    const require = createRequire(import.meta.url);
+    for (const [path, file, type] of [
+      ["/assets/vendor/uplot.js", "uplot/dist/uPlot.esm.js", types.js],
+      ["/assets/vendor/uplot.css", "uplot/dist/uPlot.min.css", types.css],
+    ] as const) {
+      const res = await fetch(explorer.url + path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get("content-type"), type, path);
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), await readFile(require.resolve(file)));
+    }
+    for (const path of [
+      "/assets/index.html",
+      "/assets/missing.js",
+      "/assets/App.js",
+      "/assets/..%2fserver.ts",
+      "/assets/lib%2f..%2f..%2fserver.ts",
+      "/assets/%2e%2e/server.ts",
+      "/assets/vendor/uPlot.esm.js",
+      "/assets/vendor/../../../../package.json",
+      "/assets/node_modules/uplot/package.json",
+    ]) {
+      const res = await fetch(explorer.url + path);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(await res.text(), /startExplorer|"name": "protolearn"/, path);
+    }
+    const post = await fetch(`${explorer.url}/assets/app.js`, { method: "POST" });
+    assert.equal(post.status, 404);
   });
 
   it("answers API errors with a status and a fix, and restarts from its disk cache without rescanning", async () => {
