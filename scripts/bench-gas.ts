@@ -13,10 +13,11 @@
 import { parseArgs } from "node:util";
 import type { ContractTransactionReceipt } from "ethers";
 import { network } from "hardhat";
+import type { Address } from "viem";
+import { commitmentOf } from "../node/src/chain/commitment.js";
 import { createRng } from "../node/src/random/rng.js";
 import {
   AGREED_HASH,
-  commitmentOf,
   deployRun,
   makeUpdate,
   prepareWorstCaseRound,
@@ -105,7 +106,7 @@ async function measuredRound(d: RunDeployment, seed: string): Promise<RoundGas> 
   for (const [i, t] of d.trainers.entries()) {
     commits.push(
       await send(
-        d.run.connect(t).commit(round, commitmentOf(d.runId, round, t.address, updates[i]!)),
+        d.run.connect(t).commit(round, commitmentOf({ runId: d.runId, round, node: t.address as Address, ...updates[i]! })),
       ),
     );
   }

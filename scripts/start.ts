@@ -22,6 +22,7 @@ import { SingleBar } from "cli-progress";
 import { isAddressEqual, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
+import { castVote, delegate, execute, propose, queue } from "../node/src/chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
 import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../node/src/cli/commands/devnet.js";
 import { Conductor } from "../node/src/devnet/conductor.js";
@@ -72,7 +73,7 @@ interface StartedNode {
 
 /** A governance proposal through the full Governor path: propose, vote, queue, execute. */
 async function passParamsChange(deployer: SignerContext, conductor: Conductor, innerSteps: number): Promise<{ proposalId: string; description: string }> {
-  const { governor, run } = deployer.contracts;
+  const { run } = deployer.contracts;
   const current = await run.read.params();
   const draft = paramsProposal({
     run: run.address,
@@ -80,17 +81,15 @@ async function passParamsChange(deployer: SignerContext, conductor: Conductor, i
     next: { ...current, innerSteps },
     changes: [{ name: "innerSteps", from: String(current.innerSteps), to: String(innerSteps) } as never],
   });
-  const { targets, values, calldatas } = proposalArrays(draft.actions);
-  const send = (functionName: "propose" | "castVote" | "queue" | "execute", args: readonly unknown[]) =>
-    deployer.sender.send({ address: governor.address, abi: governor.abi, functionName, args, label: `governance ${functionName}` });
-  await send("propose", [targets, values, calldatas, draft.description]);
-  const proposalId = await governor.read.hashProposal([targets, values, calldatas, descriptionHash(draft.description)]);
+  const arrays = proposalArrays(draft.actions);
+  const hash = descriptionHash(draft.description);
+  const { proposalId } = await propose(deployer, { ...arrays, description: draft.description, label: "governance propose" });
   await conductor.mine(Number(DEVNET_PARAMETERS.votingDelay) + 1);
-  await send("castVote", [proposalId, 1]);
+  await castVote(deployer, { proposalId, support: "For", label: "governance castVote" });
   await conductor.mine(Number(DEVNET_PARAMETERS.votingPeriod) + 1);
-  await send("queue", [targets, values, calldatas, descriptionHash(draft.description)]);
+  await queue(deployer, { ...arrays, descriptionHash: hash, label: "governance queue" });
   await conductor.warp(DEVNET_PARAMETERS.timelockDelay + 1n);
-  await send("execute", [targets, values, calldatas, descriptionHash(draft.description)]);
+  await execute(deployer, { ...arrays, descriptionHash: hash, label: "governance execute" });
   return { proposalId: proposalId.toString(), description: draft.description };
 }
 
@@ -116,8 +115,7 @@ async function main(): Promise<void> {
       runId: 1,
       account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }),
     });
-    const { token } = deployer.contracts;
-    await deployer.sender.send({ address: token.address, abi: token.abi, functionName: "delegate", args: [deployer.account.address], label: "deployer delegates" });
+    await delegate(deployer, { label: "deployer delegates" });
     const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: 90_000 });
 
     // Validators first, then trainers; each new peer dials every earlier one (a full mesh).

@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { AbiCoder, keccak256 } from "ethers";
 import { network } from "hardhat";
+import type { Address, Hex } from "viem";
+import { commitmentOf } from "../../node/src/chain/commitment.js";
 import {
   AGREED_HASH,
-  commitmentOf,
   deployRun,
   INITIAL_MODEL_HASH,
   makeUpdate,
@@ -108,7 +109,7 @@ describe("TrainingRun: participation and the round phases", function () {
       const [trainer] = d.trainers;
       const u = makeUpdate(trainer!.address, 1n);
       await send(
-        d.run.connect(trainer!).commit(1n, commitmentOf(d.runId, 1n, trainer!.address, u)),
+        d.run.connect(trainer!).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: trainer!.address as Address, ...u })),
       );
       await expect(d.run.connect(trainer!).leave())
         .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
@@ -124,7 +125,7 @@ describe("TrainingRun: participation and the round phases", function () {
     it("records the commitment, emits Committed and lists the committer", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [trainer] = d.trainers;
-      const c = commitmentOf(d.runId, 1n, trainer!.address, makeUpdate(trainer!.address, 1n));
+      const c = commitmentOf({ runId: d.runId, round: 1n, node: trainer!.address as Address, ...makeUpdate(trainer!.address, 1n) });
       await expect(d.run.connect(trainer!).commit(1n, c))
         .to.emit(d.run, "Committed")
         .withArgs(d.runId, 1n, trainer!.address, c);
@@ -136,7 +137,7 @@ describe("TrainingRun: participation and the round phases", function () {
     it("a second commit in the same round reverts TrainingRunAlreadyCommitted", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [trainer] = d.trainers;
-      const c = commitmentOf(d.runId, 1n, trainer!.address, makeUpdate(trainer!.address, 1n));
+      const c = commitmentOf({ runId: d.runId, round: 1n, node: trainer!.address as Address, ...makeUpdate(trainer!.address, 1n) });
       await send(d.run.connect(trainer!).commit(1n, c));
       await expect(d.run.connect(trainer!).commit(1n, c))
         .to.be.revertedWithCustomError(d.run, "TrainingRunAlreadyCommitted")
@@ -196,7 +197,7 @@ describe("TrainingRun: participation and the round phases", function () {
       const [trainer] = d.trainers;
       const u = makeUpdate(trainer!.address, 1n, 777n);
       await send(
-        d.run.connect(trainer!).commit(1n, commitmentOf(d.runId, 1n, trainer!.address, u)),
+        d.run.connect(trainer!).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: trainer!.address as Address, ...u })),
       );
       const info = await d.run.currentRound();
       return { d, trainer: trainer!, u, info };
@@ -206,7 +207,7 @@ describe("TrainingRun: participation and the round phases", function () {
       const { d, trainer, u, info } = await committed();
       const [, second] = d.trainers;
       const u2 = makeUpdate(second!.address, 1n, 5n);
-      await send(d.run.connect(second!).commit(1n, commitmentOf(d.runId, 1n, second!.address, u2)));
+      await send(d.run.connect(second!).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: second!.address as Address, ...u2 })));
       await timeTo(d, info.commitDeadline);
       await send(d.run.connect(second!).reveal(1n, u2.cid, u2.contentHash, u2.samples, u2.salt));
       await expect(d.run.connect(trainer).reveal(1n, u.cid, u.contentHash, u.samples, u.salt))
@@ -239,12 +240,12 @@ describe("TrainingRun: participation and the round phases", function () {
     it("a reveal whose values differ from the commitment reverts TrainingRunRevealMismatch(computed, committed)", async function () {
       const { d, trainer, u, info } = await committed();
       await timeTo(d, info.commitDeadline);
-      const committedHash = commitmentOf(d.runId, 1n, trainer.address, u);
+      const committedHash = commitmentOf({ runId: d.runId, round: 1n, node: trainer.address as Address, ...u });
       const variants = [
         { ...u, cid: `${u.cid}x` },
-        { ...u, contentHash: keccak256("0x01") },
+        { ...u, contentHash: keccak256("0x01") as Hex },
         { ...u, samples: u.samples + 1n },
-        { ...u, salt: keccak256("0x02") },
+        { ...u, salt: keccak256("0x02") as Hex },
       ];
       for (const v of variants) {
         await expect(d.run.connect(trainer).reveal(1n, v.cid, v.contentHash, v.samples, v.salt))
@@ -252,7 +253,7 @@ describe("TrainingRun: participation and the round phases", function () {
           .withArgs(
             1n,
             trainer.address,
-            commitmentOf(d.runId, 1n, trainer.address, v),
+            commitmentOf({ runId: d.runId, round: 1n, node: trainer.address as Address, ...v }),
             committedHash,
           );
       }
@@ -262,7 +263,7 @@ describe("TrainingRun: participation and the round phases", function () {
       const { d, trainer, u, info } = await committed();
       const [, copier] = d.trainers;
       // the copier commits the victim's commitment verbatim, then tries to reveal the victim's update
-      await send(d.run.connect(copier!).commit(1n, commitmentOf(d.runId, 1n, trainer.address, u)));
+      await send(d.run.connect(copier!).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: trainer.address as Address, ...u })));
       await timeTo(d, info.commitDeadline);
       await expect(
         d.run.connect(copier!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt),
@@ -316,7 +317,7 @@ describe("TrainingRun: participation and the round phases", function () {
       const trainers = d.trainers.slice(0, 2);
       const updates = trainers.map((t) => makeUpdate(t.address, 1n));
       for (const [i, t] of trainers.entries()) {
-        await send(d.run.connect(t).commit(1n, commitmentOf(d.runId, 1n, t.address, updates[i]!)));
+        await send(d.run.connect(t).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: t.address as Address, ...updates[i]! })));
       }
       await timeTo(d, info.commitDeadline);
       for (const [i, t] of trainers.entries()) {
@@ -449,7 +450,7 @@ describe("TrainingRun: participation and the round phases", function () {
         expect(info.round).to.equal(round);
         const u = makeUpdate(trainer!.address, round);
         await send(
-          d.run.connect(trainer!).commit(round, commitmentOf(d.runId, round, trainer!.address, u)),
+          d.run.connect(trainer!).commit(round, commitmentOf({ runId: d.runId, round, node: trainer!.address as Address, ...u })),
         );
         await timeTo(d, info.commitDeadline);
         await send(d.run.connect(trainer!).reveal(round, u.cid, u.contentHash, u.samples, u.salt));

@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import type { Address } from "viem";
+import { commitmentOf } from "../../node/src/chain/commitment.js";
 import { ONE } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
-  commitmentOf,
   deployRun,
   makeUpdate,
   Phase,
@@ -394,7 +395,7 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const runAddress = await d.run.getAddress();
       const info = await d.run.currentRound();
       const u = makeUpdate(t0!.address, 1n);
-      await send(d.run.connect(t0!).commit(1n, commitmentOf(d.runId, 1n, t0!.address, u)));
+      await send(d.run.connect(t0!).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: t0!.address as Address, ...u })));
       await send(d.run.connect(d.governance).halt());
       const supply = await d.core.token.totalSupply();
 

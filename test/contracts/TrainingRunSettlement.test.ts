@@ -1,11 +1,12 @@
 import { expect } from "chai";
 import type { ContractTransactionReceipt, LogDescription } from "ethers";
 import { network } from "hardhat";
+import type { Address } from "viem";
+import { commitmentOf } from "../../node/src/chain/commitment.js";
 import { createRng } from "../../node/src/random/rng.js";
 import { ONE } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
-  commitmentOf,
   deployRun,
   fundedWallets,
   INITIAL_MODEL_HASH,
@@ -205,7 +206,7 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     ]);
     const record = await d.core.stakeManager.slashRecord(slashed!.args.slashId);
     expect(record.evidenceHash).to.equal(
-      commitmentOf(d.runId, 1n, t1!.address, updates.get(t1!.address)!),
+      commitmentOf({ runId: d.runId, round: 1n, node: t1!.address as Address, ...updates.get(t1!.address)! }),
     );
     expect(await d.core.stakeManager.bondedOf(t1!.address)).to.equal(1_000n * ONE - expected);
     await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
@@ -446,7 +447,7 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     const info = await d.run.currentRound();
     expect([info.round, info.commits, info.reveals, info.votes]).to.deep.equal([2n, 0n, 0n, 0n]);
     const u = makeUpdate(t0!.address, 2n);
-    await send(d.run.connect(t0!).commit(2n, commitmentOf(d.runId, 2n, t0!.address, u)));
+    await send(d.run.connect(t0!).commit(2n, commitmentOf({ runId: d.runId, round: 2n, node: t0!.address as Address, ...u })));
     await timeTo(d, info.commitDeadline);
     await expect(d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt)).to.emit(
       d.run,

@@ -7,7 +7,7 @@ import { network } from "hardhat";
 import { parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deploySystem } from "../../scripts/deploy.js";
-import { learnTokenAbi, stakeManagerAbi } from "../../node/src/chain/abis.js";
+import { approve, stake } from "../../node/src/chain/actions/index.js";
 import { ChainError } from "../../node/src/chain/chain-error.js";
 import { connectChain, connectSigner, type SignerContext } from "../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../node/src/chain/deployment.js";
@@ -42,13 +42,7 @@ describe("chain client on anvil", () => {
   it("decodes a custom-error revert into a ChainError with the error name and a fix, before sending", async () => {
     const nonceBefore = await ctx.publicClient.getTransactionCount({ address: ctx.account.address });
     await assert.rejects(
-      ctx.sender.send({
-        address: deployment.contracts.StakeManager,
-        abi: stakeManagerAbi,
-        functionName: "stake",
-        args: [parseEther("100")],
-        label: "stake 100 LEARN",
-      }),
+      stake(ctx, { amount: parseEther("100"), label: "stake 100 LEARN" }),
       (err: unknown) => {
         assert.ok(err instanceof ChainError);
         assert.equal(err.code, "CHAIN_REVERTED");
@@ -62,27 +56,13 @@ describe("chain client on anvil", () => {
   });
 
   it("sends transactions in nonce order and reports their gas", async () => {
-    const [approve, stake] = await Promise.all([
-      ctx.sender.send({
-        address: deployment.contracts.LearnToken,
-        abi: learnTokenAbi,
-        functionName: "approve",
-        args: [deployment.contracts.StakeManager, parseEther("100")],
-        label: "approve",
-      }),
-      new Promise((r) => setTimeout(r, 10)).then(() =>
-        ctx.sender.send({
-          address: deployment.contracts.StakeManager,
-          abi: stakeManagerAbi,
-          functionName: "stake",
-          args: [parseEther("100")],
-          label: "stake",
-        }),
-      ),
+    const [approved, staked] = await Promise.all([
+      approve(ctx, { spender: deployment.contracts.StakeManager, amount: parseEther("100"), label: "approve" }),
+      new Promise((r) => setTimeout(r, 10)).then(() => stake(ctx, { amount: parseEther("100"), label: "stake" })),
     ]);
-    assert.equal(approve.receipt.status, "success");
-    assert.equal(stake.receipt.status, "success");
-    assert.ok(stake.gasUsed > 21_000n);
+    assert.equal(approved.receipt.status, "success");
+    assert.equal(staked.receipt.status, "success");
+    assert.ok(staked.gasUsed > 21_000n);
     assert.equal(await ctx.contracts.stakeManager.read.bondedOf([ctx.account.address]), parseEther("100"));
   });
 
@@ -99,8 +79,8 @@ describe("chain client on anvil", () => {
     // A second sync with no new block reads nothing; after one more stake it adds exactly it.
     assert.equal((await history.sync()).stakes[me()]?.length, events().length);
     const before = events().length;
-    await ctx.sender.send({ address: deployment.contracts.LearnToken, abi: learnTokenAbi, functionName: "approve", args: [deployment.contracts.StakeManager, parseEther("1")], label: "approve" });
-    await ctx.sender.send({ address: deployment.contracts.StakeManager, abi: stakeManagerAbi, functionName: "stake", args: [parseEther("1")], label: "stake" });
+    await approve(ctx, { spender: deployment.contracts.StakeManager, amount: parseEther("1"), label: "approve" });
+    await stake(ctx, { amount: parseEther("1"), label: "stake" });
     await history.sync();
     assert.ok(history.coveredTo > coveredTo);
     assert.equal(events().filter((e) => e.kind === "staked").length, 2);

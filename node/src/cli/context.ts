@@ -10,7 +10,6 @@ import {
   type SignerContext,
 } from "../chain/client.js";
 import { loadDeployment, type Deployment } from "../chain/deployment.js";
-import type { SendRequest, SentTransaction } from "../chain/tx-sender.js";
 import { loadConfig, type NodeConfig } from "../config/config.js";
 import { ProtolearnError } from "../errors.js";
 import { loadKeystoreFile } from "../keystore/keystore.js";
@@ -195,14 +194,22 @@ const CLI_FIXES: Record<string, string> = {
     "this account does not hold enough LEARN: check `protolearn status` and use a smaller amount",
 };
 
-/** Sends one transaction from the operator's account: simulated first (nothing is sent if it would revert). */
-export async function sendTx(
+/**
+ * Sends one transaction from the operator's account with a chain action (chain/actions), behind
+ * a spinner labelled `parameters.label`: simulated first (nothing is sent if it would revert),
+ * and a revert gets the CLI's fix.
+ *
+ * @example
+ * const sent = await sendTx(ctx, stake, { amount, label: `stake ${formatLearn(amount)}` });
+ */
+export async function sendTx<Parameters extends { label?: string } | undefined, Result>(
   ctx: CliSignerContext,
-  request: SendRequest,
-): Promise<SentTransaction> {
+  action: (signer: SignerContext, parameters: Parameters) => Promise<Result>,
+  parameters: NonNullable<NoInfer<Parameters>> & { label: string },
+): Promise<Result> {
   try {
-    return await withProgress(ctx.io.progress, request.label, () =>
-      ctx.signer.sender.send(request),
+    return await withProgress(ctx.io.progress, parameters.label, () =>
+      action(ctx.signer, parameters),
     );
   } catch (err) {
     const name = err instanceof ChainError ? err.revert?.errorName : undefined;

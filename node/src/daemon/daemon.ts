@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { Account } from "viem";
+import { finalizeRound, join as joinRun } from "../chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../chain/client.js";
+import { Role } from "../chain/contract-enums.js";
 import type { Deployment } from "../chain/deployment.js";
 import type { NodeConfig } from "../config/config.js";
 import { loadMnist } from "../data/mnist.js";
@@ -197,27 +199,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
 async function ensureMembership(ctx: SignerContext, config: NodeConfig, logger: Logger): Promise<void> {
   const member = await ctx.contracts.run.read.memberOf([ctx.account.address]);
-  if (member.role !== 0) return;
-  const role = config.role === "trainer" ? 1 : 2;
+  if (member.role !== Role.None) return;
   logger.info("joining the run", { role: config.role });
-  await ctx.sender.send({
-    address: ctx.contracts.run.address,
-    abi: ctx.contracts.run.abi,
-    functionName: "join",
-    args: [role],
-    label: "join",
-  });
+  await joinRun(ctx, { role: config.role === "trainer" ? "trainer" : "validator", label: "join" });
 }
 
 async function finalize(ctx: SignerContext, view: RoundView, logger: Logger): Promise<void> {
   try {
-    const sent = await ctx.sender.send({
-      address: ctx.contracts.run.address,
-      abi: ctx.contracts.run.abi,
-      functionName: "finalizeRound",
-      args: [BigInt(view.round)],
-      label: `finalize round ${view.round}`,
-    });
+    const sent = await finalizeRound(ctx, { round: view.round });
     logger.info("finalized", { round: view.round, gasUsed: sent.gasUsed });
   } catch (err) {
     // Another keeper may have won the race; the next tick sees the new round.

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { SingleBar } from "cli-progress";
-import { bytesToHex, encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+import { bytesToHex, type Address, type Hex } from "viem";
+import { commit, reveal } from "../chain/actions/index.js";
 import type { SignerContext } from "../chain/client.js";
+import { commitmentOf } from "../chain/commitment.js";
 import type { Dataset } from "../data/dataset.js";
 import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
@@ -14,32 +16,6 @@ import type { ModelSync } from "../sync/model-sync.js";
 import type { NodeState } from "../sync/node-state.js";
 import type { ParamsHistory } from "../history/params-history.js";
 import type { RoundView } from "../run/round-view.js";
-
-/** The commitment the run checks at reveal (RoundLib.commitment). */
-export function commitmentOf(fields: {
-  runId: number;
-  round: number;
-  node: Address;
-  cid: string;
-  contentHash: Hex;
-  samples: number;
-  salt: Hex;
-}): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "uint256" },
-        { type: "uint256" },
-        { type: "address" },
-        { type: "string" },
-        { type: "bytes32" },
-        { type: "uint64" },
-        { type: "bytes32" },
-      ],
-      [BigInt(fields.runId), BigInt(fields.round), fields.node, fields.cid, fields.contentHash, BigInt(fields.samples), fields.salt],
-    ),
-  );
-}
 
 export interface TrainerOptions {
   ctx: SignerContext;
@@ -112,25 +88,19 @@ export class TrainerRole {
           samples: pending.samples,
           salt: pending.salt as Hex,
         });
-        const sent = await ctx.sender.send({
-          address: ctx.contracts.run.address,
-          abi: ctx.contracts.run.abi,
-          functionName: "commit",
-          args: [BigInt(view.round), commitment],
-          label: `commit round ${view.round}`,
-        });
+        const sent = await commit(ctx, { round: view.round, commitment });
         log.info("committed", { cid: pending.cid, gasUsed: sent.gasUsed });
       }
       await state.markPending({ committed: true });
     } else if (view.phase === "reveal" && pending.committed && !pending.revealed) {
       const member = await ctx.contracts.run.read.memberOf([this.address]);
       if (Number(member.revealedRound) !== view.round) {
-        const sent = await ctx.sender.send({
-          address: ctx.contracts.run.address,
-          abi: ctx.contracts.run.abi,
-          functionName: "reveal",
-          args: [BigInt(view.round), pending.cid, pending.contentHash as Hex, BigInt(pending.samples), pending.salt as Hex],
-          label: `reveal round ${view.round}`,
+        const sent = await reveal(ctx, {
+          round: view.round,
+          cid: pending.cid,
+          contentHash: pending.contentHash as Hex,
+          samples: pending.samples,
+          salt: pending.salt as Hex,
         });
         log.info("revealed", { cid: pending.cid, gasUsed: sent.gasUsed });
       }

@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { announceCheckpoint, submitScores } from "../chain/actions/index.js";
 import { NO_TIMING } from "../observe/round-timing.js";
 import { encodeCheckpoint } from "../run/checkpoint.js";
 import { evaluate } from "../train/evaluate.js";
@@ -71,13 +72,7 @@ export class ValidatorRole implements RoundRole {
     }
     const evaluation = timer.measure("scoring", () => evaluate(model, evalParams, dataset, { split: "eval" }));
     const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));
-    const sent = await ctx.sender.send({
-      address: ctx.contracts.run.address,
-      abi: ctx.contracts.run.abi,
-      functionName: "submitScores",
-      args: [BigInt(view.round), validation.scores, modelHash, evalLoss],
-      label: `submitScores round ${view.round}`,
-    });
+    const sent = await submitScores(ctx, { round: view.round, scores: validation.scores, modelHash, evalLoss });
     await state.markScored(view.round);
     await this.announceCheckpoint(view.round, held, onChain.checkpointEvery);
     metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested", evaluation.loss);
@@ -106,13 +101,7 @@ export class ValidatorRole implements RoundRole {
     if ((await rounds.checkpoints(round)).some((c) => c.round === round)) return;
     const checkpoint = (this.d.timer ?? NO_TIMING).measure("encoding", () => encodeCheckpoint(model.spec, held.params, held.momentum));
     const cid = await store.put(checkpoint);
-    await ctx.sender.send({
-      address: ctx.contracts.run.address,
-      abi: ctx.contracts.run.abi,
-      functionName: "announceCheckpoint",
-      args: [BigInt(round), cid],
-      label: `announceCheckpoint round ${round}`,
-    });
+    await announceCheckpoint(ctx, { round, cid });
     logger.child("validator", { round }).info("checkpoint announced", { cid });
   }
 }

@@ -1,4 +1,4 @@
-import { PROPOSAL_STATES, VoteType, type ProposalStateName } from "../chain/contract-enums.js";
+import { PROPOSAL_STATES, type ProposalStateName, type VoteTypeName } from "../chain/contract-enums.js";
 import { GovernanceError } from "./governance-error.js";
 
 /**
@@ -20,12 +20,12 @@ export function proposalStateName(state: number): ProposalStateName {
   return name;
 }
 
-/** `GovernorCountingSimple.VoteType`: the `support` argument of castVote. */
+/** The CLI's vote choices, and the `GovernorCountingSimple.VoteType` each one casts. */
 export const VOTE_SUPPORT = {
-  against: VoteType.Against,
-  for: VoteType.For,
-  abstain: VoteType.Abstain,
-} as const;
+  against: "Against",
+  for: "For",
+  abstain: "Abstain",
+} as const satisfies Record<string, VoteTypeName>;
 
 export type VoteChoice = keyof typeof VOTE_SUPPORT;
 

@@ -1,6 +1,8 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { AbiCoder, type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
+import { type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
+import type { Address, Hex } from "viem";
+import { commitmentOf } from "../../../node/src/chain/commitment.js";
 import type {
   ITrainingRun,
   RunFactory,
@@ -188,12 +190,12 @@ export async function send(tx: Promise<ContractTransactionResponse>) {
   return receipt;
 }
 
-/** What a trainer reveals; its keccak256(abi.encode(...)) is the commitment. */
+/** What a trainer reveals; `commitmentOf` (node/src/chain/commitment.ts) of it is the commitment. */
 export interface Update {
   cid: string;
-  contentHash: string;
+  contentHash: Hex;
   samples: bigint;
-  salt: string;
+  salt: Hex;
 }
 
 /** A deterministic update for `node` in `round` (content hash and salt derived from both). */
@@ -201,20 +203,10 @@ export function makeUpdate(node: string, round: bigint, samples = 1_000n): Updat
   const tag = `${node.toLowerCase()}:${round}`;
   return {
     cid: `bafkrei${keccak256(Buffer.from(`cid:${tag}`)).slice(2, 54)}`,
-    contentHash: keccak256(Buffer.from(`content:${tag}`)),
+    contentHash: keccak256(Buffer.from(`content:${tag}`)) as Hex,
     samples,
-    salt: keccak256(Buffer.from(`salt:${tag}`)),
+    salt: keccak256(Buffer.from(`salt:${tag}`)) as Hex,
   };
-}
-
-/** keccak256(abi.encode(runId, round, node, cid, contentHash, samples, salt)). */
-export function commitmentOf(runId: bigint, round: bigint, node: string, u: Update): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["uint256", "uint256", "address", "string", "bytes32", "uint64", "bytes32"],
-      [runId, round, node, u.cid, u.contentHash, u.samples, u.salt],
-    ),
-  );
 }
 
 /** Moves the chain to `timestamp` (the next transaction lands at timestamp + 1 or later). */
@@ -248,7 +240,7 @@ export async function playRound(d: RunDeployment, plan: RoundPlan) {
   for (const t of [...plan.revealers, ...(plan.silent ?? [])]) {
     const u = updates.get(t.address) ?? makeUpdate(t.address, round);
     updates.set(t.address, u);
-    await send(d.run.connect(t).commit(round, commitmentOf(d.runId, round, t.address, u)));
+    await send(d.run.connect(t).commit(round, commitmentOf({ runId: d.runId, round, node: t.address as Address, ...u })));
   }
   await timeTo(d, info.commitDeadline);
   for (const t of plan.revealers) {

@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { findChromium } from "../../../scripts/ensure-chromium.js";
 import { createTestClient, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import * as actions from "../../../node/src/chain/actions/index.js";
 import type { SignerContext } from "../../../node/src/chain/client.js";
-import { SlashReason } from "../../../node/src/chain/contract-enums.js";
+import { commitmentOf } from "../../../node/src/chain/commitment.js";
+import { SlashReason, type VoteTypeName } from "../../../node/src/chain/contract-enums.js";
 import { contentHash } from "../../../node/src/codec/index.js";
 import { configSchema } from "../../../node/src/config/config.js";
 import { startNode, type RunningNode } from "../../../node/src/daemon/daemon.js";
 import { readRoundView, type RoundView } from "../../../node/src/run/round-view.js";
-import { commitmentOf } from "../../../node/src/daemon/trainer.js";
 import { validatorRole } from "../../../node/src/daemon/validator.js";
 import {
   paramsProposal,
@@ -145,13 +146,7 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
     const ghost = await net.signer(5);
     const liarStore = await openStore("liar");
     for (const who of [liar, ghost]) {
-      await who.sender.send({
-        address: runAddress,
-        abi: who.contracts.run.abi,
-        functionName: "join",
-        args: [1],
-        label: "join",
-      });
+      await actions.join(who, { role: "trainer", label: "join" });
     }
 
     const waitFor = async (
@@ -189,13 +184,7 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
         samples,
         salt: salt(who.account.address, round),
       });
-      await who.sender.send({
-        address: runAddress,
-        abi: who.contracts.run.abi,
-        functionName: "commit",
-        args: [BigInt(round), commitment],
-        label: "commit",
-      });
+      await actions.commit(who, { round, commitment, label: "commit" });
     };
     const reveal = async (
       who: SignerContext,
@@ -204,11 +193,12 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
       hash: Hex,
       samples: number,
     ): Promise<void> => {
-      await who.sender.send({
-        address: runAddress,
-        abi: who.contracts.run.abi,
-        functionName: "reveal",
-        args: [BigInt(round), cid, hash, BigInt(samples), salt(who.account.address, round)],
+      await actions.reveal(who, {
+        round,
+        cid,
+        contentHash: hash,
+        samples,
+        salt: salt(who.account.address, round),
         label: "reveal",
       });
     };
@@ -295,43 +285,18 @@ async function postRoundActivity(
   const honestA = await net.signer(1);
   const honestB = await net.signer(2);
   const voterAgainst = await net.signer(6);
-  await honestA.sender.send({
-    address: runAddress,
-    abi: honestA.contracts.run.abi,
-    functionName: "claim",
-    args: [],
-    label: "claim",
-  });
-  await honestB.sender.send({
-    address: net.deployment.contracts.StakeManager,
-    abi: honestB.contracts.stakeManager.abi,
-    functionName: "requestUnstake",
-    args: [parseEther("300")],
-    label: "unstake",
-  });
+  await actions.claim(honestA, { label: "claim" });
+  await actions.requestUnstake(honestB, { amount: parseEther("300"), label: "unstake" });
 
   // Voting power: the deployer's genesis tokens pass the quorum; two others vote against / abstain.
-  const token = net.deployment.contracts.LearnToken;
   for (const [to, amount] of [
     [voterAgainst.account.address, parseEther("100000")],
     [honestA.account.address, parseEther("50000")],
   ] as const) {
-    await deployer.sender.send({
-      address: token,
-      abi: deployer.contracts.token.abi,
-      functionName: "transfer",
-      args: [to, amount],
-      label: "fund voter",
-    });
+    await actions.transfer(deployer, { to, amount, label: "fund voter" });
   }
   for (const who of [deployer, voterAgainst, honestA]) {
-    await who.sender.send({
-      address: token,
-      abi: who.contracts.token.abi,
-      functionName: "delegate",
-      args: [who.account.address],
-      label: "delegate",
-    });
+    await actions.delegate(who, { label: "delegate" });
   }
 
   const slashes = await deployer.publicClient.getContractEvents({
@@ -346,40 +311,22 @@ async function postRoundActivity(
   assert.ok(noReveal, "the ghost was slashed for not revealing in round 2");
   const reversedSlashId = noReveal.args.slashId;
 
-  const governor = net.deployment.contracts.RunGovernor;
   const propose = async (draft: ProposalDraft): Promise<bigint> => {
-    const arrays = proposalArrays(draft.actions);
-    await deployer.sender.send({
-      address: governor,
-      abi: deployer.contracts.governor.abi,
-      functionName: "propose",
-      args: [arrays.targets, arrays.values, arrays.calldatas, draft.description],
+    const { proposalId } = await actions.propose(deployer, {
+      ...proposalArrays(draft.actions),
+      description: draft.description,
       label: "propose",
     });
-    const created = await deployer.publicClient.getContractEvents({
-      address: governor,
-      abi: deployer.contracts.governor.abi,
-      eventName: "ProposalCreated",
-      fromBlock: "latest",
-    });
-    const id = created.at(-1)?.args.proposalId;
-    assert.ok(id !== undefined);
     await testClient.mine({ blocks: 2 });
-    return id;
+    return proposalId;
   };
   const vote = async (
     who: SignerContext,
     id: bigint,
-    support: number,
+    support: VoteTypeName,
     reason: string,
   ): Promise<void> => {
-    await who.sender.send({
-      address: governor,
-      abi: who.contracts.governor.abi,
-      functionName: "castVoteWithReason",
-      args: [id, support, reason],
-      label: "vote",
-    });
+    await actions.castVote(who, { proposalId: id, support, reason, label: "vote" });
   };
 
   const appeal = reverseSlashProposal({
@@ -388,31 +335,19 @@ async function postRoundActivity(
     description: `Appeal: reverse slash #${reversedSlashId} (the ghost's IPFS node was down in round 2)`,
   });
   const appealId = await propose(appeal);
-  await vote(deployer, appealId, 1, "the outage is documented");
-  await vote(voterAgainst, appealId, 0, "a commitment is a commitment");
-  await vote(honestA, appealId, 2, "");
+  await vote(deployer, appealId, "For", "the outage is documented");
+  await vote(voterAgainst, appealId, "Against", "a commitment is a commitment");
+  await vote(honestA, appealId, "Abstain", "");
   await testClient.mine({ blocks: 51 });
   const arrays = proposalArrays(appeal.actions);
   const hash = descriptionHash(appeal.description);
-  await deployer.sender.send({
-    address: governor,
-    abi: deployer.contracts.governor.abi,
-    functionName: "queue",
-    args: [arrays.targets, arrays.values, arrays.calldatas, hash],
-    label: "queue",
-  });
+  await actions.queue(deployer, { ...arrays, descriptionHash: hash, label: "queue" });
   await net.advance(3601);
-  await deployer.sender.send({
-    address: governor,
-    abi: deployer.contracts.governor.abi,
-    functionName: "execute",
-    args: [arrays.targets, arrays.values, arrays.calldatas, hash],
-    label: "execute",
-  });
+  await actions.execute(deployer, { ...arrays, descriptionHash: hash, label: "execute" });
 
   const current: RunParams = await deployer.contracts.run.read.params();
   const { next, changes } = applyRunParamChanges(current, ["innerSteps=8"]);
   const open = await propose(paramsProposal({ run: runAddress, runId: 1, next, changes }));
-  await vote(voterAgainst, open, 1, "more steps per round");
+  await vote(voterAgainst, open, "For", "more steps per round");
   return { reversedSlashId, openProposalId: open };
 }

@@ -5,6 +5,7 @@ import { network } from "hardhat";
 import { createTestClient, http, parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { devKey } from "../../../node/src/cli/commands/devnet.js";
+import { approve, stake as stakeLearn, transfer } from "../../../node/src/chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../../node/src/chain/deployment.js";
 import { startAnvil, type LocalChain } from "../../../node/src/devnet/local-chain.js";
@@ -60,28 +61,10 @@ export async function startTestNetwork(options: {
   const stake = options.stake ?? parseEther("2000");
   for (let i = 1; i <= options.fund; i++) {
     const account = accounts[i] as PrivateKeyAccount;
-    await deployer.sender.send({
-      address: deployment.contracts.LearnToken,
-      abi: deployer.contracts.token.abi,
-      functionName: "transfer",
-      args: [account.address, stake],
-      label: `fund ${account.address}`,
-    });
+    await transfer(deployer, { to: account.address, amount: stake, label: `fund ${account.address}` });
     const me = await signer(i);
-    await me.sender.send({
-      address: deployment.contracts.LearnToken,
-      abi: me.contracts.token.abi,
-      functionName: "approve",
-      args: [deployment.contracts.StakeManager, stake],
-      label: "approve",
-    });
-    await me.sender.send({
-      address: deployment.contracts.StakeManager,
-      abi: me.contracts.stakeManager.abi,
-      functionName: "stake",
-      args: [stake],
-      label: "stake",
-    });
+    await approve(me, { spender: deployment.contracts.StakeManager, amount: stake, label: "approve" });
+    await stakeLearn(me, { amount: stake, label: "stake" });
   }
   const testClient = createTestClient({ mode: "anvil", transport: http(chain.rpcUrl) });
   return {

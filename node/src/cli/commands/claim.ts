@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { claim } from "../../chain/actions/index.js";
 import {
   emit,
   formatLearn,
@@ -27,13 +28,7 @@ export function registerClaim(program: Command, io: CliIo): void {
         );
         return;
       }
-      const sent = await sendTx(ctx, {
-        address: run.address,
-        abi: run.abi,
-        functionName: "claim",
-        args: [],
-        label: `claim ${formatLearn(member.rewards)}`,
-      });
+      const sent = await sendTx(ctx, claim, { label: `claim ${formatLearn(member.rewards)}` });
       emit(
         io,
         ctx.json,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { delegate } from "../../chain/actions/index.js";
 import {
   emit,
   formatLearn,
@@ -30,13 +31,7 @@ export function registerDelegate(program: Command, io: CliIo): void {
       const ctx = await openSigner(flags, io);
       const { token } = ctx.chain.contracts;
       const to = delegatee ?? ctx.me;
-      const sent = await sendTx(ctx, {
-        address: token.address,
-        abi: token.abi,
-        functionName: "delegate",
-        args: [to],
-        label: `delegate votes to ${to}`,
-      });
+      const sent = await sendTx(ctx, delegate, { delegatee: to, label: `delegate votes to ${to}` });
       const [balance, votes] = await Promise.all([
         token.read.balanceOf([ctx.me]),
         token.read.getVotes([to]),

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { formatUnits, parseUnits, toHex, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import * as actions from "../../chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../../chain/client.js";
 import { loadDeployment, type Deployment } from "../../chain/deployment.js";
 import { configSchema } from "../../config/config.js";
@@ -202,44 +203,17 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       await writeFile(configPath, JSON.stringify(config, null, 2) + "\n", { mode: 0o600 });
 
       await withProgress(progress, `funding node-${index}`, async () => {
-        const { token, stakeManager, run } = deployer.contracts;
-        await deployer.sender.send({
-          address: token.address,
-          abi: token.abi,
-          functionName: "transfer",
-          args: [address, funding],
-          label: `fund node-${index}`,
-        });
-        await node.sender.send({
-          address: token.address,
-          abi: token.abi,
-          functionName: "delegate",
-          args: [address],
-          label: `node-${index} delegates to itself`,
-        });
+        await actions.transfer(deployer, { to: address, amount: funding, label: `fund node-${index}` });
+        await actions.delegate(node, { label: `node-${index} delegates to itself` });
         if (options.join === true) {
           const stake = role === "validator" ? params.minValidatorStake : params.minTrainerStake; // what join locks
-          await node.sender.send({
-            address: token.address,
-            abi: token.abi,
-            functionName: "approve",
-            args: [stakeManager.address, stake],
+          await actions.approve(node, {
+            spender: deployer.contracts.stakeManager.address,
+            amount: stake,
             label: `node-${index} approves`,
           });
-          await node.sender.send({
-            address: stakeManager.address,
-            abi: stakeManager.abi,
-            functionName: "stake",
-            args: [stake],
-            label: `node-${index} stakes`,
-          });
-          await node.sender.send({
-            address: run.address,
-            abi: run.abi,
-            functionName: "join",
-            args: [role === "validator" ? 2 : 1],
-            label: `node-${index} joins`,
-          });
+          await actions.stake(node, { amount: stake, label: `node-${index} stakes` });
+          await actions.join(node, { role, label: `node-${index} joins` });
         }
       });
       accounts.push({

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { execute } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import { descriptionHash } from "../../governance/index.js";
 import {
@@ -47,12 +48,11 @@ export function registerExecute(program: Command, io: CliIo): void {
           },
         );
       }
-      const { governor } = ctx.chain.contracts;
-      const sent = await sendTx(ctx, {
-        address: governor.address,
-        abi: governor.abi,
-        functionName: "execute",
-        args: [p.targets, p.values, p.calldatas, descriptionHash(p.description)],
+      const sent = await sendTx(ctx, execute, {
+        targets: p.targets,
+        values: p.values,
+        calldatas: p.calldatas,
+        descriptionHash: descriptionHash(p.description),
         label: `execute proposal ${idText}`,
       });
       emit(

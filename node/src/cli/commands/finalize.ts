@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { finalizeRound } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   describeTime,
@@ -50,11 +51,8 @@ export function registerFinalize(program: Command, io: CliIo): void {
           { code: "CLI_PHASE_NOT_OPEN", fix: "run `protolearn finalize` again after that time" },
         );
       }
-      const sent = await sendTx(ctx, {
-        address: run.address,
-        abi: run.abi,
-        functionName: "finalizeRound",
-        args: [info.round],
+      const sent = await sendTx(ctx, finalizeRound, {
+        round: info.round,
         label: `finalize round ${info.round}`,
       });
       const next = await run.read.currentRound();

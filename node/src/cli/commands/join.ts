@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
-import { Role, roleValue, roleWord } from "../../chain/contract-enums.js";
+import { join } from "../../chain/actions/index.js";
+import { Role, roleWord } from "../../chain/contract-enums.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   emit,
@@ -69,11 +70,8 @@ export function registerJoin(program: Command, io: CliIo): void {
           },
         );
       }
-      const sent = await sendTx(ctx, {
-        address: run.address,
-        abi: run.abi,
-        functionName: "join",
-        args: [roleValue(role)],
+      const sent = await sendTx(ctx, join, {
+        role,
         label: `join run ${ctx.config.runId} as ${role}`,
       });
       emit(

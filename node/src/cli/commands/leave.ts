@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { leave } from "../../chain/actions/index.js";
 import { Role, roleWord } from "../../chain/contract-enums.js";
 import { ProtolearnError } from "../../errors.js";
 import {
@@ -33,13 +34,7 @@ export function registerLeave(program: Command, io: CliIo): void {
         });
       }
       // The simulation rejects leaving while committed in an open round (TrainingRunLeaveWhileActive).
-      const sent = await sendTx(ctx, {
-        address: run.address,
-        abi: run.abi,
-        functionName: "leave",
-        args: [],
-        label: `leave run ${ctx.config.runId}`,
-      });
+      const sent = await sendTx(ctx, leave, { label: `leave run ${ctx.config.runId}` });
       emit(
         io,
         ctx.json,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { pause } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   emit,
@@ -49,13 +50,7 @@ export function registerPause(program: Command, io: CliIo): void {
           },
         );
       }
-      const sent = await sendTx(ctx, {
-        address: run.address,
-        abi: run.abi,
-        functionName: "pause",
-        args: [],
-        label: `pause run ${ctx.config.runId}`,
-      });
+      const sent = await sendTx(ctx, pause, { label: `pause run ${ctx.config.runId}` });
       emit(io, ctx.json, { runId: ctx.config.runId, paused: true, transaction: sent.hash }, () =>
         [
           `paused  run ${ctx.config.runId}`,

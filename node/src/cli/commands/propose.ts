@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { propose } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   applyRunParamChanges,
@@ -47,11 +48,9 @@ async function submit(ctx: CliSignerContext, draft: ProposalDraft): Promise<void
       },
     );
   }
-  const sent = await sendTx(ctx, {
-    address: governor.address,
-    abi: governor.abi,
-    functionName: "propose",
-    args: [arrays.targets, arrays.values, arrays.calldatas, draft.description],
+  const sent = await sendTx(ctx, propose, {
+    ...arrays,
+    description: draft.description,
     label: `propose "${draft.description}"`,
   });
   const [voteStart, voteEnd] = await Promise.all([

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { queue } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import { descriptionHash } from "../../governance/index.js";
 import {
@@ -55,11 +56,11 @@ export function registerQueue(program: Command, io: CliIo): void {
       const head = await ctx.chain.publicClient.getBlockNumber({ cacheTime: 0 });
       if (p.state !== "Succeeded") throw notQueueable(p, head);
       const { governor } = ctx.chain.contracts;
-      const sent = await sendTx(ctx, {
-        address: governor.address,
-        abi: governor.abi,
-        functionName: "queue",
-        args: [p.targets, p.values, p.calldatas, descriptionHash(p.description)],
+      const sent = await sendTx(ctx, queue, {
+        targets: p.targets,
+        values: p.values,
+        calldatas: p.calldatas,
+        descriptionHash: descriptionHash(p.description),
         label: `queue proposal ${idText}`,
       });
       const eta = await governor.read.proposalEta([p.id]);

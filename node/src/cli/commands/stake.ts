@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { approve, stake } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   emit,
@@ -43,22 +44,14 @@ export function registerStake(program: Command, io: CliIo): void {
       }
       const hashes: string[] = [];
       if (allowance < amount) {
-        const approved = await sendTx(ctx, {
-          address: token.address,
-          abi: token.abi,
-          functionName: "approve",
-          args: [stakeManager.address, amount],
+        const approved = await sendTx(ctx, approve, {
+          spender: stakeManager.address,
+          amount,
           label: `approve ${formatLearn(amount)} for the StakeManager`,
         });
         hashes.push(approved.hash);
       }
-      const staked = await sendTx(ctx, {
-        address: stakeManager.address,
-        abi: stakeManager.abi,
-        functionName: "stake",
-        args: [amount],
-        label: `stake ${formatLearn(amount)}`,
-      });
+      const staked = await sendTx(ctx, stake, { amount, label: `stake ${formatLearn(amount)}` });
       hashes.push(staked.hash);
       const bonded = await stakeManager.read.bondedOf([ctx.me]);
       emit(io, ctx.json, { account: ctx.me, staked: amount, bonded, transactions: hashes }, () =>

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { decodeEventLog } from "viem";
+import { requestUnstake } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   describeTime,
@@ -44,30 +44,11 @@ export function registerUnstake(program: Command, io: CliIo): void {
           },
         );
       }
-      const sent = await sendTx(ctx, {
-        address: stakeManager.address,
-        abi: stakeManager.abi,
-        functionName: "requestUnstake",
-        args: [amount],
+      const sent = await sendTx(ctx, requestUnstake, {
+        amount,
         label: `unstake ${formatLearn(amount)}`,
       });
-      let releaseAt = 0n;
-      let requestId = 0n;
-      for (const log of sent.receipt.logs) {
-        try {
-          const event = decodeEventLog({
-            abi: stakeManager.abi,
-            data: log.data,
-            topics: log.topics,
-          });
-          if (event.eventName === "UnstakeRequested") {
-            releaseAt = BigInt(event.args.releaseAt);
-            requestId = event.args.requestId;
-          }
-        } catch {
-          // another contract's log
-        }
-      }
+      const { requestId, releaseAt } = sent;
       const block = await ctx.chain.publicClient.getBlock({
         blockNumber: sent.receipt.blockNumber,
       });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { castVote } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import { parseVoteChoice, VOTE_SUPPORT } from "../../governance/index.js";
 import {
@@ -68,22 +69,12 @@ export function registerVote(program: Command, io: CliIo): void {
         );
       }
       const support = VOTE_SUPPORT[choice];
-      const sent =
-        flags.reason === undefined
-          ? await sendTx(ctx, {
-              address: governor.address,
-              abi: governor.abi,
-              functionName: "castVote",
-              args: [proposal.id, support],
-              label: `vote ${choice}`,
-            })
-          : await sendTx(ctx, {
-              address: governor.address,
-              abi: governor.abi,
-              functionName: "castVoteWithReason",
-              args: [proposal.id, support, flags.reason],
-              label: `vote ${choice}`,
-            });
+      const sent = await sendTx(ctx, castVote, {
+        proposalId: proposal.id,
+        support,
+        reason: flags.reason,
+        label: `vote ${choice}`,
+      });
       const [against, forVotes, abstain] = await governor.read.proposalVotes([proposal.id]);
       emit(
         io,

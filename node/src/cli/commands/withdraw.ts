@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { withdraw } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
   describeTime,
@@ -45,13 +46,7 @@ export function registerWithdraw(program: Command, io: CliIo): void {
           },
         );
       }
-      const sent = await sendTx(ctx, {
-        address: stakeManager.address,
-        abi: stakeManager.abi,
-        functionName: "withdraw",
-        args: [],
-        label: `withdraw ${formatLearn(withdrawable)}`,
-      });
+      const sent = await sendTx(ctx, withdraw, { label: `withdraw ${formatLearn(withdrawable)}` });
       emit(io, ctx.json, { account: ctx.me, withdrawn: withdrawable, transaction: sent.hash }, () =>
         [`withdrawn  ${formatLearn(withdrawable)}`, `tx         ${sent.hash}`].join("\n"),
       );

@@ -1,0 +1,24 @@
+/**
+ * Every state-changing call the node, the CLI, the devnet and the scripts make, one action per
+ * file (viem's layout): each exports its `XParameters`, `XReturnType`, `XErrorType` and the
+ * function, which takes a connected `SignerContext` and sends through its transaction sender.
+ */
+export * from "./announce-checkpoint.js";
+export * from "./approve.js";
+export * from "./cast-vote.js";
+export * from "./claim.js";
+export * from "./commit.js";
+export * from "./delegate.js";
+export * from "./execute.js";
+export * from "./finalize-round.js";
+export * from "./join.js";
+export * from "./leave.js";
+export * from "./pause.js";
+export * from "./propose.js";
+export * from "./queue.js";
+export * from "./request-unstake.js";
+export * from "./reveal.js";
+export * from "./stake.js";
+export * from "./submit-scores.js";
+export * from "./transfer.js";
+export * from "./withdraw.js";
