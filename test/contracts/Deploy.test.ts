@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { deploySystem, type DeploymentRecord } from "../../scripts/deploy.js";
+import { deploySystem, type DeploymentRecord } from "../../node/src/deploy/deploy-system.js";
 import { createModel } from "../../node/src/model/registry.js";
 import { genesisModel } from "../../node/src/run/genesis.js";
 import { startAnvil, startHardhatNode, type LocalChain } from "../../node/src/devnet/local-chain.js";

@@ -6,11 +6,11 @@ import { after, before, describe, it } from "node:test";
 import { network } from "hardhat";
 import { parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { deploySystem } from "../../scripts/deploy.js";
 import { approve, stake } from "../../node/src/chain/actions/index.js";
 import { ChainError } from "../../node/src/chain/chain-error.js";
 import { connectChain, connectSigner, type SignerContext } from "../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../node/src/chain/deployment.js";
+import { deploySystem } from "../../node/src/deploy/deploy-system.js";
 import { ChainHistory } from "../../node/src/history/index.js";
 import { startAnvil, type LocalChain } from "../../node/src/devnet/local-chain.js";
 

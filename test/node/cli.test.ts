@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Command } from "commander";
 import { parseUnits, type Address } from "viem";
 import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
-import { startDevnet, type Devnet } from "../../node/src/cli/commands/devnet.js";
+import { startDevnet, type Devnet } from "../../node/src/devnet/start-devnet.js";
 import type { CliIo } from "../../node/src/cli/context.js";
 import { buildProgram, main } from "../../node/src/cli/main.js";
 

@@ -7,7 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { keccak256, parseUnits, toBytes, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
-import { DEVNET_MNEMONIC, startDevnet, type Devnet } from "../../node/src/cli/commands/devnet.js";
+import { DEVNET_MNEMONIC } from "../../node/src/devnet/dev-keys.js";
+import { startDevnet, type Devnet } from "../../node/src/devnet/start-devnet.js";
 import type { CliIo } from "../../node/src/cli/context.js";
 import { main } from "../../node/src/cli/main.js";
 import {

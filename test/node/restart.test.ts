@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { trainingRunAbi } from "../../node/src/chain/abis.js";
 import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
-import { startDevnet, type Devnet } from "../../node/src/cli/commands/devnet.js";
+import { startDevnet, type Devnet } from "../../node/src/devnet/start-devnet.js";
 import { readRoundView } from "../../node/src/run/round-view.js";
 import { Conductor } from "../../node/src/devnet/conductor.js";
 import { killNode, spawnNode, stopNode, type NodeProcess } from "../../node/src/devnet/node-process.js";

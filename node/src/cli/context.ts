@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { formatUnits, getAddress, isAddress, parseUnits, type Address } from "viem";
+import { getAddress, isAddress, parseUnits, type Address } from "viem";
 import { ChainError } from "../chain/chain-error.js";
+import { formatLearn, LEARN_DECIMALS } from "../chain/learn-amount.js";
 import {
   connectChain,
   connectSigner,
@@ -12,7 +12,7 @@ import {
 import { loadDeployment, type Deployment } from "../chain/deployment.js";
 import { loadConfig, type NodeConfig } from "../config/config.js";
 import { ProtolearnError } from "../errors.js";
-import { loadKeystoreFile } from "../keystore/keystore.js";
+import { keystoreAddress, loadKeystoreFile } from "../keystore/keystore.js";
 import { toJson } from "./output.js";
 import { readPassword } from "./password.js";
 import { progressEnabled, withProgress } from "./progress.js";
@@ -113,28 +113,6 @@ export interface CliSignerContext extends CliReadContext {
   me: Address;
 }
 
-/** The address a v3 keystore declares, without decrypting it; undefined when there is no keystore. */
-export async function keystoreAddress(path: string): Promise<Address | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return undefined;
-  }
-  try {
-    const parsed = JSON.parse(text) as { address?: unknown };
-    const raw =
-      typeof parsed.address === "string"
-        ? parsed.address.startsWith("0x")
-          ? parsed.address
-          : `0x${parsed.address}`
-        : "";
-    return isAddress(raw, { strict: false }) ? getAddress(raw) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Config → deployment → chain, for commands that only read. Never asks for a password. */
 export async function openRead(flags: ChainFlags, io: CliIo): Promise<CliReadContext> {
   const config = await loadCliConfig(flags, io);
@@ -223,12 +201,10 @@ export async function sendTx<Parameters extends { label?: string } | undefined, 
 
 // ---------------------------------------------------------------- values
 
-export const LEARN = 18;
-
 /** Parses a positive LEARN amount with up to 18 decimals ("100", "0.5") into wei. */
 export function parseLearnAmount(text: string, what = "amount"): bigint {
   const trimmed = text.trim().replace(/_/g, "");
-  const value = /^\d+(\.\d{1,18})?$/.test(trimmed) ? parseUnits(trimmed, LEARN) : undefined;
+  const value = /^\d+(\.\d{1,18})?$/.test(trimmed) ? parseUnits(trimmed, LEARN_DECIMALS) : undefined;
   if (value === undefined || value === 0n) {
     throw new ProtolearnError(`the ${what} "${text}" is not a positive amount of LEARN`, {
       code: "CLI_BAD_AMOUNT",
@@ -238,10 +214,7 @@ export function parseLearnAmount(text: string, what = "amount"): bigint {
   return value;
 }
 
-/** wei → "1234.5 LEARN". */
-export function formatLearn(wei: bigint): string {
-  return `${formatUnits(wei, LEARN)} LEARN`;
-}
+export { formatLearn };
 
 /** Parses a 20-byte hex address. */
 export function parseAddressArg(text: string, what = "address"): Address {

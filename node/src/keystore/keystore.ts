@@ -1,7 +1,7 @@
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { decryptKeystoreJson, encryptKeystoreJson, isError } from "ethers";
-import type { Hex } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { z } from "zod";
 import { ProtolearnError } from "../errors.js";
@@ -132,6 +132,28 @@ export async function decryptKeystore(json: unknown, password: string): Promise<
     throw new KeystoreError("the keystore password is wrong", { code: "KEYSTORE_WRONG_PASSWORD", fix: WRONG_PASSWORD_FIX });
   }
   return privateKeyToAccount(decrypted.privateKey as Hex);
+}
+
+/** The address a v3 keystore declares, without decrypting it; undefined when there is no keystore. */
+export async function keystoreAddress(path: string): Promise<Address | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as { address?: unknown };
+    const raw =
+      typeof parsed.address === "string"
+        ? parsed.address.startsWith("0x")
+          ? parsed.address
+          : `0x${parsed.address}`
+        : "";
+    return isAddress(raw, { strict: false }) ? getAddress(raw) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes a keystore file with owner-only permissions. */

@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { network } from "hardhat";
 import { createTestClient, http, parseEther, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { devKey } from "../../../node/src/cli/commands/devnet.js";
 import { approve, stake as stakeLearn, transfer } from "../../../node/src/chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../../../node/src/chain/client.js";
 import { loadDeployment, type Deployment } from "../../../node/src/chain/deployment.js";
+import { deploySystem } from "../../../node/src/deploy/deploy-system.js";
+import { devKey } from "../../../node/src/devnet/dev-keys.js";
 import { startAnvil, type LocalChain } from "../../../node/src/devnet/local-chain.js";
 import { DEFAULT_RUN_PARAMS } from "../../../ignition/modules/defaults.js";
-import { deploySystem } from "../../../scripts/deploy.js";
 
 /** The public dev keys of anvil and hardhat node (funded with ETH on local chains only). */
 export const DEV_KEYS: Hex[] = Array.from({ length: 8 }, (_, i) => devKey(i));

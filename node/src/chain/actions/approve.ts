@@ -1,5 +1,6 @@
-import { formatEther, type Address } from "viem";
+import type { Address } from "viem";
 import type { ChainError } from "../chain-error.js";
+import { formatLearn } from "../learn-amount.js";
 import type { SignerContext } from "../client.js";
 import type { SentTransaction } from "../tx-sender.js";
 import { sendWrite } from "./send-write.js";
@@ -23,5 +24,5 @@ export type ApproveErrorType = ChainError;
  * await approve(signer, { spender: signer.contracts.stakeManager.address, amount: parseEther("1000") });
  */
 export function approve(ctx: SignerContext, { spender, amount, label }: ApproveParameters): Promise<ApproveReturnType> {
-  return sendWrite(ctx, ctx.contracts.token, "approve", [spender, amount], label ?? `approve ${formatEther(amount)} LEARN for ${spender}`);
+  return sendWrite(ctx, ctx.contracts.token, "approve", [spender, amount], label ?? `approve ${formatLearn(amount)} for ${spender}`);
 }

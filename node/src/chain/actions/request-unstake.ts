@@ -1,5 +1,6 @@
-import { formatEther, parseEventLogs } from "viem";
+import { parseEventLogs } from "viem";
 import { ChainError } from "../chain-error.js";
+import { formatLearn } from "../learn-amount.js";
 import type { SignerContext } from "../client.js";
 import type { SentTransaction } from "../tx-sender.js";
 import { sendWrite } from "./send-write.js";
@@ -33,7 +34,7 @@ export async function requestUnstake(
   { amount, label }: RequestUnstakeParameters,
 ): Promise<RequestUnstakeReturnType> {
   const { stakeManager } = ctx.contracts;
-  const sent = await sendWrite(ctx, stakeManager, "requestUnstake", [amount], label ?? `unstake ${formatEther(amount)} LEARN`);
+  const sent = await sendWrite(ctx, stakeManager, "requestUnstake", [amount], label ?? `unstake ${formatLearn(amount)}`);
   const [event] = parseEventLogs({ abi: stakeManager.abi, eventName: "UnstakeRequested", logs: sent.receipt.logs });
   if (event === undefined) {
     throw new ChainError(`the unstake transaction ${sent.hash} emitted no UnstakeRequested event`, {

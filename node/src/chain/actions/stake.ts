@@ -1,5 +1,5 @@
-import { formatEther } from "viem";
 import type { ChainError } from "../chain-error.js";
+import { formatLearn } from "../learn-amount.js";
 import type { SignerContext } from "../client.js";
 import type { SentTransaction } from "../tx-sender.js";
 import { sendWrite } from "./send-write.js";
@@ -24,5 +24,5 @@ export type StakeErrorType = ChainError;
  * const { hash } = await stake(signer, { amount });
  */
 export function stake(ctx: SignerContext, { amount, label }: StakeParameters): Promise<StakeReturnType> {
-  return sendWrite(ctx, ctx.contracts.stakeManager, "stake", [amount], label ?? `stake ${formatEther(amount)} LEARN`);
+  return sendWrite(ctx, ctx.contracts.stakeManager, "stake", [amount], label ?? `stake ${formatLearn(amount)}`);
 }

@@ -1,5 +1,6 @@
-import { formatEther, type Address } from "viem";
+import type { Address } from "viem";
 import type { ChainError } from "../chain-error.js";
+import { formatLearn } from "../learn-amount.js";
 import type { SignerContext } from "../client.js";
 import type { SentTransaction } from "../tx-sender.js";
 import { sendWrite } from "./send-write.js";
@@ -24,5 +25,5 @@ export type TransferErrorType = ChainError;
  * await transfer(deployer, { to: node.account.address, amount: parseEther("250000") });
  */
 export function transfer(ctx: SignerContext, { to, amount, label }: TransferParameters): Promise<TransferReturnType> {
-  return sendWrite(ctx, ctx.contracts.token, "transfer", [to, amount], label ?? `transfer ${formatEther(amount)} LEARN to ${to}`);
+  return sendWrite(ctx, ctx.contracts.token, "transfer", [to, amount], label ?? `transfer ${formatLearn(amount)} to ${to}`);
 }
