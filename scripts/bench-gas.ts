@@ -4,31 +4,48 @@
  *   npm run bench:gas              # prints tables
  *   npm run bench:gas -- --json    # prints one JSON object (committed as deployments/gas-snapshot.json)
  *
- * For 4, 16 and 64 trainers with 3 validators it plays two full rounds on a fresh run and
- * measures the second ("steady": every reused slot already nonzero, the state a long-running
- * run is in) and the first ("first": the node's first round, fresh slots). Every figure is
- * given as gasUsed and as gasUsed - 21,000 (execution and calldata beyond the intrinsic cost).
- * All scores, samples and keys are deterministic, so the numbers are reproducible.
+ * Each measurement deploys the system the way production does (node/src/deploy `deploySystem`,
+ * the Ignition module with the default run parameters) on Hardhat's in-process chain and sends
+ * every transaction through the node's own chain actions (node/src/chain/actions), so what is
+ * measured is what a node pays. For 4, 16 and 64 trainers with 3 validators it plays two full
+ * rounds on a fresh run and measures the second ("steady": every reused slot already nonzero,
+ * the state a long-running run is in) and the first ("first": the node's first round, fresh
+ * slots). Every figure is given as gasUsed and as gasUsed - 21,000 (execution and calldata
+ * beyond the intrinsic cost). Keys, updates and scores are deterministic, so the numbers are
+ * reproducible.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { ContractTransactionReceipt } from "ethers";
 import { network } from "hardhat";
-import type { Address } from "viem";
-import { commitmentOf } from "../node/src/chain/commitment.js";
-import { createRng } from "../node/src/random/rng.js";
+import type { NetworkConnection } from "hardhat/types/network";
 import {
-  AGREED_HASH,
-  deployRun,
-  makeUpdate,
-  prepareWorstCaseRound,
-  Role,
-  type RunDeployment,
-  send,
-  TEST_RUN_PARAMS,
-  timeTo,
-  TX_GAS_CAP,
-} from "../test/contracts/helpers/deployRun.js";
-import { ONE } from "../test/contracts/helpers/deployCore.js";
+  bytesToHex,
+  custom,
+  formatEther,
+  keccak256,
+  parseEther,
+  parseEventLogs,
+  toBytes,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
+import { privateKeyToAccount, type Account } from "viem/accounts";
+import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
+import * as actions from "../node/src/chain/actions/index.js";
+import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
+import { commitmentOf } from "../node/src/chain/commitment.js";
+import { loadDeployment } from "../node/src/chain/deployment.js";
+import { deploySystem } from "../node/src/deploy/deploy-system.js";
+import { devAccount } from "../node/src/devnet/dev-keys.js";
+import {
+  applyRunParamChanges,
+  descriptionHash,
+  paramsProposal,
+  proposalArrays,
+} from "../node/src/governance/index.js";
+import { createRng } from "../node/src/random/rng.js";
 
 const INTRINSIC = 21_000;
 const TRAINER_COUNTS = [4, 16, 64] as const;
@@ -83,76 +100,204 @@ export interface GasSnapshot {
   worstCaseFinalize: Gas & { slashes: number; txGasCap: number };
 }
 
-function gas(receipt: ContractTransactionReceipt): Gas {
+
+/** EIP-7825: no transaction may use more gas than this (EDR enforces it). */
+const TX_GAS_CAP = 16_777_216n;
+
+/** The model hash the validators in consensus attest; another one for those outside it. */
+const AGREED_HASH = keccak256(toBytes("bench-gas: aggregated model"));
+const OTHER_HASH = keccak256(toBytes("bench-gas: a different model"));
+
+/** Stake each trainer and validator bonds (the run locks its role's minimum of it). */
+const TRAINER_STAKE = parseEther("1000");
+const VALIDATOR_STAKE = parseEther("10000");
+
+/** Module parameters: the default run, and a short vote and timelock (the worst case changes a parameter). */
+const BENCH_PARAMETERS = { runParams: DEFAULT_RUN_PARAMS, votingPeriod: 5n, timelockDelay: 60n };
+
+type EdrConnection = NetworkConnection & {
+  networkHelpers: {
+    setBalance(address: string, balance: bigint): Promise<void>;
+    mine(blocks?: number): Promise<void>;
+    time: { latest(): Promise<number>; increaseTo(timestamp: bigint): Promise<void> };
+  };
+};
+
+/** One deployed system and its accounts, every one with a signer context on the in-process chain. */
+interface Bench {
+  connection: EdrConnection;
+  deployer: SignerContext;
+  trainers: SignerContext[];
+  validators: SignerContext[];
+  /** Signer context of any account on this deployment. */
+  signer(account: Account): Promise<SignerContext>;
+}
+
+function gas(receipt: TransactionReceipt): Gas {
   const used = Number(receipt.gasUsed);
   return { gasUsed: used, exec: used - INTRINSIC };
 }
 
-function stats(receipts: ContractTransactionReceipt[]): GasStats {
+function stats(receipts: TransactionReceipt[]): GasStats {
   const values = receipts.map((r) => Number(r.gasUsed));
   const mean = Math.round(values.reduce((a, b) => a + b, 0) / values.length);
   return { mean, min: Math.min(...values), max: Math.max(...values), meanExec: mean - INTRINSIC };
 }
 
-/** Plays one round with every trainer revealing and every validator agreeing; returns its gas. */
-async function measuredRound(d: RunDeployment, seed: string): Promise<RoundGas> {
-  const rng = createRng(seed);
-  const info = await d.run.currentRound();
+/** A deterministic account: key keccak256("protolearn:<label>:<i>"). */
+function benchAccount(label: string, i: number): Account {
+  return privateKeyToAccount(keccak256(toBytes(`protolearn:${label}:${i}`)));
+}
+
+/**
+ * Deploys the system with `deploySystem` and gives it `trainers` and `validators` accounts,
+ * each given ETH, sent `stake` LEARN by the deployer, staked and (when `join`) joined.
+ */
+async function deployBench(
+  connection: EdrConnection,
+  options: { trainers: number; validators: number; join?: boolean },
+): Promise<Bench> {
+  const outDir = await mkdtemp(join(tmpdir(), "protolearn-bench-gas-"));
+  const record = await deploySystem({ connection, networkName: "bench", outDir, parameters: BENCH_PARAMETERS });
+  const deployment = await loadDeployment(record.network, outDir);
+  await rm(outDir, { recursive: true, force: true });
+  const signer = (account: Account) =>
+    connectSigner({
+      rpcUrl: "hardhat in-process EDR",
+      transport: custom(connection.provider),
+      pollingIntervalMs: 5,
+      deployment,
+      runId: 1,
+      account,
+    });
+  const deployer = await signer(devAccount(0));
+  const bench: Bench = { connection, deployer, trainers: [], validators: [], signer };
+  bench.trainers = await fundedSigners(bench, "trainer", options.trainers, TRAINER_STAKE);
+  bench.validators = await fundedSigners(bench, "validator", options.validators, VALIDATOR_STAKE);
+  if (options.join !== false) {
+    for (const t of bench.trainers) await actions.join(t, { role: "trainer" });
+    for (const v of bench.validators) await actions.join(v, { role: "validator" });
+  }
+  return bench;
+}
+
+/** `count` deterministic accounts, each given 10 ETH and `stake` LEARN, all of it staked. */
+async function fundedSigners(bench: Bench, label: string, count: number, stake: bigint): Promise<SignerContext[]> {
+  const signers: SignerContext[] = [];
+  for (let i = 0; i < count; i++) {
+    const me = await bench.signer(benchAccount(label, i));
+    await bench.connection.networkHelpers.setBalance(me.account.address, parseEther("10"));
+    await actions.transfer(bench.deployer, { to: me.account.address, amount: stake });
+    signers.push(me);
+  }
+  for (const me of signers) {
+    await actions.approve(me, { spender: me.contracts.stakeManager.address, amount: stake });
+    await actions.stake(me, { amount: stake });
+  }
+  return signers;
+}
+
+/**
+ * Mines a block just after `timestamp`, so that a transaction simulated against the latest
+ * block (as the transaction sender does) already sees the time past it.
+ */
+async function timeAfter(bench: Bench, timestamp: bigint | number): Promise<void> {
+  const { time } = bench.connection.networkHelpers;
+  const target = BigInt(timestamp) + 1n;
+  if (target > BigInt(await time.latest())) await time.increaseTo(target);
+}
+
+/** A synthetic update of realistic size: a 59-character CIDv1, a content hash and a salt. */
+function syntheticUpdate(rng: ReturnType<typeof createRng>, samples: number) {
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => rng.nextInt(256));
+  return {
+    cid: `bafkrei${bytesToHex(bytes(26)).slice(2)}`,
+    contentHash: bytesToHex(bytes(32)) as Hex,
+    samples,
+    salt: bytesToHex(bytes(32)) as Hex,
+  };
+}
+
+interface RoundPlan {
+  /** trainers that commit and reveal */
+  revealers: SignerContext[];
+  /** per validator: its scores (in reveal order) and its model hash */
+  votes: (revealers: number) => { validator: SignerContext; scores: number[]; modelHash: Hex }[];
+  seed: string;
+  /** finalize afterwards (default true) */
+  finalize?: boolean;
+}
+
+/** Plays the current round: commits, reveals, scores, and (unless told otherwise) finalizes. */
+async function playRound(bench: Bench, plan: RoundPlan) {
+  const rng = createRng(plan.seed);
+  const { run } = bench.deployer.contracts;
+  const info = await run.read.currentRound();
   const round = info.round;
-  const updates = d.trainers.map((t) =>
-    makeUpdate(t.address, round, BigInt(500 + rng.nextInt(1_000))),
-  );
-  const commits: ContractTransactionReceipt[] = [];
-  for (const [i, t] of d.trainers.entries()) {
-    commits.push(
-      await send(
-        d.run.connect(t).commit(round, commitmentOf({ runId: d.runId, round, node: t.address as Address, ...updates[i]! })),
-      ),
-    );
+  const updates = plan.revealers.map(() => syntheticUpdate(rng, 500 + rng.nextInt(1_000)));
+  const commits: TransactionReceipt[] = [];
+  for (const [i, t] of plan.revealers.entries()) {
+    const commitment = commitmentOf({ runId: 1, round, node: t.account.address, ...updates[i]! });
+    commits.push((await actions.commit(t, { round, commitment })).receipt);
   }
-  await timeTo(d, info.commitDeadline);
-  const reveals: ContractTransactionReceipt[] = [];
-  for (const [i, t] of d.trainers.entries()) {
-    const u = updates[i]!;
-    reveals.push(
-      await send(d.run.connect(t).reveal(round, u.cid, u.contentHash, u.samples, u.salt)),
-    );
+  await timeAfter(bench, info.commitDeadline);
+  const reveals: TransactionReceipt[] = [];
+  for (const [i, t] of plan.revealers.entries()) {
+    reveals.push((await actions.reveal(t, { round, ...updates[i]! })).receipt);
   }
-  await timeTo(d, info.revealDeadline);
-  const scores: ContractTransactionReceipt[] = [];
-  for (const v of d.validators) {
-    const s = d.trainers.map(() => 200_000 + rng.nextInt(800_000));
-    scores.push(await send(d.run.connect(v).submitScores(round, s, AGREED_HASH, 400_000_000n)));
+  await timeAfter(bench, info.revealDeadline);
+  const scores: TransactionReceipt[] = [];
+  for (const vote of plan.votes(plan.revealers.length)) {
+    const sent = await actions.submitScores(vote.validator, {
+      round,
+      scores: vote.scores,
+      modelHash: vote.modelHash,
+      evalLoss: 400_000_000n,
+    });
+    scores.push(sent.receipt);
   }
-  await timeTo(d, info.scoreDeadline);
-  const finalize = await send(d.run.finalizeRound(round));
-  const commit = stats(commits);
-  const reveal = stats(reveals);
+  await timeAfter(bench, info.scoreDeadline);
+  const finalize = plan.finalize === false ? undefined : (await actions.finalizeRound(bench.deployer, { round })).receipt;
+  return { round, commits, reveals, scores, finalize };
+}
+
+/** Plays one round with every trainer revealing and every validator agreeing; returns its gas. */
+async function measuredRound(bench: Bench, seed: string): Promise<RoundGas> {
+  const rng = createRng(`${seed}:scores`);
+  const played = await playRound(bench, {
+    revealers: bench.trainers,
+    votes: (n) =>
+      bench.validators.map((validator) => ({
+        validator,
+        scores: Array.from({ length: n }, () => 200_000 + rng.nextInt(800_000)),
+        modelHash: AGREED_HASH,
+      })),
+    seed,
+  });
+  const finalize = played.finalize!;
+  const commit = stats(played.commits);
+  const reveal = stats(played.reveals);
   const pair = commit.mean + reveal.mean;
   return {
     commit,
     reveal,
     commitPlusReveal: { gasUsed: pair, exec: pair - 2 * INTRINSIC },
-    submitScores: stats(scores),
+    submitScores: stats(played.scores),
     finalize: gas(finalize),
-    finalizePerTrainer: Math.round(Number(finalize.gasUsed) / d.trainers.length),
+    finalizePerTrainer: Math.round(Number(finalize.gasUsed) / bench.trainers.length),
   };
 }
 
 async function measure(): Promise<GasSnapshot> {
-  const connection = await network.create();
+  const connection = (await network.create()) as EdrConnection;
   const runs: TrainerCountResult[] = [];
   let extras: Pick<GasSnapshot, "stake" | "join" | "claim" | "leave"> | undefined;
   for (const trainers of TRAINER_COUNTS) {
-    const d = await deployRun(connection, {
-      trainers,
-      validators: VALIDATORS,
-      params: { ...TEST_RUN_PARAMS, maxNodesPerRound: 64, maxValidators: 16 },
-    });
-    const first = await measuredRound(d, `bench-gas:${trainers}:1`);
-    const steady = await measuredRound(d, `bench-gas:${trainers}:2`);
+    const bench = await deployBench(connection, { trainers, validators: VALIDATORS });
+    const first = await measuredRound(bench, `bench-gas:${trainers}:1`);
+    const steady = await measuredRound(bench, `bench-gas:${trainers}:2`);
     runs.push({ trainers, validators: VALIDATORS, first, steady });
-    if (!extras) extras = await measureExtras(d);
+    if (!extras) extras = await measureExtras(bench);
   }
   const worstCaseFinalize = await measureWorstCase(connection);
   const f16 = runs.find((r) => r.trainers === 16)!.steady.finalize.gasUsed;
@@ -169,40 +314,82 @@ async function measure(): Promise<GasSnapshot> {
   };
 }
 
-async function measureWorstCase(connection: Parameters<typeof prepareWorstCaseRound>[0]) {
-  const { d, round } = await prepareWorstCaseRound(connection);
-  const receipt = await send(d.run.finalizeRound(round, { gasLimit: TX_GAS_CAP }));
-  const slashes = receipt.logs.filter(
-    (l) => d.run.interface.parseLog(l)?.name === "NodeSlashed",
-  ).length;
+/**
+ * The most expensive finalize the parameter bounds allow: 64 revealed updates that will all be
+ * invalid (64 slashes), 16 validators of which 15 light ones disagree with a heavy 2/3 majority
+ * (15 more slashes), scores submitted in the order that makes the median's insertion sort shift
+ * every entry. The heavy validator joins after governance raised the validator minimum 100-fold,
+ * so it holds 100 / 115 of the voting stake.
+ */
+async function measureWorstCase(connection: EdrConnection) {
+  const bench = await deployBench(connection, { trainers: 64, validators: 15 });
+  const { deployer } = bench;
+  const { run } = deployer.contracts;
+  const current = await run.read.params();
+  const { next, changes } = applyRunParamChanges(current, [
+    `minValidatorStake=${formatEther(current.minValidatorStake * 100n)}`,
+  ]);
+  await passProposal(bench, paramsProposal({ run: run.address, runId: 1, next, changes }));
+  await playRound(bench, { revealers: [], votes: () => [], seed: "bench-gas:worst:1" });
+  const [heavy] = await fundedSigners(bench, "worst-case-heavy", 1, current.minValidatorStake * 100n);
+  await actions.join(heavy!, { role: "validator" });
+  const { round } = await playRound(bench, {
+    revealers: bench.trainers,
+    votes: (n) => [
+      // descending values, then the heavy zero last: every insertion shifts all earlier entries
+      ...bench.validators.map((validator, k) => ({
+        validator,
+        scores: Array.from({ length: n }, () => 1_000_000 - 1_000 * k),
+        modelHash: OTHER_HASH,
+      })),
+      { validator: heavy!, scores: Array.from({ length: n }, () => 0), modelHash: AGREED_HASH },
+    ],
+    seed: "bench-gas:worst:2",
+    finalize: false,
+  });
+  const { receipt } = await actions.finalizeRound(deployer, { round });
+  const slashes = parseEventLogs({ abi: run.abi, eventName: "NodeSlashed", logs: receipt.logs }).length;
   return { ...gas(receipt), slashes, txGasCap: Number(TX_GAS_CAP) };
 }
 
+/** Propose, vote (the deployer's genesis votes pass the quorum), queue, wait the timelock, execute. */
+async function passProposal(bench: Bench, draft: ReturnType<typeof paramsProposal>): Promise<void> {
+  const { deployer, connection } = bench;
+  await actions.delegate(deployer);
+  await connection.networkHelpers.mine(1);
+  const arrays = proposalArrays(draft.actions);
+  const { proposalId } = await actions.propose(deployer, { ...arrays, description: draft.description });
+  await connection.networkHelpers.mine(2);
+  await actions.castVote(deployer, { proposalId, support: "For" });
+  await connection.networkHelpers.mine(Number(BENCH_PARAMETERS.votingPeriod) + 1);
+  const hash = descriptionHash(draft.description);
+  await actions.queue(deployer, { ...arrays, descriptionHash: hash });
+  await timeAfter(bench, BigInt(await connection.networkHelpers.time.latest()) + BENCH_PARAMETERS.timelockDelay);
+  await actions.execute(deployer, { ...arrays, descriptionHash: hash });
+}
+
 /** stake, join (both roles), claim and leave, on a run that has played two rounds. */
-async function measureExtras(
-  d: RunDeployment,
-): Promise<Pick<GasSnapshot, "stake" | "join" | "claim" | "leave">> {
-  const { ethers, networkHelpers } = d.core.connection;
-  const stakeManagerAddress = await d.core.stakeManager.getAddress();
-  const wallets = [0, 1].map(
-    (i) => new ethers.Wallet(ethers.id(`protolearn:bench-join:${i}`), ethers.provider),
-  );
-  const stakeReceipts: ContractTransactionReceipt[] = [];
-  for (const w of wallets) {
-    await networkHelpers.setBalance(w.address, 10n * ONE);
-    await send(d.core.token.connect(d.core.deployer).transfer(w.address, 10_000n * ONE));
-    await send(d.core.token.connect(w).approve(stakeManagerAddress, 10_000n * ONE));
-    stakeReceipts.push(await send(d.core.stakeManager.connect(w).stake(10_000n * ONE)));
+async function measureExtras(bench: Bench): Promise<Pick<GasSnapshot, "stake" | "join" | "claim" | "leave">> {
+  const amount = parseEther("10000");
+  const stakes: TransactionReceipt[] = [];
+  const joiners: SignerContext[] = [];
+  for (const i of [0, 1]) {
+    const me = await bench.signer(benchAccount("bench-join", i));
+    await bench.connection.networkHelpers.setBalance(me.account.address, parseEther("10"));
+    await actions.transfer(bench.deployer, { to: me.account.address, amount });
+    await actions.approve(me, { spender: me.contracts.stakeManager.address, amount });
+    stakes.push((await actions.stake(me, { amount })).receipt);
+    joiners.push(me);
   }
-  const joinTrainer = await send(d.run.connect(wallets[0]!).join(Role.Trainer));
-  const joinValidator = await send(d.run.connect(wallets[1]!).join(Role.Validator));
-  const claim = await send(d.run.connect(d.trainers[0]!).claim());
-  const leave = await send(d.run.connect(wallets[0]!).leave());
+  const joinTrainer = await actions.join(joiners[0]!, { role: "trainer" });
+  const joinValidator = await actions.join(joiners[1]!, { role: "validator" });
+  const claim = await actions.claim(bench.trainers[0]!);
+  const leave = await actions.leave(joiners[0]!);
   return {
-    stake: gas(stakeReceipts[0]!),
-    join: { trainer: gas(joinTrainer), validator: gas(joinValidator) },
-    claim: gas(claim),
-    leave: gas(leave),
+    stake: gas(stakes[0]!),
+    join: { trainer: gas(joinTrainer.receipt), validator: gas(joinValidator.receipt) },
+    claim: gas(claim.receipt),
+    leave: gas(leave.receipt),
   };
 }
 

@@ -84,6 +84,11 @@ export interface SignerContext extends ChainContext {
 /** Read-only access; checks that the endpoint serves the deployment's chain. */
 export async function connectChain(options: {
   rpcUrl: string;
+  /**
+   * How requests reach the chain, e.g. `custom(connection.provider)` for Hardhat's in-process
+   * EDR chain (`rpcUrl` then only names it in messages). @default http(rpcUrl)
+   */
+  transport?: Transport;
   deployment: Deployment;
   runId: number;
   pollingIntervalMs?: number;
@@ -91,7 +96,7 @@ export async function connectChain(options: {
   const chain = chainFor(options.deployment.chainId, options.rpcUrl);
   const publicClient = createPublicClient({
     chain,
-    transport: http(options.rpcUrl, { retryCount: 2, timeout: 20_000 }),
+    transport: options.transport ?? http(options.rpcUrl, { retryCount: 2, timeout: 20_000 }),
     pollingInterval: options.pollingIntervalMs ?? 250,
   });
   let chainId: number;
@@ -117,14 +122,21 @@ export async function connectChain(options: {
 /** Read-write access for `account`. */
 export async function connectSigner(options: {
   rpcUrl: string;
+  /** @default http(rpcUrl); see connectChain */
+  transport?: Transport;
   deployment: Deployment;
   runId: number;
+  pollingIntervalMs?: number;
   account: Account;
   logger?: Logger;
   onGasUsed?: (label: string, gasUsed: bigint) => void;
 }): Promise<SignerContext> {
   const base = await connectChain(options);
-  const walletClient = createWalletClient({ account: options.account, chain: base.chain, transport: http(options.rpcUrl) });
+  const walletClient = createWalletClient({
+    account: options.account,
+    chain: base.chain,
+    transport: options.transport ?? http(options.rpcUrl),
+  });
   const sender = new TxSender({
     publicClient: base.publicClient,
     walletClient,
