@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import type { Hex } from "viem";
 
 import {
-  AggregateError,
+  AggregationError,
   aggregateUpdates,
   updateNorm,
   type NodeUpdate,
@@ -45,7 +45,7 @@ function rejects(run: () => unknown, code: string): void {
   assert.throws(
     run,
     (error: unknown) =>
-      error instanceof AggregateError && error.code === code && (error.fix ?? "").length > 0,
+      error instanceof AggregationError && error.code === code && (error.fix ?? "").length > 0,
   );
 }
 

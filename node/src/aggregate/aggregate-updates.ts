@@ -1,6 +1,6 @@
 import type { Hex } from "viem";
 
-import { AggregateError } from "./aggregate-error.js";
+import { AggregationError } from "./aggregation-error.js";
 import {
   AGGREGATION_METHODS,
   DEFAULT_AGGREGATION_METHOD,
@@ -149,8 +149,8 @@ function checkOptions(options: AggregateOptions): Required<AggregateOptions> {
   const clipMultiple = options.clipMultiple ?? DEFAULT_CLIP_MULTIPLE;
   const method = options.method ?? DEFAULT_AGGREGATION_METHOD;
   const trimFraction = options.trimFraction ?? DEFAULT_TRIM_FRACTION;
-  const bad = (message: string, fix: string): AggregateError =>
-    new AggregateError(message, { code: "AGGREGATE_BAD_OPTIONS", fix });
+  const bad = (message: string, fix: string): AggregationError =>
+    new AggregationError(message, { code: "AGGREGATE_BAD_OPTIONS", fix });
   if (!(clipMultiple > 0) || !Number.isFinite(clipMultiple)) {
     throw bad(
       `clipMultiple is ${clipMultiple}`,
@@ -171,7 +171,7 @@ function checkOptions(options: AggregateOptions): Required<AggregateOptions> {
 
 function checkInputs(inputs: readonly NodeUpdate[]): Array<NodeUpdate & { address: Hex }> {
   if (inputs.length === 0) {
-    throw new AggregateError("there are no updates to aggregate", {
+    throw new AggregationError("there are no updates to aggregate", {
       code: "AGGREGATE_NO_UPDATES",
       fix: "a round with fewer than minUpdates accepted updates keeps the model unchanged; do not call aggregateUpdates for it",
     });
@@ -179,7 +179,7 @@ function checkInputs(inputs: readonly NodeUpdate[]): Array<NodeUpdate & { addres
   const sorted = inputs
     .map((input) => {
       if (!/^0x[0-9a-fA-F]{40}$/.test(input.address)) {
-        throw new AggregateError(`${JSON.stringify(input.address)} is not a node address`, {
+        throw new AggregationError(`${JSON.stringify(input.address)} is not a node address`, {
           code: "AGGREGATE_BAD_ADDRESS",
           fix: "pass the 20-byte 0x-prefixed address each update was revealed by",
         });
@@ -190,13 +190,13 @@ function checkInputs(inputs: readonly NodeUpdate[]): Array<NodeUpdate & { addres
   const length = sorted[0]!.update.length;
   for (const [j, { address, update }] of sorted.entries()) {
     if (j > 0 && address === sorted[j - 1]!.address) {
-      throw new AggregateError(`node ${address} has two updates`, {
+      throw new AggregationError(`node ${address} has two updates`, {
         code: "AGGREGATE_DUPLICATE_NODE",
         fix: "pass each accepted node's update once (one commit per node per round)",
       });
     }
     if (update.length !== length) {
-      throw new AggregateError(
+      throw new AggregationError(
         `the update of ${address} has ${update.length} values, another has ${length}`,
         {
           code: "AGGREGATE_LENGTH_MISMATCH",
@@ -206,7 +206,7 @@ function checkInputs(inputs: readonly NodeUpdate[]): Array<NodeUpdate & { addres
     }
     const bad = update.findIndex((value) => !Number.isFinite(value));
     if (bad >= 0) {
-      throw new AggregateError(`the update of ${address} is ${update[bad]} at index ${bad}`, {
+      throw new AggregationError(`the update of ${address} is ${update[bad]} at index ${bad}`, {
         code: "AGGREGATE_NON_FINITE",
         fix: "aggregate decoded updates only (decodeUpdate never yields non-finite values)",
       });

@@ -1,4 +1,4 @@
-export { AggregateError, type AggregateErrorCode } from "./aggregate-error.js";
+export { AggregationError, type AggregationErrorCode } from "./aggregation-error.js";
 export {
   aggregateUpdates,
   type AggregateOptions,

@@ -1,7 +1,7 @@
 import { ProtolearnError } from "../errors.js";
 
 /** Stable codes of every way aggregation can refuse its input. */
-export type AggregateErrorCode =
+export type AggregationErrorCode =
   | "AGGREGATE_NO_UPDATES"
   | "AGGREGATE_BAD_ADDRESS"
   | "AGGREGATE_DUPLICATE_NODE"
@@ -10,13 +10,13 @@ export type AggregateErrorCode =
   | "AGGREGATE_BAD_OPTIONS";
 
 /** Aggregation input that no honest node would produce; nothing was computed. */
-export class AggregateError extends ProtolearnError {
-  override name = "AggregateError";
-  declare readonly code: AggregateErrorCode;
+export class AggregationError extends ProtolearnError {
+  override name = "AggregationError";
+  declare readonly code: AggregationErrorCode;
 
   constructor(
     message: string,
-    options: { code: AggregateErrorCode; fix?: string; cause?: unknown },
+    options: { code: AggregationErrorCode; fix?: string; cause?: unknown },
   ) {
     super(message, options);
   }
