@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import { isAddressEqual, type Hex } from "viem";
 
 import { AggregationError } from "./aggregation-error.js";
 import {
@@ -189,7 +189,7 @@ function checkInputs(inputs: readonly NodeUpdate[]): Array<NodeUpdate & { addres
     .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   const length = sorted[0]!.update.length;
   for (const [j, { address, update }] of sorted.entries()) {
-    if (j > 0 && address === sorted[j - 1]!.address) {
+    if (j > 0 && isAddressEqual(address, sorted[j - 1]!.address)) {
       throw new AggregationError(`node ${address} has two updates`, {
         code: "AGGREGATE_DUPLICATE_NODE",
         fix: "pass each accepted node's update once (one commit per node per round)",

@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import { isAddressEqual, type Address, type Hex } from "viem";
 import type { ChainContext } from "../chain/client.js";
 import type { Logger } from "../observe/logger.js";
 import { roundDecodeRules } from "../round/index.js";
@@ -125,10 +125,6 @@ export function chainVerdict(c: Contribution): string {
   return [c.reveal === null ? "never revealed" : outcome, ...slashed].join("; ");
 }
 
-function same(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 /** The run record of `runId`, or an error naming the runs the records hold. */
 export function runRecord(records: ChainRecords, runId: number): RunRecord {
   const run = records.runs[String(runId)];
@@ -158,10 +154,10 @@ export async function buildAuditReport(input: BuildAuditReportParameters): Promi
     return {
       ...audited,
       contributions: audited.contributions.filter(
-        (c) => input.node === undefined || same(c.node, input.node),
+        (c) => input.node === undefined || isAddressEqual(c.node, input.node),
       ),
       validators: audited.validators.filter(
-        (v) => input.node === undefined || same(v.validator, input.node),
+        (v) => input.node === undefined || isAddressEqual(v.validator, input.node),
       ),
     };
   });

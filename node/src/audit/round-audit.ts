@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import { isAddressEqual, type Address, type Hex } from "viem";
 import {
   compareRefs,
   ROUND_FAILURES,
@@ -89,13 +89,9 @@ export interface RoundAudit {
   validators: ValidatorVoteView[];
 }
 
-function same(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 function slashViews(records: ChainRecords, round: RoundRecord, node: Address): SlashView[] {
   return round.slashes
-    .filter((s) => same(s.node, node))
+    .filter((s) => isAddressEqual(s.node, node))
     .map((s) => {
       const record = records.slashes[s.slashId];
       return {

@@ -1,4 +1,4 @@
-import { decodeFunctionData, getAddress, type Address } from "viem";
+import { decodeFunctionData, getAddress, isAddressEqual, type Address } from "viem";
 import { auditRound, contextForRun, runRecord, updateRules, verifyReveal, type RoundAudit, type VerifyResult } from "../audit/index.js";
 import { compareRefs, paramsAt, roundsOf, type ChainRecords, type RunRecord } from "../history/index.js";
 import { stakeManagerAbi } from "../chain/abis.js";
@@ -191,11 +191,11 @@ export function roundPayload(
 
 /** Governance proposals that reverse `slashId` (appeals). */
 function appealsOf(ctx: ExplorerContext, slashId: string): string[] {
-  const sm = lower(ctx.chain.deployment.contracts.StakeManager);
+  const sm = ctx.chain.deployment.contracts.StakeManager;
   return Object.values(ctx.records().proposals)
     .filter((p) =>
       p.targets.some((t, i) => {
-        if (lower(t) !== sm) return false;
+        if (!isAddressEqual(t, sm)) return false;
         try {
           const call = decodeFunctionData({ abi: stakeManagerAbi, data: p.calldatas[i] ?? "0x" });
           return call.functionName === "reverseSlash" && String(call.args?.[0]) === slashId;
@@ -210,7 +210,7 @@ function appealsOf(ctx: ExplorerContext, slashId: string): string[] {
 /** Stake events of `account` with its slashes, reversals and resolutions, in chain order. */
 function stakeHistory(records: ChainRecords, account: Address) {
   const slashEvents = Object.values(records.slashes)
-    .filter((s) => lower(s.account) === account)
+    .filter((s) => isAddressEqual(s.account, account))
     .flatMap((s) => [
       {
         kind: "slashed" as const,
@@ -267,16 +267,16 @@ export async function nodePayload(ctx: ExplorerContext, address: Address) {
     const votes = [];
     for (const round of roundsOf(run)) {
       const touched =
-        round.commits.some((c) => lower(c.node) === key) ||
-        round.votes.some((v) => lower(v.validator) === key);
+        round.commits.some((c) => isAddressEqual(c.node, address)) ||
+        round.votes.some((v) => isAddressEqual(v.validator, address));
       if (!touched) continue;
       const audit = auditRound(records, run, round);
-      for (const c of audit.contributions.filter((x) => lower(x.node) === key))
+      for (const c of audit.contributions.filter((x) => isAddressEqual(x.node, address)))
         contributions.push({ round: round.round, ...c });
-      for (const v of audit.validators.filter((x) => lower(x.validator) === key))
+      for (const v of audit.validators.filter((x) => isAddressEqual(x.validator, address)))
         votes.push({ round: round.round, ...v });
     }
-    const claims = run.claims.filter((c) => lower(c.node) === key);
+    const claims = run.claims.filter((c) => isAddressEqual(c.node, address));
     if (
       memberships.length === 0 &&
       contributions.length === 0 &&
@@ -302,7 +302,7 @@ export async function nodePayload(ctx: ExplorerContext, address: Address) {
     });
   }
   const slashes = Object.values(records.slashes)
-    .filter((s) => lower(s.account) === key)
+    .filter((s) => isAddressEqual(s.account, address))
     .sort((a, b) => Number(BigInt(a.slashId) - BigInt(b.slashId)))
     .map((s) => ({ ...s, appeals: appealsOf(ctx, s.slashId) }));
   return {

@@ -1,14 +1,14 @@
 import {
   decodeFunctionData,
-  formatUnits,
   getAddress,
+  isAddressEqual,
   type Abi,
   type Address,
   type Hex,
 } from "viem";
 import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
+import { formatLearn } from "../chain/learn-amount.js";
 import type { ProposalKind } from "./build-proposal.js";
-import { LEARN_DECIMALS } from "./run-params.js";
 
 /**
  * Reads a proposal's calls back into a kind and a one-line summary, from the ProposalCreated
@@ -46,7 +46,7 @@ export function describeAction(
   calldata: Hex,
 ): ActionDescription {
   const to = getAddress(target);
-  const run = known.runs.find((r) => getAddress(r.address) === to);
+  const run = known.runs.find((r) => isAddressEqual(r.address, to));
   if (run !== undefined) {
     const call = tryDecode(trainingRunAbi, calldata);
     if (call?.functionName === "setParams")
@@ -60,7 +60,7 @@ export function describeAction(
       summary: `run ${run.runId}.${call?.functionName ?? calldata.slice(0, 10)}`,
     };
   }
-  if (to === getAddress(known.stakeManager)) {
+  if (isAddressEqual(to, known.stakeManager)) {
     const call = tryDecode(stakeManagerAbi, calldata);
     if (call?.functionName === "reverseSlash")
       return { kind: "reverse-slash", summary: `reverse slash #${String(call.args[0])}` };
@@ -69,13 +69,13 @@ export function describeAction(
       summary: `StakeManager.${call?.functionName ?? calldata.slice(0, 10)}`,
     };
   }
-  if (to === getAddress(known.token)) {
+  if (isAddressEqual(to, known.token)) {
     const call = tryDecode(learnTokenAbi, calldata);
     if (call?.functionName === "transfer") {
       const [recipient, amount] = call.args as [Address, bigint];
       return {
         kind: "treasury-transfer",
-        summary: `transfer ${formatUnits(amount, LEARN_DECIMALS)} LEARN to ${recipient}`,
+        summary: `transfer ${formatLearn(amount)} to ${recipient}`,
       };
     }
     return { kind: "other", summary: `LearnToken.${call?.functionName ?? calldata.slice(0, 10)}` };

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isAddressEqual } from "viem";
 import { delegate } from "../../chain/actions/index.js";
 import {
   emit,
@@ -42,7 +43,7 @@ export function registerDelegate(program: Command, io: CliIo): void {
         { account: ctx.me, delegatee: to, balance, delegateeVotes: votes, transaction: sent.hash },
         () =>
           [
-            `delegated  ${formatLearn(balance)} of votes to ${to === ctx.me ? "yourself" : to}`,
+            `delegated  ${formatLearn(balance)} of votes to ${isAddressEqual(to, ctx.me) ? "yourself" : to}`,
             `votes      ${formatLearn(votes)} (delegatee's total)`,
             `tx         ${sent.hash}`,
           ].join("\n"),

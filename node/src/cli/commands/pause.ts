@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { isAddressEqual } from "viem";
 import { pause } from "../../chain/actions/index.js";
 import { ProtolearnError } from "../../errors.js";
 import {
@@ -32,7 +33,7 @@ export function registerPause(program: Command, io: CliIo): void {
         run.read.paused(),
         run.read.halted(),
       ]);
-      if (guardian.toLowerCase() !== ctx.me.toLowerCase()) {
+      if (!isAddressEqual(guardian, ctx.me)) {
         throw new ProtolearnError(
           `${ctx.me} is not the guardian of run ${ctx.config.runId} (the guardian is ${guardian})`,
           {
