@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { parseUnits, type Address } from "viem";
+import { isAddressEqual, parseUnits, type Address } from "viem";
 import * as actions from "../chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../chain/client.js";
 import { loadDeployment, type Deployment } from "../chain/deployment.js";
@@ -93,7 +93,7 @@ async function writeDevKeystore(
   password: string,
 ): Promise<void> {
   const existing = await keystoreAddress(path);
-  if (existing !== undefined && existing !== address) {
+  if (existing !== undefined && !isAddressEqual(existing, address)) {
     throw new ProtolearnError(
       `${path} holds the keystore of ${existing}, not of devnet account ${address}`,
       {
