@@ -122,7 +122,7 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
     address: me,
     balance,
     votes,
-    delegate: delegate === zeroAddress ? null : delegate,
+    delegate: isAddressEqual(delegate, zeroAddress) ? null : delegate,
     bonded,
     locked,
     lockedByRun,
@@ -209,7 +209,7 @@ function humanStatus(r: StatusReport): string {
     "",
     `account      ${a.address}`,
     `balance      ${formatLearn(a.balance)}`,
-    `votes        ${formatLearn(a.votes)}${a.delegate === null ? " (not delegated: `protolearn delegate` to vote)" : a.delegate === a.address ? "" : ` (delegated to ${a.delegate})`}`,
+    `votes        ${formatLearn(a.votes)}${a.delegate === null ? " (not delegated: `protolearn delegate` to vote)" : isAddressEqual(a.delegate, a.address) ? "" : ` (delegated to ${a.delegate})`}`,
     `bonded       ${formatLearn(a.bonded)} (locked ${formatLearn(a.locked)}, ${formatLearn(a.lockedByRun)} by this run; free ${formatLearn(a.free)})`,
     `unbonding    ${formatLearn(a.unbonding)}${a.withdrawable > 0n ? `, ${formatLearn(a.withdrawable)} withdrawable now` : ""}`,
     ...a.unbondingEntries.map(
