@@ -7,8 +7,8 @@
  *                             [--parameters file.json] [--out deployments]
  */
 import { parseArgs } from "node:util";
-import { network } from "hardhat";
 import { deploySystem } from "../node/src/deploy/deploy-system.js";
+import { connectHardhat } from "../node/src/deploy/hardhat-connection.js";
 import { readIgnitionParameters } from "../node/src/deploy/ignition-parameters.js";
 
 async function main(): Promise<void> {
@@ -22,10 +22,8 @@ async function main(): Promise<void> {
   });
   const networkName = values.network ?? "localhost";
   const parameters = values.parameters ? await readIgnitionParameters(values.parameters) : undefined;
-  const connection = await network.create({
-    network: networkName,
-    ...(values["rpc-url"] ? { override: { url: values["rpc-url"] } } : {}),
-  });
+  // connectHardhat builds the contracts first when they are missing or stale.
+  const connection = await connectHardhat(networkName, values["rpc-url"]);
   try {
     const record = await deploySystem({ connection, networkName, parameters, outDir: values.out });
     console.log(JSON.stringify(record, null, 2));
