@@ -69,6 +69,7 @@ export class ValidatorRole implements RoundRole {
       }));
       modelHash = next.modelHash;
       evalParams = next.params;
+      sync.offer({ round: view.round + 1, hash: next.modelHash, params: next.params, momentum: next.momentum });
     }
     const evaluation = timer.measure("scoring", () => evaluate(model, evalParams, dataset, { split: "eval" }));
     const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));

@@ -139,7 +139,11 @@ export function nextModel(input: NextModelParameters): NextModelResult {
     params: stepped.params,
     momentum: stepped.momentum,
     modelHash: modelHash(model.spec, stepped.params),
-    momentumHash: float32Hash(stepped.momentum),
+    // Hashed on demand: nodes compare model hashes, and hashing 4 bytes per parameter costs as
+    // much as the model hash itself.
+    get momentumHash(): Hex {
+      return float32Hash(stepped.momentum);
+    },
     aggregatedDelta: delta,
     aggregation,
   };

@@ -43,7 +43,19 @@ export interface ModelSyncOptions {
 }
 
 export class ModelSync {
+  /** A model this node already computed for the start of `round` (a validator's aggregate). */
+  private candidate: HeldModel | undefined;
+
   constructor(private readonly options: ModelSyncOptions) {}
+
+  /**
+   * Offers θ_{round} that this node computed itself (a validator aggregates the accepted updates
+   * while scoring). When the chain later agrees on exactly that hash, replaying the round takes
+   * it instead of fetching and aggregating the same updates again; any other outcome discards it.
+   */
+  offer(candidate: HeldModel): void {
+    this.candidate = candidate;
+  }
 
   /** Fetches one accepted update and checks it against the revealed content hash. */
   private async fetchAccepted(round: number, cid: string, expected: Hex, maxBytes: number): Promise<Uint8Array> {
@@ -129,14 +141,26 @@ export class ModelSync {
         held = { ...held, round: r + 1 };
         logger.info("round failed, model unchanged", { round: r, reason: outcome.reason });
       } else {
+        const offered = this.candidate;
+        this.candidate = undefined;
+        if (offered !== undefined && offered.round === r + 1 && offered.hash.toLowerCase() === outcome.modelHash.toLowerCase()) {
+          held = offered;
+          logger.info("model advanced", { round: r + 1, hash: offered.hash, from: "own aggregate" });
+          await state.saveModel(held);
+          continue;
+        }
         const params = await this.options.params.at(r);
         const cap = maxUpdateBytes(model.spec, params);
         const acceptedSet = new Set(outcome.accepted.map((a) => a.toLowerCase()));
         const reveals = (await rounds.reveals(r)).filter((rv) => acceptedSet.has(rv.node.toLowerCase()));
-        const updates: RoundUpdate[] = [];
-        for (const reveal of reveals) {
-          updates.push({ node: reveal.node, bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap), samples: reveal.samples });
-        }
+        // Fetched concurrently, kept in reveal order (the aggregate does not depend on arrival order).
+        const updates: RoundUpdate[] = await Promise.all(
+          reveals.map(async (reveal) => ({
+            node: reveal.node,
+            bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap),
+            samples: reveal.samples,
+          })),
+        );
         const globalParams: Float32Array = held.params;
         const momentum: Float32Array | undefined = held.momentum;
         const next: ReturnType<typeof nextModel> = (this.options.timer ?? NO_TIMING).measure("aggregation", () =>
