@@ -1,8 +1,7 @@
 import { isAddressEqual, type Address, type Hex } from "viem";
+import { enumName, ROUND_FAILURES, SLASH_REASONS } from "../chain/contract-enums.js";
 import {
   compareRefs,
-  ROUND_FAILURES,
-  SLASH_REASONS,
   type ChainRecords,
   type EventRef,
   type RoundRecord,
@@ -96,7 +95,7 @@ function slashViews(records: ChainRecords, round: RoundRecord, node: Address): S
       const record = records.slashes[s.slashId];
       return {
         slashId: s.slashId,
-        reason: SLASH_REASONS[s.reason] ?? `reason ${s.reason}`,
+        reason: enumName(SLASH_REASONS, s.reason),
         amount: s.amount,
         evidenceHash: record?.evidenceHash ?? null,
         status: record?.status ?? "unknown",
@@ -201,7 +200,7 @@ export function auditRound(records: ChainRecords, run: RunRecord, round: RoundRe
         : null,
     failed:
       result?.kind === "failed"
-        ? { reason: ROUND_FAILURES[result.reason] ?? `reason ${result.reason}`, at: result.at }
+        ? { reason: enumName(ROUND_FAILURES, result.reason), at: result.at }
         : null,
     commits: commits.length,
     reveals: reveals.length,

@@ -1,4 +1,5 @@
 import type { Address, Hex } from "viem";
+import type { RoleName as ContractRoleName } from "../chain/contract-enums.js";
 
 /**
  * The protocol's public record, rebuilt from events alone: every run (its parameters, rounds,
@@ -17,25 +18,8 @@ export interface EventRef {
   tx: Hex;
 }
 
-export type RoleName = "none" | "trainer" | "validator";
-
-/** `IStakeManager.SlashReason`, by on-chain value. */
-export const SLASH_REASONS = [
-  "None",
-  "InvalidUpdate",
-  "NoReveal",
-  "ValidatorDisagreement",
-] as const;
-/** `ITrainingRun.RoundFailure`, by on-chain value. */
-export const ROUND_FAILURES = [
-  "None",
-  "NoValidatorVotes",
-  "NoModelMajority",
-  "TooFewAcceptedUpdates",
-  "PausedDuringRound",
-] as const;
-/** `ITrainingRun.Role`, by on-chain value. */
-export const ROLES: readonly RoleName[] = ["none", "trainer", "validator"];
+/** A run role as the records spell it (`ITrainingRun.Role` in lower case). */
+export type RoleName = Lowercase<ContractRoleName>;
 
 /** A value the ABI types uint64 or wider, in decimal. */
 export type Uint = string;

@@ -2,12 +2,13 @@ import { getAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
 import type { Deployment } from "../chain/deployment.js";
 import type { DecodedLog } from "./decode-logs.js";
+import { roleWord } from "../chain/contract-enums.js";
 import { HistoryError } from "./history-error.js";
 import {
   emptyRound,
-  ROLES,
   type ChainRecords,
   type EventRef,
+  type RoleName,
   type RoundRecord,
   type RunRecord,
   type StakeEvent,
@@ -232,6 +233,12 @@ function refOf(log: DecodedLog): EventRef {
   return { block: Number(log.blockNumber), logIndex: log.logIndex, tx: log.transactionHash };
 }
 
+/** The record's role word; a value outside the enum (a newer contract) is recorded as "none". */
+function recordRole(value: number): RoleName {
+  const word = roleWord(value);
+  return word.startsWith("unknown(") ? "none" : (word as RoleName);
+}
+
 function key(address: string): Address {
   return address.toLowerCase() as Address;
 }
@@ -366,7 +373,7 @@ function recordRunEvent(
       const list = run.members[key(e.node)] ?? [];
       list.push({
         kind: name === "Joined" ? "joined" : "left",
-        role: ROLES[e.role] ?? "none",
+        role: recordRole(e.role),
         amount,
         at,
       });
