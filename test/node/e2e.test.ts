@@ -73,9 +73,12 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
   }
 
   async function waitFor(what: string, predicate: (v: RoundView) => boolean): Promise<RoundView> {
+    // Generous for a loaded 2-core machine; a wait that never ends must fail, not hang the suite.
+    const giveUpAt = Date.now() + 180_000;
     for (;;) {
       const view = await readRoundView(observer);
       if (predicate(view)) return view;
+      if (Date.now() > giveUpAt) assert.fail(`gave up waiting for ${what}: round ${view.round}, phase ${view.phase}, ${view.commits} commits, ${view.reveals} reveals, ${view.votes} votes`);
       for (const n of nodes) {
         // A node whose loop died would make the wait hang: surface its error instead.
         await Promise.race([n.node.done.then(() => assert.fail(`a node stopped while waiting for ${what}`)), Promise.resolve()]);
