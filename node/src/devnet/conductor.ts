@@ -1,3 +1,4 @@
+import { ProtolearnError } from "../errors.js";
 import { createTestClient, http } from "viem";
 import type { ChainContext } from "../chain/client.js";
 import { readRoundView, type RoundView } from "../run/round-view.js";
@@ -61,9 +62,16 @@ export class Conductor {
     await this.warp(revealed.revealDeadline - revealed.now + 1n);
     const voted = await this.until("votes", (v) => v.votes >= expected.validators || v.reveals === 0, (v) => v.scoreDeadline);
     await this.warp(voted.scoreDeadline - voted.now + 1n);
+    const finalizeStarted = Date.now();
     for (;;) {
       const view = await readRoundView(this.ctx);
       if (view.round > round || view.halted || view.finalized) return view;
+      if (Date.now() - finalizeStarted > this.options.patienceMs) {
+        throw new ProtolearnError(`round ${round} was not finalized within ${Math.round(this.options.patienceMs / 1000)} s of its score deadline`, {
+          code: "DEVNET_NOT_FINALIZED",
+          fix: "no keeper finalized it: check the validators' logs (.protolearn/devnet/logs/) for the error that stopped them",
+        });
+      }
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 200));
     }
   }

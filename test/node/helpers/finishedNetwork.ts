@@ -153,9 +153,12 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
       what: string,
       predicate: (v: RoundView) => boolean,
     ): Promise<RoundView> => {
+      // Generous for a loaded 2-core machine; a wait that never ends must fail, not hang.
+      const giveUpAt = Date.now() + 180_000;
       for (;;) {
         const view = await readRoundView(observer);
         if (predicate(view)) return view;
+        if (Date.now() > giveUpAt) assert.fail(`gave up waiting for ${what}: round ${view.round}, phase ${view.phase}`);
         for (const d of daemons) {
           await Promise.race([
             d.done.then(() => assert.fail(`a node stopped while waiting for ${what}`)),
