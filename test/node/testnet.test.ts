@@ -248,7 +248,7 @@ describe(
           [1],
         );
         const html = await (await fetch(`${url}/runs/1/rounds/1`)).text();
-        assert.match(html, /<script src="\/assets\/app\.js" defer><\/script>/);
+        assert.match(html, /<script type="module" src="\/assets\/app\.js"><\/script>/);
         const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
         child.kill("SIGTERM");
         assert.equal(await exited, 0);
