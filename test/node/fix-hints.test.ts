@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { REVERT_FIXES } from "../../node/src/chain/chain-error.js";
 import { protolearnErrorsAbi } from "../../node/src/chain/client.js";
 import { CLI_REVERT_FIXES } from "../../node/src/cli/context.js";
+import { PROPOSAL_FIXES } from "../../node/src/governance/proposal-records.js";
 import { buildProgram } from "../../node/src/cli/main.js";
 
 /**
@@ -33,7 +34,7 @@ async function fixTexts(): Promise<{ file: string; text: string }[]> {
       fixes.push({ file, text: end === null ? rest : rest.slice(0, end.index) });
     }
   }
-  return [...fixes, ...Object.values({ ...REVERT_FIXES, ...CLI_REVERT_FIXES }).map((text) => ({ file: "revert fixes", text }))];
+  return [...fixes, ...Object.values({ ...REVERT_FIXES, ...CLI_REVERT_FIXES, ...PROPOSAL_FIXES }).map((text) => ({ file: "revert fixes", text }))];
 }
 
 function optionNames(command: Command): Set<string> {
@@ -43,7 +44,7 @@ function optionNames(command: Command): Set<string> {
 describe("fix hints name things that exist", () => {
   it("every contract error with a fix is an error of the contracts' ABIs", () => {
     const errors = new Set(protolearnErrorsAbi.filter((e) => e.type === "error").map((e) => e.name));
-    const unknown = Object.keys({ ...REVERT_FIXES, ...CLI_REVERT_FIXES }).filter((name) => !errors.has(name));
+    const unknown = Object.keys({ ...REVERT_FIXES, ...CLI_REVERT_FIXES, ...PROPOSAL_FIXES }).filter((name) => !errors.has(name));
     assert.deepEqual(unknown, []);
   });
 

@@ -10,7 +10,8 @@ import {
   type Hex,
 } from "viem";
 import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
-import { LEARN_DECIMALS, type RunParamChange, type RunParams } from "./run-params.js";
+import { LEARN_DECIMALS } from "../chain/learn-amount.js";
+import type { RunParamChange, RunParams } from "./run-params.js";
 
 /**
  * Builds the (targets, values, calldatas, description) of every proposal kind the CLI offers,

@@ -99,7 +99,7 @@ export async function proposalStatus(
 }
 
 /** What to do when a proposal's call would revert, phrased for a proposer. */
-const PROPOSAL_FIXES: Record<string, string> = {
+export const PROPOSAL_FIXES: Readonly<Record<string, string>> = {
   TrainingRunPaused: "the run is already paused; there is nothing to pause",
   TrainingRunNotPaused: "the run is not paused, so there is nothing to resume",
   TrainingRunHalted: "the run is halted for good; no proposal can change it any more",

@@ -2,6 +2,7 @@ import { formatUnits, isHex, parseUnits, type ContractFunctionReturnType, type H
 import { trainingRunAbi } from "../chain/abis.js";
 import { modelIdFromName } from "../codec/model-id.js";
 import { GovernanceError } from "./governance-error.js";
+import { LEARN_DECIMALS } from "../chain/learn-amount.js";
 
 /**
  * The run parameters a `params` proposal may change, read from the generated TrainingRun ABI
@@ -31,8 +32,6 @@ const AMOUNT_FIELDS: ReadonlySet<string> = new Set([
   "emissionPerRound",
 ]);
 
-/** LEARN has 18 decimals. */
-export const LEARN_DECIMALS = 18;
 
 function setParamsComponents(): readonly { name: string; type: string }[] {
   for (const item of trainingRunAbi) {

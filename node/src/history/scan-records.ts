@@ -1,4 +1,4 @@
-import type { Abi, Address, Chain, PublicClient, Transport } from "viem";
+import { isAddressEqual, type Abi, type Address, type Chain, type PublicClient, type Transport } from "viem";
 import { runFactoryAbi, runGovernorAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
 import { toChainError } from "../chain/chain-error.js";
 import type { Deployment } from "../chain/deployment.js";
@@ -74,7 +74,7 @@ export async function scanRecords(input: ScanRecordsParameters): Promise<ChainRe
       .filter(
         (l) =>
           l.eventName === "RunCreated" &&
-          l.address.toLowerCase() === deployment.contracts.RunFactory.toLowerCase(),
+          isAddressEqual(l.address, deployment.contracts.RunFactory),
       )
       .map((l) => l.args.run)
       .filter((a): a is Address => typeof a === "string" && !knownSet.has(a.toLowerCase()));
