@@ -37,7 +37,7 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
   return undefined;
 }
 
-const FIX = "sudo apt-get install -y chromium   (or set PROTOLEARN_CHROMIUM=/path/to/chromium)";
+const INSTALL = "sudo apt-get install -y chromium";
 
 function installAsRoot(): boolean {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -52,7 +52,7 @@ function installAsRoot(): boolean {
 function main(): number {
   const explicit = process.env.PROTOLEARN_CHROMIUM;
   if (explicit !== undefined && explicit !== "" && !isExecutable(explicit)) {
-    console.error(`error: PROTOLEARN_CHROMIUM=${explicit} is not an executable file\nfix: point it at a Chromium binary, or unset it and run: ${FIX}`);
+    console.error(`error: PROTOLEARN_CHROMIUM=${explicit} is not an executable file\nfix: point it at a Chromium binary, or unset it and install Debian's: ${INSTALL}`);
     return 1;
   }
   if (findChromium() !== undefined) return 0;
@@ -64,7 +64,7 @@ function main(): number {
   } else {
     console.error("error: the browser tests need Chromium and none was found (not root, so it cannot be installed here)");
   }
-  console.error(`fix: ${FIX}`);
+  console.error(`fix: ${INSTALL}   (or set PROTOLEARN_CHROMIUM=/path/to/chromium)`);
   return 1;
 }
 
