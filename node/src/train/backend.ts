@@ -7,6 +7,8 @@ import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { z } from "zod";
 
 import { ProtolearnError } from "../errors.js";
+import { registerMatMulGradient } from "./matmul-gradient.js";
+import { installPlainMatMul } from "./plain-matmul.js";
 
 /** The backends the node can train on, fastest first. */
 export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
@@ -28,6 +30,11 @@ export interface BackendSelection {
   threads: number;
   /** Whether the wasm backend runs its SIMD build; `undefined` for other backends. */
   simd: boolean | undefined;
+  /**
+   * Whether the backend's matMul kernels were wrapped to avoid transposed and batched operands
+   * (`installPlainMatMul`; wasm only, see docs/training.md).
+   */
+  plainMatMul: boolean;
   /** Backends tried before this one and why each did not load (auto mode only). */
   skipped: { choice: BackendChoice; reason: string }[];
   /** One line for the start-up log, e.g. `backend: wasm (SIMD, 1 thread; skipped node-gpu: not installed, ...)`. */
@@ -164,7 +171,11 @@ async function describe(
     ...skipped.map((s) => `skipped ${s.choice}: ${s.reason}`),
   ];
   const description = `backend: ${choice}${details.length > 0 ? ` (${details.join("; ")})` : ""}`;
-  return { choice, tfName: tf.getBackend(), threads, simd, skipped, description };
+  const tfName = tf.getBackend();
+  // Every model's autodiff goes through these; set them up once the backend is active.
+  registerMatMulGradient();
+  const plainMatMul = installPlainMatMul(tfName);
+  return { choice, tfName, threads, simd, plainMatMul, skipped, description };
 }
 
 /**

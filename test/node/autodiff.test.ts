@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+
+import * as tf from "@tensorflow/tfjs-core";
+// Registers the stock gradients (BatchMatMul, fused matMul's own) as the models do.
+import "../../node/src/model/model.js";
+
+import { createRng } from "../../node/src/random/index.js";
+import { selectBackend } from "../../node/src/train/backend.js";
+import { installPlainMatMul, uninstallPlainMatMul } from "../../node/src/train/plain-matmul.js";
+
+interface Case {
+  name: string;
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+// Every transpose combination, a batch on both sides, a batch against a plain matrix (flattened
+// by the wrapper) and broadcast batch dimensions.
+const CASES: Case[] = [
+  { name: "a·b", a: [5, 7], b: [7, 3], transposeA: false, transposeB: false },
+  { name: "aᵀ·b", a: [7, 5], b: [7, 3], transposeA: true, transposeB: false },
+  { name: "a·bᵀ", a: [5, 7], b: [3, 7], transposeA: false, transposeB: true },
+  { name: "aᵀ·bᵀ", a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+  { name: "batched aᵀ·b", a: [2, 7, 5], b: [2, 7, 3], transposeA: true, transposeB: false },
+  { name: "batched a·bᵀ", a: [2, 5, 7], b: [2, 3, 7], transposeA: false, transposeB: true },
+  { name: "batch × matrix", a: [2, 3, 5, 7], b: [7, 4], transposeA: false, transposeB: false },
+  { name: "batch × matrixᵀ", a: [3, 7, 5], b: [4, 7], transposeA: true, transposeB: true },
+  { name: "matrix × batch", a: [5, 7], b: [3, 7, 4], transposeA: false, transposeB: false },
+  { name: "broadcast batch", a: [1, 7, 5], b: [2, 3, 7, 4], transposeA: true, transposeB: false },
+];
+
+const rng = createRng("protolearn/test/autodiff");
+const values = (shape: number[]): Float32Array =>
+  Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.nextFloat() - 0.5);
+
+interface Result {
+  shape: number[];
+  product: Float32Array;
+  /** d(Σ w ⊙ f(a, b))/da and /db, with fixed weights w so that every output element counts. */
+  gradients: Float32Array[];
+}
+
+/** The product and its gradients of one case on the active backend, via `tf.matMul` or `tf.fused.matMul`. */
+function run(c: Case, a: Float32Array, b: Float32Array, w: Float32Array, fused: boolean): Result {
+  return tf.tidy(() => {
+    const ta = tf.tensor(a, c.a);
+    const tb = tf.tensor(b, c.b);
+    const f = (x: tf.Tensor, y: tf.Tensor): tf.Tensor =>
+      fused
+        ? tf.fused.matMul({ a: x, b: y, transposeA: c.transposeA, transposeB: c.transposeB })
+        : tf.matMul(x, y, c.transposeA, c.transposeB);
+    const product = f(ta, tb);
+    const tw = tf.tensor(w, product.shape);
+    const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), tw)))([ta, tb]);
+    return {
+      shape: product.shape,
+      product: product.dataSync() as Float32Array,
+      gradients: grads.map((g) => g.dataSync() as Float32Array),
+    };
+  });
+}
+
+function assertClose(got: Float32Array, want: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i] as number;
+    const r = want[i] as number;
+    assert.ok(Math.abs(g - r) <= 1e-5 * (1 + Math.abs(r)), `${what}[${i}] = ${g}, reference ${r}`);
+  }
+}
+
+/** Row-major strides of `shape`. */
+function strides(shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--)
+    out[i] = (out[i + 1] as number) * (shape[i + 1] as number);
+  return out;
+}
+
+/**
+ * The mathematically expected product op(A)·op(B) and gradients of Σ w ⊙ product, in float64 by
+ * definition: batch dimensions broadcast right-aligned, and a broadcast operand's gradient summed
+ * over the batch entries it was reused for.
+ */
+function naive(c: Case, a: Float32Array, b: Float32Array, w: Float32Array): Result {
+  const batchA = c.a.slice(0, -2);
+  const batchB = c.b.slice(0, -2);
+  const rank = Math.max(batchA.length, batchB.length);
+  const pad = (s: number[]): number[] => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const pa = pad(batchA);
+  const pb = pad(batchB);
+  const batch = pa.map((d, i) => Math.max(d, pb[i] as number));
+  const [ra, ca] = c.a.slice(-2) as [number, number];
+  const [rb, cb] = c.b.slice(-2) as [number, number];
+  const m = c.transposeA ? ca : ra;
+  const k = c.transposeA ? ra : ca;
+  const n = c.transposeB ? rb : cb;
+  const count = batch.reduce((x, y) => x * y, 1);
+  const product = new Float64Array(count * m * n);
+  const da = new Float64Array(a.length);
+  const db = new Float64Array(b.length);
+  const sOut = strides(batch);
+  const sA = strides(pa);
+  const sB = strides(pb);
+  for (let o = 0; o < count; o++) {
+    let offA = 0;
+    let offB = 0;
+    for (let d = 0; d < rank; d++) {
+      const idx = Math.floor(o / (sOut[d] as number)) % (batch[d] as number);
+      if ((pa[d] as number) > 1) offA += idx * (sA[d] as number);
+      if ((pb[d] as number) > 1) offB += idx * (sB[d] as number);
+    }
+    offA *= ra * ca;
+    offB *= rb * cb;
+    const ia = (i: number, kk: number): number => offA + (c.transposeA ? kk * ca + i : i * ca + kk);
+    const ib = (kk: number, j: number): number => offB + (c.transposeB ? j * cb + kk : kk * cb + j);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        const out = (o * m + i) * n + j;
+        const wij = w[out] as number;
+        let sum = 0;
+        for (let kk = 0; kk < k; kk++) {
+          sum += (a[ia(i, kk)] as number) * (b[ib(kk, j)] as number);
+          da[ia(i, kk)] = (da[ia(i, kk)] as number) + wij * (b[ib(kk, j)] as number);
+          db[ib(kk, j)] = (db[ib(kk, j)] as number) + wij * (a[ia(i, kk)] as number);
+        }
+        product[out] = sum;
+      }
+  }
+  return {
+    shape: [...batch, m, n],
+    product: Float32Array.from(product),
+    gradients: [Float32Array.from(da), Float32Array.from(db)],
+  };
+}
+
+describe("plain matMul on wasm (installPlainMatMul)", () => {
+  before(async () => {
+    await selectBackend({ backend: "wasm" });
+  });
+
+  it("is installed by selectBackend on wasm and not on cpu", async () => {
+    assert.equal((await selectBackend({ backend: "cpu" })).plainMatMul, false);
+    assert.equal((await selectBackend({ backend: "wasm" })).plainMatMul, true);
+    assert.equal(installPlainMatMul("cpu"), false);
+  });
+
+  for (const fused of [false, true]) {
+    for (const c of CASES) {
+      // The fused op takes rank-3 operands of equal batch only in this form; skip the others.
+      if (fused && c.a.length !== c.b.length) continue;
+      it(`${fused ? "fused " : ""}${c.name} ${JSON.stringify(c.a)}·${JSON.stringify(c.b)}: product and gradients equal the float64 reference on wasm (wrapped kernels) and cpu`, async () => {
+        const a = values(c.a);
+        const b = values(c.b);
+        const outShape = tf.tidy(
+          () => tf.matMul(tf.zeros(c.a), tf.zeros(c.b), c.transposeA, c.transposeB).shape,
+        );
+        const w = values(outShape);
+        const reference = naive(c, a, b, w);
+        for (const backend of ["wasm", "cpu"] as const) {
+          await selectBackend({ backend });
+          const tensorsBefore = tf.memory().numTensors;
+          const got = run(c, a, b, w, fused);
+          assert.equal(tf.memory().numTensors, tensorsBefore, `${backend}: no tensors leak`);
+          assert.deepEqual(got.shape, reference.shape, `${backend}: shape`);
+          assertClose(got.product, reference.product, `${backend} product`);
+          assertClose(
+            got.gradients[0] as Float32Array,
+            reference.gradients[0] as Float32Array,
+            `${backend} dA`,
+          );
+          assertClose(
+            got.gradients[1] as Float32Array,
+            reference.gradients[1] as Float32Array,
+            `${backend} dB`,
+          );
+        }
+        await selectBackend({ backend: "wasm" });
+      });
+    }
+  }
+
+  it("takes the fast path: a transposed product costs about what a plain one does", () => {
+    const a = tf.tensor(values([128, 784]), [128, 784]);
+    const dy = tf.tensor(values([128, 256]), [128, 256]);
+    const timeOf = (): number => {
+      const times: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t0 = performance.now();
+        const c = tf.matMul(a, dy, true, false);
+        c.dataSync();
+        c.dispose();
+        times.push(performance.now() - t0);
+      }
+      return times.sort((x, y) => x - y)[1] as number;
+    };
+    const wrapped = timeOf();
+    uninstallPlainMatMul("wasm");
+    const stock = timeOf();
+    installPlainMatMul("wasm");
+    tf.dispose([a, dy]);
+    // About 10× on the reference machine; 3× leaves room for a loaded one.
+    assert.ok(
+      wrapped * 3 < stock,
+      `xᵀ·dY: wrapped ${wrapped.toFixed(2)} ms, stock ${stock.toFixed(2)} ms`,
+    );
+  });
+});
