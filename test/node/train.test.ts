@@ -18,7 +18,11 @@ import { createMlp, createMnistMlp } from "../../node/src/model/mlp.js";
 import { initParams, unflattenParams, flattenParams } from "../../node/src/model/params.js";
 import { createDdpBaseline } from "../../node/src/round/sim/ddp-baseline.js";
 import { parseSimFlags, simRunParams } from "../../node/src/round/sim/sim-config.js";
-import { adamWOptionsSchema, createAdamW } from "../../node/src/train/adamw.js";
+import {
+  ADAMW_OWN_GROUP_MIN_SIZE,
+  adamWOptionsSchema,
+  createAdamW,
+} from "../../node/src/train/adamw.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { evaluate, evaluateBatch } from "../../node/src/train/evaluate.js";
 import { innerLoop } from "../../node/src/train/inner-loop.js";
@@ -145,6 +149,55 @@ describe("AdamW", () => {
         Math.abs((got[i] as number) - (theta[i] as number)) < 1e-6,
         `θ[${i}] = ${got[i]}, reference ${theta[i]}`,
       );
+  });
+  it("updates large tensors alone and small ones as one flat vector, with the bits of a per-value float32 update", () => {
+    // [200, 100, 10]: the 20,000-value kernel gets its own update, the other three one together.
+    const model = createMlp({ id: "groups", layers: [200, 100, 10] });
+    assert.ok((model.spec.params[0]?.shape[0] ?? 0) * 100 >= ADAMW_OWN_GROUP_MIN_SIZE);
+    const options = adamWOptionsSchema.parse({ learningRate: 0.01, weightDecay: 0.1 });
+    const theta0 = initParams(model.spec, "adamw-groups");
+    const grads = [1, 2, 3].map((k) => initParams(model.spec, `adamw-groups-g${k}`));
+    let params = unflattenParams(model.spec, theta0);
+    const adam = createAdamW(model.spec, params, options);
+    for (const g of grads) {
+      const gt = unflattenParams(model.spec, g);
+      params = adam.step(params, gt);
+      tf.dispose(gt);
+    }
+    const got = flattenParams(model.spec, params);
+    tf.dispose(params);
+    adam.dispose();
+    // Reference: each operation of createAdamW's update rounded to float32, value by value.
+    const f = Math.fround;
+    const n = theta0.length;
+    const theta = Float32Array.from(theta0);
+    const m = new Float32Array(n);
+    const v = new Float32Array(n);
+    const decayed = new Uint8Array(n);
+    let offset = 0;
+    for (const p of model.spec.params) {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (p.decay) decayed.fill(1, offset, offset + size);
+      offset += size;
+    }
+    const keep = f(1 - 0.01 * 0.1);
+    grads.forEach((g, t) => {
+      const c2 = Math.sqrt(1 - 0.999 ** (t + 1));
+      const lrT = f((0.01 * c2) / (1 - 0.9 ** (t + 1)));
+      const epsT = f(1e-8 * c2);
+      for (let i = 0; i < n; i++) {
+        const gi = g[i] as number;
+        const mi = f(f((m[i] as number) * f(0.9)) + f(gi * f(1 - 0.9)));
+        const vi = f(f((v[i] as number) * f(0.999)) + f(f(gi * gi) * f(1 - 0.999)));
+        m[i] = mi;
+        v[i] = vi;
+        const th = decayed[i] === 1 ? f((theta[i] as number) * keep) : (theta[i] as number);
+        theta[i] = f(th - f(f(mi / f(f(Math.sqrt(vi)) + epsT)) * lrT));
+      }
+    });
+    let differing = 0;
+    for (let i = 0; i < n; i++) if (!Object.is(got[i], theta[i])) differing += 1;
+    assert.equal(differing, 0, `${differing} of ${n} values differ from the float32 reference`);
   });
 });
 
