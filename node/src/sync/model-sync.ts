@@ -1,4 +1,5 @@
 import type { Hex } from "viem";
+import { mapBounded } from "../async/map-bounded.js";
 import { contentHash } from "../codec/index.js";
 import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
@@ -10,6 +11,7 @@ import { modelHash } from "../model/hash.js";
 import { decodeCheckpoint, maxCheckpointBytes } from "../run/checkpoint.js";
 import { genesisModel } from "../run/genesis.js";
 import type { BlobStore } from "../storage/index.js";
+import { DEFAULT_FETCH_CONCURRENCY } from "../validate/constants.js";
 import type { HeldModel, NodeState } from "./node-state.js";
 import type { ParamsHistory } from "../history/params-history.js";
 import type { RoundHistory } from "../history/round-history.js";
@@ -153,14 +155,12 @@ export class ModelSync {
         const cap = maxUpdateBytes(model.spec, params);
         const acceptedSet = new Set(outcome.accepted.map((a) => a.toLowerCase()));
         const reveals = (await rounds.reveals(r)).filter((rv) => acceptedSet.has(rv.node.toLowerCase()));
-        // Fetched concurrently, kept in reveal order (the aggregate does not depend on arrival order).
-        const updates: RoundUpdate[] = await Promise.all(
-          reveals.map(async (reveal) => ({
-            node: reveal.node,
-            bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap),
-            samples: reveal.samples,
-          })),
-        );
+        // Fetched concurrently (bounded like a validator's fetches), kept in reveal order.
+        const updates: RoundUpdate[] = await mapBounded(reveals, DEFAULT_FETCH_CONCURRENCY, async (reveal) => ({
+          node: reveal.node,
+          bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap),
+          samples: reveal.samples,
+        }));
         const globalParams: Float32Array = held.params;
         const momentum: Float32Array | undefined = held.momentum;
         const next: ReturnType<typeof nextModel> = (this.options.timer ?? NO_TIMING).measure("aggregation", () =>
