@@ -5,6 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 // Registers the stock gradients (BatchMatMul, fused matMul's own) as the models do.
 import "../../node/src/model/model.js";
 
+import { createMnistCnn } from "../../node/src/model/cnn.js";
+import { initParams, splitParams, unflattenParams } from "../../node/src/model/params.js";
 import { createRng } from "../../node/src/random/index.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { installPlainMatMul, uninstallPlainMatMul } from "../../node/src/train/plain-matmul.js";
@@ -207,5 +209,78 @@ describe("plain matMul on wasm (installPlainMatMul)", () => {
       wrapped * 3 < stock,
       `xᵀ·dY: wrapped ${wrapped.toFixed(2)} ms, stock ${stock.toFixed(2)} ms`,
     );
+  });
+});
+
+/** Stock TensorFlow.js autodiff of mnist-cnn-v1's loss (tf.conv2d, tf.maxPool, their registered gradients). */
+function stockCnnGradients(
+  flat: Float32Array,
+  x: Float32Array,
+  labels: Int32Array,
+): Float32Array[] {
+  const model = createMnistCnn();
+  return tf.tidy(() => {
+    const params = unflattenParams(model.spec, flat);
+    const image = tf.tensor4d(x, [labels.length, 28, 28, 1]);
+    const targets = tf.cast(tf.oneHot(tf.tensor1d(labels, "int32"), 10), "float32");
+    const f = (...ps: tf.Tensor[]): tf.Scalar => {
+      const [k0, b0, k1, b1, w, b] = ps as [
+        tf.Tensor4D,
+        tf.Tensor1D,
+        tf.Tensor4D,
+        tf.Tensor1D,
+        tf.Tensor2D,
+        tf.Tensor1D,
+      ];
+      const pool = (t: tf.Tensor4D): tf.Tensor4D => tf.maxPool(t, 2, 2, "valid");
+      const h0 = pool(tf.relu(tf.add(tf.conv2d(image, k0, 1, "same"), b0)) as tf.Tensor4D);
+      const h1 = pool(tf.relu(tf.add(tf.conv2d(h0, k1, 1, "same"), b1)) as tf.Tensor4D);
+      const logits = tf.add(tf.matMul(tf.reshape(h1, [-1, 784]), w), b);
+      return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+    };
+    return tf
+      .grads(f)(params)
+      .map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+describe("mnist-cnn-v1's gradients on wasm", () => {
+  it("equal stock autodiff on the cpu backend (conv input gradient as a forward conv, max-pool gradient to the first maximum)", async () => {
+    const model = createMnistCnn();
+    const flat = initParams(model.spec, "autodiff-cnn");
+    // Positive biases and zero pixels make windows of equal positive values (ties), as MNIST's
+    // blank margins do; the gradient must go to one position per window, as MaxPoolGrad's does.
+    const [, b0, , b1] = splitParams(model.spec, flat);
+    b0?.fill(0.05);
+    b1?.fill(0.05);
+    const batch = 6;
+    const x = Float32Array.from({ length: batch * 784 }, (_, i) =>
+      i % 784 < 300 ? 0 : rng.nextFloat(),
+    );
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+    await selectBackend({ backend: "cpu" });
+    const reference = stockCnnGradients(flat, x, labels);
+    await selectBackend({ backend: "wasm" });
+    const got = tf.tidy(() => {
+      const params = unflattenParams(model.spec, flat);
+      const { gradients } = model.lossAndGradients(
+        params,
+        tf.tensor2d(x, [batch, 784]),
+        tf.tensor1d(labels, "int32"),
+      );
+      return gradients.map((g) => g.dataSync() as Float32Array);
+    });
+    model.spec.params.forEach((p, i) => {
+      const g = got[i] as Float32Array;
+      const r = reference[i] as Float32Array;
+      let num = 0;
+      let den = 0;
+      for (let j = 0; j < r.length; j++) {
+        num += ((g[j] as number) - (r[j] as number)) ** 2;
+        den += (r[j] as number) ** 2;
+      }
+      const error = Math.sqrt(num / den);
+      assert.ok(den > 0 && error < 1e-4, `${p.name}: relative error ${error}`);
+    });
   });
 });
