@@ -1,5 +1,5 @@
 /**
- * Training-step benchmark of the MNIST MLP (784-256-10) on the active TensorFlow.js backend.
+ * Training-step benchmark of the MNIST MLP (784-256-10) and CNN on the active TensorFlow.js backend.
  *
  *   npm run bench:train                                # prints tables
  *   npm run bench:train -- --json                      # prints one JSON object
@@ -17,11 +17,21 @@
  *  - `adamW`: one AdamW update of all 203,530 parameters;
  *  - `full`: the whole inner step — shard batch, upload, forward+backward, AdamW;
  *  - `autodiff`: the forward+backward by TensorFlow.js autodiff (`tf.valueAndGrads`);
- *  - `transposeFlag` / `explicitTranspose`: the weight-gradient product xᵀ·dY ([784,B]·[B,256])
- *    with a transposed operand vs after an explicit `tf.transpose`.
+ *  - `autodiffStock`: the same with the backend's own matMul kernels, i.e. without
+ *    `installPlainMatMul` (only where `selectBackend` installed it: wasm);
+ *  - `fullAutodiff`: the whole inner step with the autodiff forward+backward;
+ *  - `cnn` / `cnnFull`: mnist-cnn-v1's forward+backward (autodiff with its custom conv gradient)
+ *    and its whole inner step;
+ *  - `transposeFlag` / `transposeFlagStock` / `explicitTranspose`: the weight-gradient product
+ *    xᵀ·dY ([784,B]·[B,256]) with a transposed operand (through the installed kernels, and
+ *    through the backend's own) vs after an explicit `tf.transpose`.
  *
- * FLOPs per step count the matMuls only: 2·B·(2·784·256 + 3·256·10) = 818,176·B (forward, every
- * weight gradient, and the input gradient of the second layer; the first layer's is not needed).
+ * FLOPs per step count the products only (matMuls, convolutions): forward, every weight
+ * gradient, and the input gradient of every layer but the first (not needed). MLP:
+ * 2·B·(2·784·256 + 3·256·10) = 818,176·B. CNN: forward 1,583,680·B (conv0 28²·8·25,
+ * conv1 14²·16·200, dense 784·10, ×2), weight gradients as much again, input gradients of conv1
+ * and the dense layer 1,270,080·B: 4,437,440·B. "% of ceiling" is GFLOP/s over the same run's
+ * plain matMul GFLOP/s.
  */
 import { parseArgs } from "node:util";
 
@@ -30,12 +40,14 @@ import type { Address, Hex } from "viem";
 
 import { loadMnist } from "../node/src/data/mnist.js";
 import { assignShard, shardBatchIndices } from "../node/src/data/shard.js";
+import { createMnistCnn } from "../node/src/model/cnn.js";
 import { createMnistMlp } from "../node/src/model/mlp.js";
-import { autodiffLossAndGradients } from "../node/src/model/model.js";
+import { autodiffLossAndGradients, type Model } from "../node/src/model/model.js";
 import { initParams, unflattenParams } from "../node/src/model/params.js";
 import { createRng } from "../node/src/random/index.js";
-import { adamWOptionsSchema, createAdamW } from "../node/src/train/adamw.js";
+import { adamWOptionsSchema, createAdamW, type AdamW } from "../node/src/train/adamw.js";
 import { backendOptionSchema, selectBackend } from "../node/src/train/backend.js";
+import { installPlainMatMul, uninstallPlainMatMul } from "../node/src/train/plain-matmul.js";
 
 const USAGE =
   "usage: bench-train [--json] [--backend auto|node-gpu|node|wasm|cpu] [--batch 64,128,256] [--seconds 4]";
@@ -63,6 +75,8 @@ const IN = 784;
 const HIDDEN = 256;
 const OUT = 10;
 const FLOPS_PER_SAMPLE = 2 * (2 * IN * HIDDEN + 3 * HIDDEN * OUT);
+const CNN_FORWARD_FLOPS = 2 * (28 * 28 * 8 * 25 + 14 * 14 * 16 * 25 * 8 + 784 * 10);
+const CNN_FLOPS_PER_SAMPLE = 2 * CNN_FORWARD_FLOPS + 2 * (14 * 14 * 16 * 25 * 8 + 784 * 10);
 const SEED: Hex = `0x${"be".repeat(32)}`;
 const NODE: Address = "0x00000000000000000000000000000000000b3c4d";
 const NUM_SHARDS = 8;
@@ -74,7 +88,12 @@ const KINDS = [
   "adamW",
   "full",
   "autodiff",
+  "autodiffStock",
+  "fullAutodiff",
+  "cnn",
+  "cnnFull",
   "transposeFlag",
+  "transposeFlagStock",
   "explicitTranspose",
 ] as const;
 type Kind = (typeof KINDS)[number];
@@ -102,9 +121,23 @@ interface BatchResult {
   fullStepPctOfCeiling: number;
   autodiffGflops: number;
   autodiffPctOfCeiling: number;
+  autodiffStockPctOfCeiling: number;
   manualOverAutodiffSpeedup: number;
-  samplesPerSec: { manual: number; full: number; autodiff: number };
+  fullAutodiffPctOfCeiling: number;
+  cnnGflops: number;
+  cnnPctOfCeiling: number;
+  cnnFullStepGflops: number;
+  cnnFullStepPctOfCeiling: number;
+  samplesPerSec: {
+    manual: number;
+    full: number;
+    autodiff: number;
+    fullAutodiff: number;
+    cnn: number;
+    cnnFull: number;
+  };
   transposeFlagGflops: number;
+  transposeFlagStockGflops: number;
   explicitTransposeGflops: number;
 }
 
@@ -114,6 +147,22 @@ const backend = await selectBackend({
 });
 const mnist = await loadMnist();
 const model = createMnistMlp();
+const autodiffModel: Model = {
+  spec: model.spec,
+  logits: model.logits,
+  lossAndGradients: (p, x, y) => autodiffLossAndGradients(model, p, x, y),
+};
+const cnn = createMnistCnn();
+/** Runs `f` with the backend's own matMul kernels (a no-op where none were wrapped). */
+function withStockMatMul(f: () => void): void {
+  if (!backend.plainMatMul) return f();
+  uninstallPlainMatMul(backend.tfName);
+  try {
+    f();
+  } finally {
+    installPlainMatMul(backend.tfName);
+  }
+}
 const rng = createRng("protolearn/bench-train");
 const randomTensor = (shape: number[]): tf.Tensor2D =>
   tf.tensor2d(
@@ -142,6 +191,12 @@ function measure(batch: number): BatchResult {
   let live = unflattenParams(model.spec, init);
   const adamOptions = adamWOptionsSchema.parse({});
   const fullAdam = createAdamW(model.spec, live, adamOptions);
+  let liveAutodiff = unflattenParams(model.spec, init);
+  const autodiffAdam = createAdamW(model.spec, liveAutodiff, adamOptions);
+  const cnnInit = initParams(cnn.spec, "bench");
+  const cnnParams = unflattenParams(cnn.spec, cnnInit);
+  let liveCnn = unflattenParams(cnn.spec, cnnInit);
+  const cnnAdam = createAdamW(cnn.spec, liveCnn, adamOptions);
   let adamOnlyParams = unflattenParams(model.spec, init);
   const adamOnly = createAdamW(model.spec, adamOnlyParams, adamOptions);
   const first = batchAt(0, batch);
@@ -152,6 +207,17 @@ function measure(batch: number): BatchResult {
   const w = randomTensor([IN, HIDDEN]);
   const dY = randomTensor([batch, HIDDEN]);
   let step = 0;
+  /** One inner step of `m` from `params` (shard batch, upload, forward+backward, AdamW). */
+  const innerStep = (m: Model, adam: AdamW, params: tf.Tensor[]): tf.Tensor[] => {
+    const b = batchAt(step++, batch);
+    const bx = tf.tensor2d(b.x, [batch, IN]);
+    const by = tf.tensor1d(b.y, "int32");
+    const r = m.lossAndGradients(params, bx, by);
+    const next = adam.step(params, r.gradients);
+    r.loss.dataSync();
+    tf.dispose([bx, by, r.loss, ...r.gradients]);
+    return next;
+  };
 
   const ops: Record<Kind, () => void> = {
     plain: () => {
@@ -175,24 +241,31 @@ function measure(batch: number): BatchResult {
       adamOnlyParams[0]?.dataSync();
     },
     full: () => {
-      const b = batchAt(step++, batch);
-      const bx = tf.tensor2d(b.x, [batch, IN]);
-      const by = tf.tensor1d(b.y, "int32");
-      const r = model.lossAndGradients(live, bx, by);
-      live = fullAdam.step(live, r.gradients);
-      r.loss.dataSync();
-      tf.dispose([bx, by, r.loss, ...r.gradients]);
+      live = innerStep(model, fullAdam, live);
     },
     autodiff: () => {
-      const r = autodiffLossAndGradients(model, params, x, y);
+      const r = autodiffModel.lossAndGradients(params, x, y);
       r.loss.dataSync();
       tf.dispose([r.loss, ...r.gradients]);
+    },
+    autodiffStock: () => withStockMatMul(() => ops.autodiff()),
+    fullAutodiff: () => {
+      liveAutodiff = innerStep(autodiffModel, autodiffAdam, liveAutodiff);
+    },
+    cnn: () => {
+      const r = cnn.lossAndGradients(cnnParams, x, y);
+      r.loss.dataSync();
+      tf.dispose([r.loss, ...r.gradients]);
+    },
+    cnnFull: () => {
+      liveCnn = innerStep(cnn, cnnAdam, liveCnn);
     },
     transposeFlag: () => {
       const c = tf.matMul(a, dY, true, false);
       c.dataSync();
       c.dispose();
     },
+    transposeFlagStock: () => withStockMatMul(() => ops.transposeFlag()),
     explicitTranspose: () => {
       const c = tf.tidy(() => tf.matMul(tf.transpose(a), dY));
       c.dataSync();
@@ -220,6 +293,9 @@ function measure(batch: number): BatchResult {
   tf.dispose([
     params,
     live,
+    liveAutodiff,
+    cnnParams,
+    liveCnn,
     adamOnlyParams,
     x,
     y,
@@ -230,6 +306,8 @@ function measure(batch: number): BatchResult {
     fixedGradients.gradients,
   ]);
   fullAdam.dispose();
+  autodiffAdam.dispose();
+  cnnAdam.dispose();
   adamOnly.dispose();
 
   const ms = Object.fromEntries(KINDS.map((k) => [k, quantile(samples[k], 0.1)])) as Record<
@@ -243,6 +321,8 @@ function measure(batch: number): BatchResult {
   const stepFlops = FLOPS_PER_SAMPLE * batch;
   const ceiling = gflops(2 * batch * IN * HIDDEN, ms.plain);
   const pct = (kind: Kind): number => (100 * gflops(stepFlops, ms[kind])) / ceiling;
+  const cnnFlops = CNN_FLOPS_PER_SAMPLE * batch;
+  const cnnPct = (kind: Kind): number => (100 * gflops(cnnFlops, ms[kind])) / ceiling;
   return {
     batch,
     rounds,
@@ -256,13 +336,23 @@ function measure(batch: number): BatchResult {
     fullStepPctOfCeiling: pct("full"),
     autodiffGflops: gflops(stepFlops, ms.autodiff),
     autodiffPctOfCeiling: pct("autodiff"),
+    autodiffStockPctOfCeiling: pct("autodiffStock"),
     manualOverAutodiffSpeedup: ms.autodiff / ms.manual,
+    fullAutodiffPctOfCeiling: pct("fullAutodiff"),
+    cnnGflops: gflops(cnnFlops, ms.cnn),
+    cnnPctOfCeiling: cnnPct("cnn"),
+    cnnFullStepGflops: gflops(cnnFlops, ms.cnnFull),
+    cnnFullStepPctOfCeiling: cnnPct("cnnFull"),
     samplesPerSec: {
       manual: (1000 * batch) / ms.manual,
       full: (1000 * batch) / ms.full,
       autodiff: (1000 * batch) / ms.autodiff,
+      fullAutodiff: (1000 * batch) / ms.fullAutodiff,
+      cnn: (1000 * batch) / ms.cnn,
+      cnnFull: (1000 * batch) / ms.cnnFull,
     },
     transposeFlagGflops: gflops(2 * batch * IN * HIDDEN, ms.transposeFlag),
+    transposeFlagStockGflops: gflops(2 * batch * IN * HIDDEN, ms.transposeFlagStock),
     explicitTransposeGflops: gflops(2 * batch * IN * HIDDEN, ms.explicitTranspose),
   };
 }
@@ -276,15 +366,21 @@ const report = {
     threads: backend.threads,
     simd: backend.simd,
     description: backend.description,
+    plainMatMul: backend.plainMatMul,
   },
   model: model.spec.id,
   flopsPerSample: FLOPS_PER_SAMPLE,
+  cnnModel: cnn.spec.id,
+  cnnFlopsPerSample: CNN_FLOPS_PER_SAMPLE,
   secondsPerBatchSize: secondsPerBatch,
   statistic: "10th percentile of single-call times, interleaved rounds",
   results,
   summary: {
     minManualPctOfCeiling: Math.min(...results.map((r) => r.manualPctOfCeiling)),
     minFullStepPctOfCeiling: Math.min(...results.map((r) => r.fullStepPctOfCeiling)),
+    minAutodiffPctOfCeiling: Math.min(...results.map((r) => r.autodiffPctOfCeiling)),
+    minFullAutodiffPctOfCeiling: Math.min(...results.map((r) => r.fullAutodiffPctOfCeiling)),
+    minCnnFullStepPctOfCeiling: Math.min(...results.map((r) => r.cnnFullStepPctOfCeiling)),
   },
 };
 
@@ -306,53 +402,71 @@ if (flags.json) {
   const pc = (v: number): string => `${v.toFixed(0)}%`;
   const msf = (v: number): string => `${v.toFixed(2)} ms`;
   console.log(
-    `\n${model.spec.id}: ${FLOPS_PER_SAMPLE.toLocaleString("en-US")} FLOP per sample (matMuls); 10th percentile of single calls over ${secondsPerBatch} s per batch size\n`,
+    `\n${model.spec.id}: ${FLOPS_PER_SAMPLE.toLocaleString("en-US")} FLOP per sample, ${cnn.spec.id}: ${CNN_FLOPS_PER_SAMPLE.toLocaleString("en-US")} (products only); 10th percentile of single calls over ${secondsPerBatch} s per batch size; % = GFLOP/s over the plain matMul's\n`,
   );
-  console.log("forward+backward pass against the plain matMul ceiling");
+  console.log(
+    "full inner step (shard batch + upload + forward/backward + AdamW) against the plain matMul ceiling",
+  );
   table(
     [
       "batch",
       "ceiling (matMul)",
-      "hand-written",
-      "% of ceiling",
-      "samples/s",
-      "autodiff",
-      "% of ceiling",
-      "samples/s",
-      "speed-up",
+      "MLP hand-written",
+      "%",
+      "MLP autodiff",
+      "%",
+      "CNN autodiff",
+      "%",
+      "CNN samples/s",
     ],
     results.map((r) => [
       String(r.batch),
       gf(r.ceilingGflops),
+      msf(r.ms.full),
+      pc(r.fullStepPctOfCeiling),
+      msf(r.ms.fullAutodiff),
+      pc(r.fullAutodiffPctOfCeiling),
+      msf(r.ms.cnnFull),
+      pc(r.cnnFullStepPctOfCeiling),
+      r.samplesPerSec.cnnFull.toFixed(0),
+    ]),
+  );
+  console.log(
+    `\nforward+backward pass against the ceiling (autodiff, stock: without installPlainMatMul${backend.plainMatMul ? "" : ", not installed on this backend"})`,
+  );
+  table(
+    [
+      "batch",
+      "MLP hand-written",
+      "%",
+      "samples/s",
+      "MLP autodiff",
+      "%",
+      "autodiff, stock",
+      "%",
+      "CNN autodiff",
+      "%",
+    ],
+    results.map((r) => [
+      String(r.batch),
       gf(r.manualGflops),
       pc(r.manualPctOfCeiling),
       r.samplesPerSec.manual.toFixed(0),
       gf(r.autodiffGflops),
       pc(r.autodiffPctOfCeiling),
-      r.samplesPerSec.autodiff.toFixed(0),
-      `${r.manualOverAutodiffSpeedup.toFixed(1)}×`,
+      msf(r.ms.autodiffStock),
+      pc(r.autodiffStockPctOfCeiling),
+      gf(r.cnnGflops),
+      pc(r.cnnPctOfCeiling),
     ]),
   );
-  console.log(
-    "\nfull inner step (shard batch + upload + forward/backward + AdamW) and where its time goes",
-  );
+  console.log("\nwhere the MLP's hand-written inner step goes");
   table(
-    [
-      "batch",
-      "full step",
-      "samples/s",
-      "GFLOP/s",
-      "% of ceiling",
-      "fwd+bwd",
-      "fwd+bwd, new weights",
-      "AdamW",
-    ],
+    ["batch", "full step", "samples/s", "fwd+bwd", "fwd+bwd, new weights", "AdamW"],
     results.map((r) => [
       String(r.batch),
       msf(r.ms.full),
       r.samplesPerSec.full.toFixed(0),
-      gf(r.fullStepGflops),
-      pc(r.fullStepPctOfCeiling),
       msf(r.ms.manual),
       msf(r.ms.manualNewWeights),
       msf(r.ms.adamW),
@@ -360,10 +474,17 @@ if (flags.json) {
   );
   console.log("\nweight-gradient product xᵀ·dY ([784,B]·[B,256]) vs the plain forward product");
   table(
-    ["batch", "transposeA flag", "tf.transpose + plain", "plain [B,784]·[784,256]"],
+    [
+      "batch",
+      "transposeA flag",
+      "flag, stock kernel",
+      "tf.transpose + plain",
+      "plain [B,784]·[784,256]",
+    ],
     results.map((r) => [
       String(r.batch),
       gf(r.transposeFlagGflops),
+      gf(r.transposeFlagStockGflops),
       gf(r.explicitTransposeGflops),
       gf(r.ceilingGflops),
     ]),

@@ -34,9 +34,10 @@ export interface AdamW {
 /**
  * Tensors of at least this many values get an update of their own; all smaller ones are updated
  * together as one flat vector. On wasm a kernel call costs ~10 µs of dispatch besides its memory
- * traffic: for small tensors the dispatch dominates, so one pass over their concatenation wins;
- * a large tensor's update is memory-bound, and copying it into a concatenation (and back out)
- * would only add traffic (measured: 0.75 → 0.94 ms per step for mnist-mlp-v1 all flat).
+ * traffic: for small tensors the dispatch dominates, so one pass over their concatenation wins
+ * (mnist-cnn-v1, 11,274 values in six tensors: 0.20 → 0.11 ms per step). A large tensor's update
+ * is memory-bound, and copying it into a concatenation and back out only adds traffic
+ * (mnist-mlp-v1 all flat: 2.4 ms per step against 1.1 ms grouped, same loaded machine).
  */
 export const ADAMW_OWN_GROUP_MIN_SIZE = 16_384;
 
