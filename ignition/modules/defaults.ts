@@ -9,6 +9,7 @@ export const DEFAULT_SYSTEM_PARAMS = {
   tokenCap: parseEther("1000000000"), // 1e9 LEARN hard cap
   genesisSupply: parseEther("10000000"), // deployer: operators' stake and votes on a devnet
   treasurySupply: parseEther("10000000"), // timelock treasury
+  // Governance timing and threshold: the devnet's here; deploySystem picks per network (governanceFor).
   timelockDelay: 3600n, // 1 h between a passed proposal and its execution
   votingDelay: 1n, // blocks
   votingPeriod: 50n, // blocks
@@ -51,3 +52,52 @@ export const DEFAULT_RUN_PARAMS = {
   validatorShareBps: 2000, // 20 % of the emission to validators in consensus
   emissionPerRound: parseEther("100"),
 };
+
+/** Governance timing and the proposal threshold: the values that differ between networks. */
+export interface GovernanceParameters {
+  /** Seconds between a passed proposal and its execution (the timelock's minimum delay). */
+  timelockDelay: bigint;
+  /** Blocks between a proposal and the start of its vote (the voting-power snapshot). */
+  votingDelay: bigint;
+  /** Blocks the vote lasts. */
+  votingPeriod: bigint;
+  /** Votes (wei of LEARN) an account needs to propose. */
+  proposalThreshold: bigint;
+}
+
+/** Local chains (hardhat node, anvil, EDR): short, explicit values so a demo passes a vote in seconds. */
+export const DEVNET_GOVERNANCE: GovernanceParameters = {
+  timelockDelay: 3600n,
+  votingDelay: 1n,
+  votingPeriod: 50n,
+  proposalThreshold: 0n,
+};
+
+/** Networks that run on a developer's machine; every other network gets the public values. */
+export const LOCAL_NETWORKS: readonly string[] = ["localhost", "anvil", "hardhat", "hardhatMainnet", "default"];
+
+/** Seconds per block of the public networks hardhat.config.ts names; unknown networks count as 12 s (L1). */
+export const BLOCK_SECONDS: Readonly<Record<string, bigint>> = { sepolia: 12n, baseSepolia: 2n };
+
+const DAY = 24n * 3600n;
+
+/**
+ * Public networks: a proposer needs 100,000 LEARN of votes (0.5 % of the genesis supply, so a
+ * throwaway account cannot spam proposals), token holders get a day to see a proposal before
+ * the snapshot and five days to vote, and a passed proposal waits out the appeal window plus a
+ * day in the timelock, so anyone it would hurt can react before it executes.
+ */
+export function publicGovernance(blockSeconds: bigint, appealWindow: bigint = DEFAULT_SYSTEM_PARAMS.appealWindow): GovernanceParameters {
+  return {
+    timelockDelay: appealWindow + DAY,
+    votingDelay: DAY / blockSeconds,
+    votingPeriod: (5n * DAY) / blockSeconds,
+    proposalThreshold: parseEther("100000"),
+  };
+}
+
+/** The governance parameters a deployment to `networkName` gets unless its parameters say otherwise. */
+export function governanceFor(networkName: string, appealWindow?: bigint): GovernanceParameters {
+  if (LOCAL_NETWORKS.includes(networkName)) return DEVNET_GOVERNANCE;
+  return publicGovernance(BLOCK_SECONDS[networkName] ?? 12n, appealWindow);
+}

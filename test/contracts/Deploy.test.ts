@@ -1,9 +1,10 @@
 import { expect } from "chai";
-import { id, ZeroHash } from "ethers";
+import { id, ZeroAddress, ZeroHash } from "ethers";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
+import { BLOCK_SECONDS, DEVNET_GOVERNANCE, governanceFor } from "../../ignition/modules/defaults.js";
 import { deploySystem, type DeploymentRecord } from "../../node/src/deploy/deploy-system.js";
 import { createModel } from "../../node/src/model/registry.js";
 import { genesisModel } from "../../node/src/run/genesis.js";
@@ -45,7 +46,13 @@ describe("Deployment (Ignition module Protolearn)", function () {
         const timelockAddress = record.contracts.RunTimelock;
 
         expect(await governor.timelock()).to.equal(timelockAddress);
-        expect(await timelock.getMinDelay()).to.equal(3600n);
+        // A devnet's governance parameters: short and explicit (DEVNET_GOVERNANCE).
+        expect(await timelock.getMinDelay()).to.equal(DEVNET_GOVERNANCE.timelockDelay);
+        expect(await governor.votingDelay()).to.equal(DEVNET_GOVERNANCE.votingDelay);
+        expect(await governor.votingPeriod()).to.equal(DEVNET_GOVERNANCE.votingPeriod);
+        expect(await governor.proposalThreshold()).to.equal(DEVNET_GOVERNANCE.proposalThreshold);
+        const factory = await ethers.getContractAt("RunFactory", record.contracts.RunFactory);
+        expect(await factory.guardian()).to.equal(deployer.address);
         expect(await timelock.hasRole(id("PROPOSER_ROLE"), record.contracts.RunGovernor)).to.equal(true);
         expect(await token.hasRole(ZeroHash, timelockAddress)).to.equal(true);
         expect(await stakeManager.hasRole(ZeroHash, timelockAddress)).to.equal(true);
@@ -71,6 +78,54 @@ describe("Deployment (Ignition module Protolearn)", function () {
       } finally {
         await connection.close();
         await local.stop();
+      }
+    });
+  }
+  for (const networkName of ["sepolia", "baseSepolia"]) {
+    it(`gives a ${networkName} deployment its public governance: a threshold, days to vote, a timelock longer than the appeal window, no deployer role`, async () => {
+      const connection = await network.create();
+      try {
+        const outDir = await mkdtemp(join(tmpdir(), "protolearn-deploy-"));
+        const record = await deploySystem({ connection, networkName, outDir });
+        const { ethers } = connection;
+        const [deployer] = await ethers.getSigners();
+        if (deployer === undefined) throw new Error("the chain has no accounts");
+        const governor = await ethers.getContractAt("RunGovernor", record.contracts.RunGovernor);
+        const timelock = await ethers.getContractAt("RunTimelock", record.contracts.RunTimelock);
+        const stakeManager = await ethers.getContractAt("StakeManager", record.contracts.StakeManager);
+        const token = await ethers.getContractAt("LearnToken", record.contracts.LearnToken);
+        const factory = await ethers.getContractAt("RunFactory", record.contracts.RunFactory);
+        const expected = governanceFor(networkName);
+        const day = 24n * 3600n;
+        const blockSeconds = BLOCK_SECONDS[networkName] ?? 12n;
+
+        expect(await governor.proposalThreshold()).to.equal(expected.proposalThreshold);
+        expect(expected.proposalThreshold).to.be.greaterThan(0n);
+        expect(await governor.votingDelay()).to.equal(day / blockSeconds);
+        expect(await governor.votingPeriod()).to.equal((5n * day) / blockSeconds);
+        const delay = await timelock.getMinDelay();
+        expect(delay).to.equal(expected.timelockDelay);
+        expect(delay).to.be.greaterThan(await stakeManager.appealWindow());
+        // Who holds what: the timelock administers everything, the governor proposes, the deployer holds nothing.
+        expect(await timelock.hasRole(id("PROPOSER_ROLE"), record.contracts.RunGovernor)).to.equal(true);
+        expect(await timelock.hasRole(id("EXECUTOR_ROLE"), ZeroAddress)).to.equal(true);
+        for (const [name, has] of [
+          ["token admin", token.hasRole(ZeroHash, deployer.address)],
+          ["token minter", token.hasRole(id("MINTER_ROLE"), deployer.address)],
+          ["token minter admin", token.hasRole(id("MINTER_ADMIN_ROLE"), deployer.address)],
+          ["stake manager admin", stakeManager.hasRole(ZeroHash, deployer.address)],
+          ["timelock admin", timelock.hasRole(ZeroHash, deployer.address)],
+          ["timelock proposer", timelock.hasRole(id("PROPOSER_ROLE"), deployer.address)],
+          ["timelock canceller", timelock.hasRole(id("CANCELLER_ROLE"), deployer.address)],
+        ] as const) {
+          expect(await has, `deployer holds ${name}`).to.equal(false);
+        }
+        expect(await token.hasRole(ZeroHash, record.contracts.RunTimelock)).to.equal(true);
+        expect(await stakeManager.hasRole(ZeroHash, record.contracts.RunTimelock)).to.equal(true);
+        // The guardian of v1 is the deployer (the governance issue makes it a governance setting).
+        expect(await factory.guardian()).to.equal(deployer.address);
+      } finally {
+        await connection.close();
       }
     });
   }

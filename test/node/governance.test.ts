@@ -36,6 +36,7 @@ import { encryptKeystore, writeKeystoreFile } from "../../node/src/keystore/keys
 const PORT = 18561;
 const PASSWORD = "governance-test-password";
 const LEARN = (n: string): bigint => parseUnits(n, 18);
+const THRESHOLD = LEARN("100000");
 
 interface RunResult {
   code: number;
@@ -256,6 +257,8 @@ describe("governance through the CLI on an anvil devnet", () => {
       outDir: join(dir, "devnet"),
       deploymentsDir: join(dir, "deployments"),
       password: PASSWORD,
+      // A public network's kind of threshold: each self-delegated node account holds more.
+      parameters: { proposalThreshold: THRESHOLD },
     });
     chain = await connectChain({
       rpcUrl: devnet.chain.rpcUrl,
@@ -477,6 +480,18 @@ describe("governance through the CLI on an anvil devnet", () => {
       /"maybe" is not a vote/,
     );
     assert.equal(await nonceOf(0), nonce);
+  });
+
+  it("an account below the proposal threshold is refused before anything is sent, with its votes and the threshold", async () => {
+    // The guardian (the deployer) holds tokens but never delegated them: it has no votes.
+    const guardian = mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }).address;
+    const nonce = await chain.publicClient.getTransactionCount({ address: guardian });
+    assert.equal(await chain.contracts.governor.read.proposalThreshold(), THRESHOLD);
+    assertOneLineError(
+      await cli(["propose", "pause", "--description", "below the threshold", ...guardianFlags]),
+      new RegExp(`${guardian} has 0 LEARN of votes at block \\d+; proposing on this governor needs 100000 LEARN`),
+    );
+    assert.equal(await chain.publicClient.getTransactionCount({ address: guardian }), nonce);
   });
 
   it("the guardian pauses directly; governance resumes the run, then pauses and halts it for good", async () => {

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NetworkConnection } from "hardhat/types/network";
+import { governanceFor } from "../../../ignition/modules/defaults.js";
 import ProtolearnModule from "../../../ignition/modules/Protolearn.js";
 import { createModel } from "../model/registry.js";
 import { genesisModel } from "../run/genesis.js";
@@ -64,9 +65,13 @@ export async function deploySystem(options: DeploySystemParameters): Promise<Dep
   const startBlock = await provider.getBlockNumber();
   const chainId = Number((await provider.getNetwork()).chainId);
   const genesis = await genesisModel(createModel(DEFAULT_MODEL));
+  const appealWindow = options.parameters?.appealWindow;
+  // Governance timing and threshold by network (short on devnets, days on public networks),
+  // then whatever the caller sets explicitly.
   const parameters = {
     initialModelHash: genesis.hash,
     initialModelCid: genesis.cid,
+    ...governanceFor(options.networkName, typeof appealWindow === "bigint" ? appealWindow : undefined),
     ...(options.parameters ?? {}),
   };
   const deployed = await ignition.deploy(ProtolearnModule, {

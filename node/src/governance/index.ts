@@ -9,3 +9,4 @@ export * from "./governance-error.js";
 export * from "./proposal-records.js";
 export * from "./proposal-state.js";
 export * from "./run-params.js";
+export * from "./proposal-threshold.js";

@@ -4,6 +4,7 @@ import { ProtolearnError } from "../../errors.js";
 import {
   applyRunParamChanges,
   checkActionsAsTimelock,
+  checkProposalThreshold,
   paramsProposal,
   parseRunParamValue,
   proposalArrays,
@@ -36,6 +37,7 @@ type ProposeFlags = ChainFlags & { description?: string };
  */
 async function submit(ctx: CliSignerContext, draft: ProposalDraft): Promise<void> {
   const { governor } = ctx.chain.contracts;
+  await checkProposalThreshold(ctx.chain, ctx.me);
   await checkActionsAsTimelock(ctx.chain, draft.actions);
   const arrays = proposalArrays(draft.actions);
   const id = proposalId(arrays, draft.description);
