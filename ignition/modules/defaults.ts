@@ -83,21 +83,24 @@ const DAY = 24n * 3600n;
 
 /**
  * Public networks: a proposer needs 100,000 LEARN of votes (0.5 % of the genesis supply, so a
- * throwaway account cannot spam proposals), token holders get a day to see a proposal before
- * the snapshot and five days to vote, and a passed proposal waits out the appeal window plus a
- * day in the timelock, so anyone it would hurt can react before it executes.
+ * throwaway account cannot spam proposals); token holders get a day to see a proposal before
+ * the snapshot, three days to vote, and two days of timelock to react before it executes. The
+ * appeal window (7 days) outlasts all three together (6 days), so a slash appeal proposed on the
+ * day of the slash can still be executed inside the window (docs/design-changes.md says why
+ * this, not "a timelock longer than the appeal window").
  */
-export function publicGovernance(blockSeconds: bigint, appealWindow: bigint = DEFAULT_SYSTEM_PARAMS.appealWindow): GovernanceParameters {
+export function publicGovernance(blockSeconds: bigint): GovernanceParameters & { appealWindow: bigint } {
   return {
-    timelockDelay: appealWindow + DAY,
+    timelockDelay: 2n * DAY,
     votingDelay: DAY / blockSeconds,
-    votingPeriod: (5n * DAY) / blockSeconds,
+    votingPeriod: (3n * DAY) / blockSeconds,
     proposalThreshold: parseEther("100000"),
+    appealWindow: 7n * DAY,
   };
 }
 
 /** The governance parameters a deployment to `networkName` gets unless its parameters say otherwise. */
-export function governanceFor(networkName: string, appealWindow?: bigint): GovernanceParameters {
+export function governanceFor(networkName: string): GovernanceParameters & { appealWindow?: bigint } {
   if (LOCAL_NETWORKS.includes(networkName)) return DEVNET_GOVERNANCE;
-  return publicGovernance(BLOCK_SECONDS[networkName] ?? 12n, appealWindow);
+  return publicGovernance(BLOCK_SECONDS[networkName] ?? 12n);
 }

@@ -82,7 +82,7 @@ describe("Deployment (Ignition module Protolearn)", function () {
     });
   }
   for (const networkName of ["sepolia", "baseSepolia"]) {
-    it(`gives a ${networkName} deployment its public governance: a threshold, days to vote, a timelock longer than the appeal window, no deployer role`, async () => {
+    it(`gives a ${networkName} deployment its public governance: a threshold, days to vote, an appeal window an appeal fits in, no deployer role`, async () => {
       const connection = await network.create();
       try {
         const outDir = await mkdtemp(join(tmpdir(), "protolearn-deploy-"));
@@ -101,11 +101,17 @@ describe("Deployment (Ignition module Protolearn)", function () {
 
         expect(await governor.proposalThreshold()).to.equal(expected.proposalThreshold);
         expect(expected.proposalThreshold).to.be.greaterThan(0n);
-        expect(await governor.votingDelay()).to.equal(day / blockSeconds);
-        expect(await governor.votingPeriod()).to.equal((5n * day) / blockSeconds);
+        const votingDelay = await governor.votingDelay();
+        const votingPeriod = await governor.votingPeriod();
+        expect(votingDelay).to.equal(day / blockSeconds);
+        expect(votingPeriod).to.equal((3n * day) / blockSeconds);
         const delay = await timelock.getMinDelay();
         expect(delay).to.equal(expected.timelockDelay);
-        expect(delay).to.be.greaterThan(await stakeManager.appealWindow());
+        expect(delay).to.be.greaterThanOrEqual(day);
+        // An appeal proposed on the day of the slash can pass and execute inside the appeal window.
+        const appealWindow = await stakeManager.appealWindow();
+        expect(appealWindow).to.equal(expected.appealWindow);
+        expect(appealWindow).to.be.greaterThan((votingDelay + votingPeriod) * blockSeconds + delay);
         // Who holds what: the timelock administers everything, the governor proposes, the deployer holds nothing.
         expect(await timelock.hasRole(id("PROPOSER_ROLE"), record.contracts.RunGovernor)).to.equal(true);
         expect(await timelock.hasRole(id("EXECUTOR_ROLE"), ZeroAddress)).to.equal(true);

@@ -65,13 +65,12 @@ export async function deploySystem(options: DeploySystemParameters): Promise<Dep
   const startBlock = await provider.getBlockNumber();
   const chainId = Number((await provider.getNetwork()).chainId);
   const genesis = await genesisModel(createModel(DEFAULT_MODEL));
-  const appealWindow = options.parameters?.appealWindow;
   // Governance timing and threshold by network (short on devnets, days on public networks),
   // then whatever the caller sets explicitly.
   const parameters = {
     initialModelHash: genesis.hash,
     initialModelCid: genesis.cid,
-    ...governanceFor(options.networkName, typeof appealWindow === "bigint" ? appealWindow : undefined),
+    ...governanceFor(options.networkName),
     ...(options.parameters ?? {}),
   };
   const deployed = await ignition.deploy(ProtolearnModule, {
