@@ -96,7 +96,10 @@ export function createAdamW(
         keep = tf.tensor1d(values);
       }
     }
-    return { members, sizes, keep, m: tf.zeros([total]), v: tf.zeros([total]) };
+    // A lone tensor's moments keep its shape, so its update needs no reshapes.
+    const shape =
+      members.length === 1 ? (params[members[0] as number] as tf.Tensor).shape : [total];
+    return { members, sizes, keep, m: tf.zeros(shape), v: tf.zeros(shape) };
   });
   const constants = {
     beta1: tf.scalar(beta1),
@@ -104,11 +107,11 @@ export function createAdamW(
     beta2: tf.scalar(beta2),
     oneMinusBeta2: tf.scalar(1 - beta2),
   };
-  /** The group's tensors as one flat vector (one concat; a lone tensor is only reshaped). */
-  const flat = (tensors: readonly tf.Tensor[], members: readonly number[]): tf.Tensor => {
-    const parts = members.map((i) => tf.reshape(tensors[i] as tf.Tensor, [-1]));
-    return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts);
-  };
+  /** The group's tensors as one flat vector (one concat); a lone tensor as it is. */
+  const flat = (tensors: readonly tf.Tensor[], members: readonly number[]): tf.Tensor =>
+    members.length === 1
+      ? (tensors[members[0] as number] as tf.Tensor)
+      : tf.concat(members.map((i) => tf.reshape(tensors[i] as tf.Tensor, [-1])));
   let steps = 0;
   return {
     get steps() {
@@ -131,10 +134,13 @@ export function createAdamW(
           );
           const decayed = group.keep === undefined ? theta : tf.mul(theta, group.keep);
           const updated = tf.sub(decayed, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsT)), lrT));
-          const parts = group.members.length === 1 ? [updated] : tf.split(updated, group.sizes);
-          group.members.forEach((i, j) => {
-            params[i] = tf.reshape(parts[j] as tf.Tensor, (current[i] as tf.Tensor).shape);
-          });
+          if (group.members.length === 1) params[group.members[0] as number] = updated;
+          else {
+            const parts = tf.split(updated, group.sizes);
+            group.members.forEach((i, j) => {
+              params[i] = tf.reshape(parts[j] as tf.Tensor, (current[i] as tf.Tensor).shape);
+            });
+          }
           return { m, v };
         });
         return { params, moments };
