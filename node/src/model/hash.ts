@@ -1,4 +1,5 @@
-import { keccak256, type Hex } from "viem";
+import type { Hex } from "viem";
+import { keccak256Bytes } from "../hashing/keccak.js";
 
 import { ProtolearnError } from "../errors.js";
 import { assertParameterLength, type ModelSpec } from "./spec.js";
@@ -66,5 +67,5 @@ export function serializeModel(spec: ModelSpec, flat: Float32Array): Uint8Array 
  * const hash = modelHash(mlp.spec, params); // "0x…"
  */
 export function modelHash(spec: ModelSpec, flat: Float32Array): Hex {
-  return keccak256(serializeModel(spec, flat));
+  return keccak256Bytes(serializeModel(spec, flat));
 }

@@ -1,4 +1,5 @@
-import { keccak256, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
+import { keccak256Bytes } from "../hashing/keccak.js";
 
 import { aggregateUpdates, type AggregateResult } from "../aggregate/index.js";
 import { CodecError, decodeUpdate, toDense, type DecodedUpdate } from "../codec/index.js";
@@ -154,5 +155,5 @@ function float32Hash(values: Float32Array): Hex {
   const bytes = new Uint8Array(4 * values.length);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i] as number, true);
-  return keccak256(bytes);
+  return keccak256Bytes(bytes);
 }
