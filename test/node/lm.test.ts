@@ -27,6 +27,7 @@ import {
   type TransformerConfig,
 } from "../../node/src/model/transformer.js";
 import { selectBackend } from "../../node/src/train/backend.js";
+import { innerLoop } from "../../node/src/train/inner-loop.js";
 
 /** Pinned: keccak256 of the canonical serialization of `initParams(byte-transformer-v1, "protolearn/test/init")`. */
 const PINNED_TRANSFORMER_HASH =
@@ -164,6 +165,29 @@ describe("byte-transformer-v1", () => {
     assert.ok(Math.abs(first - Math.log(256)) < 0.1, `initial loss ${first} ≈ ln 256`);
     assert.ok(last < first - 1, `loss ${first} → ${last}`);
     tf.dispose([x, y, ...params]);
+  });
+
+  it("runs in the DiLoCo inner loop unchanged, on the node's shard of byte windows", async () => {
+    const model = createByteTransformer(TINY);
+    const data = tinyDataset(TINY.context);
+    const globalParams = initParams(model.spec, "lm/inner");
+    const before = tf.memory().numTensors;
+    const result = await innerLoop({
+      model,
+      dataset: data,
+      globalParams,
+      seed: `0x${"33".repeat(32)}`,
+      node: "0x00000000000000000000000000000000000000cc",
+      steps: 2,
+      batchSize: 4,
+      numShards: 2,
+    });
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(result.losses.length, 2);
+    assert.ok(result.losses.every((l) => Math.abs(l - Math.log(256)) < 0.2));
+    assert.equal(result.params.length, globalParams.length);
+    assert.ok(result.params.every(Number.isFinite));
+    assert.notDeepEqual(result.params, globalParams);
   });
 
   it("an untrained model scores about 8 bits per byte on the held-out addresses", () => {
