@@ -20,8 +20,8 @@
  *  - `autodiffStock`: the same with the backend's own matMul kernels, i.e. without
  *    `installPlainMatMul` (only where `selectBackend` installed it: wasm);
  *  - `fullAutodiff`: the whole inner step with the autodiff forward+backward;
- *  - `cnn` / `cnnFull`: mnist-cnn-v1's forward+backward (autodiff with its custom conv gradient)
- *    and its whole inner step;
+ *  - `cnn` / `cnnFull` / `cnnAdamW`: mnist-cnn-v1's forward+backward (autodiff with its custom
+ *    conv and pool gradients), its whole inner step, and one AdamW update of its 11,274 values;
  *  - `transposeFlag` / `transposeFlagStock` / `explicitTranspose`: the weight-gradient product
  *    xᵀ·dY ([784,B]·[B,256]) with a transposed operand (through the installed kernels, and
  *    through the backend's own) vs after an explicit `tf.transpose`.
@@ -92,6 +92,7 @@ const KINDS = [
   "fullAutodiff",
   "cnn",
   "cnnFull",
+  "cnnAdamW",
   "transposeFlag",
   "transposeFlagStock",
   "explicitTranspose",
@@ -197,12 +198,15 @@ function measure(batch: number): BatchResult {
   const cnnParams = unflattenParams(cnn.spec, cnnInit);
   let liveCnn = unflattenParams(cnn.spec, cnnInit);
   const cnnAdam = createAdamW(cnn.spec, liveCnn, adamOptions);
+  let cnnAdamOnlyParams = unflattenParams(cnn.spec, cnnInit);
+  const cnnAdamOnly = createAdamW(cnn.spec, cnnAdamOnlyParams, adamOptions);
   let adamOnlyParams = unflattenParams(model.spec, init);
   const adamOnly = createAdamW(model.spec, adamOnlyParams, adamOptions);
   const first = batchAt(0, batch);
   const x = tf.tensor2d(first.x, [batch, IN]);
   const y = tf.tensor1d(first.y, "int32");
   const fixedGradients = model.lossAndGradients(params, x, y);
+  const cnnFixedGradients = cnn.lossAndGradients(cnnParams, x, y);
   const a = randomTensor([batch, IN]);
   const w = randomTensor([IN, HIDDEN]);
   const dY = randomTensor([batch, HIDDEN]);
@@ -260,6 +264,10 @@ function measure(batch: number): BatchResult {
     cnnFull: () => {
       liveCnn = innerStep(cnn, cnnAdam, liveCnn);
     },
+    cnnAdamW: () => {
+      cnnAdamOnlyParams = cnnAdamOnly.step(cnnAdamOnlyParams, cnnFixedGradients.gradients);
+      cnnAdamOnlyParams[0]?.dataSync();
+    },
     transposeFlag: () => {
       const c = tf.matMul(a, dY, true, false);
       c.dataSync();
@@ -296,6 +304,9 @@ function measure(batch: number): BatchResult {
     liveAutodiff,
     cnnParams,
     liveCnn,
+    cnnAdamOnlyParams,
+    cnnFixedGradients.loss,
+    cnnFixedGradients.gradients,
     adamOnlyParams,
     x,
     y,
@@ -308,6 +319,7 @@ function measure(batch: number): BatchResult {
   fullAdam.dispose();
   autodiffAdam.dispose();
   cnnAdam.dispose();
+  cnnAdamOnly.dispose();
   adamOnly.dispose();
 
   const ms = Object.fromEntries(KINDS.map((k) => [k, quantile(samples[k], 0.1)])) as Record<
@@ -460,9 +472,19 @@ if (flags.json) {
       pc(r.cnnPctOfCeiling),
     ]),
   );
-  console.log("\nwhere the MLP's hand-written inner step goes");
+  console.log("\nwhere the inner step goes");
   table(
-    ["batch", "full step", "samples/s", "fwd+bwd", "fwd+bwd, new weights", "AdamW"],
+    [
+      "batch",
+      "MLP full step",
+      "samples/s",
+      "fwd+bwd",
+      "fwd+bwd, new weights",
+      "AdamW",
+      "CNN full step",
+      "fwd+bwd",
+      "AdamW",
+    ],
     results.map((r) => [
       String(r.batch),
       msf(r.ms.full),
@@ -470,6 +492,9 @@ if (flags.json) {
       msf(r.ms.manual),
       msf(r.ms.manualNewWeights),
       msf(r.ms.adamW),
+      msf(r.ms.cnnFull),
+      msf(r.ms.cnn),
+      msf(r.ms.cnnAdamW),
     ]),
   );
   console.log("\nweight-gradient product xᵀ·dY ([784,B]·[B,256]) vs the plain forward product");
