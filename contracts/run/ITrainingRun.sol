@@ -52,8 +52,8 @@ interface ITrainingRun {
         Reveal, // until revealDeadline
         Score, // until scoreDeadline
         Finalizable, // after scoreDeadline, until someone finalizes
-        Paused,
-        Halted
+        Paused, // the round was finalized while paused; the next one opens at unpause
+        Halted // the last round was finalized after a halt; no round opens again
     }
 
     /// @notice Why a round closed without changing the model and without emission.
@@ -62,7 +62,7 @@ interface ITrainingRun {
         NoValidatorVotes, // no validator scored the round (or all voting stake was zero)
         NoModelMajority, // no model hash was backed by >= 2/3 of the voting validator stake
         TooFewAcceptedUpdates, // fewer than minUpdates updates reached acceptScorePpm
-        PausedDuringRound // the run was paused while the round was open: the round is void
+        PausedDuringRound // not emitted since G3 (a pause no longer voids a round); kept so values stay stable
     }
 
     /// @notice The round in progress (or, while paused after a finalize, the last one).
@@ -74,8 +74,8 @@ interface ITrainingRun {
         uint16 commits;
         uint16 reveals;
         uint16 votes; // validators that submitted scores
-        bool finalized; // finalized while paused; the next round opens at unpause
-        bool voided; // paused while open: finalize will void it
+        bool finalized; // finalized while paused or halted; the next round opens at unpause
+        bool voided; // always false since G3 (a pause no longer voids a round); kept for the ABI
         bytes32 seed; // seed_r, from prevrandao and the previous blockhash
         bytes32 modelHash; // M_r, the global model this round trains from
     }
@@ -192,11 +192,13 @@ interface ITrainingRun {
     );
     /// @notice Parameters set earlier by governance became active as round `round` opened.
     event ParamsApplied(uint256 indexed runId, uint256 indexed round);
-    /// @notice `account` paused the run during round `round`.
+    /// @notice `account` paused the run during round `round`: `round` still settles in full, the
+    ///         next round opens only at unpause.
     event Paused(uint256 indexed runId, uint256 indexed round, address account);
     /// @notice `account` unpaused the run.
     event Unpaused(uint256 indexed runId, uint256 indexed round, address account);
-    /// @notice `account` (governance) halted the run for good.
+    /// @notice `account` (governance) halted the run for good: `round` still settles in full, no
+    ///         round opens after it.
     event Halted(uint256 indexed runId, uint256 indexed round, address account);
     /// @notice Governance changed the guardian (address(0) = none).
     event GuardianSet(uint256 indexed runId, address oldGuardian, address newGuardian);
@@ -212,15 +214,18 @@ interface ITrainingRun {
     error TrainingRunNotGuardianOrGovernance(address caller);
 
     // ---- errors: run state ----
-    /// @notice The run is halted for good; only leave(), claim() and views work.
+    /// @notice The run is halted for good and its last round `round` is settled (or the call is
+    ///         join/setParams/pause/unpause/halt); only leave(), claim() and views work.
     error TrainingRunHalted(uint256 round);
-    /// @notice The run is paused; governance must unpause it first.
+    /// @notice The run is paused and round `round` is settled; the next round opens when
+    ///         governance unpauses.
     error TrainingRunPaused(uint256 round);
     /// @notice unpause() needs a paused run.
     error TrainingRunNotPaused(uint256 round);
     /// @notice The call names round `given`, the current round is `current`.
     error TrainingRunWrongRound(uint256 given, uint256 current);
-    /// @notice The round is already finalized (the run is paused; the next round opens at unpause).
+    /// @notice Round `round` is already finalized (the run is paused or halted, so no next round
+    ///         opened).
     error TrainingRunRoundFinalized(uint256 round);
     /// @notice `phase` of `round` closed at `deadline`; it is `now`.
     error TrainingRunPhaseClosed(uint256 round, Phase phase, uint256 deadline, uint256 now);
@@ -350,13 +355,17 @@ interface ITrainingRun {
     /// @notice Only governance. Validated against bounds; effective when the next round opens.
     function setParams(RunParams calldata params) external;
 
-    /// @notice Governance or the guardian.
+    /// @notice Governance or the guardian. Pauses future rounds only: the open round keeps its
+    ///         phases and settles in full (slashes, rewards, model); the next round opens at
+    ///         unpause.
     function pause() external;
 
-    /// @notice Only governance.
+    /// @notice Only governance. Opens the next round at once if the last one closed while paused.
     function unpause() external;
 
-    /// @notice Only governance. Permanent: no more rounds or emission; stake can be unlocked.
+    /// @notice Only governance. Permanent: the open round still runs and settles in full (its
+    ///         slashes included); after it no round opens and nothing is minted; members leave
+    ///         once it is finalized.
     function halt() external;
 
     /// @notice Only governance. Sets the address that may pause (address(0) = none).
@@ -442,7 +451,11 @@ interface IRunFactory {
         ITrainingRun.RunParams params
     );
 
-    /// @notice Only governance (the timelock) may create runs.
+    /// @notice Governance changed the guardian given to runs created from now on (address(0) =
+    ///         none); existing runs keep theirs (TrainingRun.setGuardian changes those).
+    event DefaultGuardianSet(address oldGuardian, address newGuardian);
+
+    /// @notice Only governance (the timelock) may create runs or set the default guardian.
     error RunFactoryNotGovernance(address caller);
     /// @notice A constructor address is address(0); `index` is its position (0 = implementation).
     error RunFactoryZeroAddress(uint256 index);
@@ -455,6 +468,10 @@ interface IRunFactory {
         bytes32 initialModelHash,
         string calldata initialModelCid
     ) external returns (uint256 runId, address run);
+
+    /// @notice Only governance (the timelock). Sets the guardian runs created from now on get
+    ///         (address(0) = nobody but governance may pause them).
+    function setDefaultGuardian(address newGuardian) external;
 
     /// @notice Number of runs created; ids run from 1 to runCount().
     function runCount() external view returns (uint256);

@@ -28,13 +28,14 @@ using RoundLib for RevealEntry global;
 /// @notice Bit packing of the run's hot storage (round state, member records, revealed updates,
 ///         score words) and the commitment hash. Pure functions, no storage of their own.
 library RoundLib {
-    /// @dev The run is paused: no commit, reveal, score or round opening.
+    /// @dev The run is paused: the open round runs on and settles, the next one opens only at
+    ///      unpause.
     uint256 internal constant FLAG_PAUSED = 1;
-    /// @dev The run is halted for good.
+    /// @dev The run is halted for good: the open round runs on and settles, no next one opens.
     uint256 internal constant FLAG_HALTED = 2;
-    /// @dev The run was paused while this round was open: finalize voids it.
-    uint256 internal constant FLAG_VOIDED = 4;
-    /// @dev The round was finalized while paused; the next one opens at unpause.
+    // Flag 4 meant "voided" (paused while open) until G3; a pause no longer voids a round.
+    /// @dev The round was finalized while paused or halted; the next one opens at unpause (never
+    ///      after a halt).
     uint256 internal constant FLAG_FINALIZED = 8;
 
     /// @dev Scores are ppm; stored with bit 31 set so a word of all-zero scores is still a

@@ -21,7 +21,8 @@ contract RunFactory is IRunFactory {
     IStakeManager private immutable _stakeManager;
     address private immutable _token;
     address private immutable _governance;
-    address private immutable _guardian;
+    /// @dev The guardian new runs get; a governance setting (setDefaultGuardian).
+    address private _defaultGuardian;
 
     uint256 private _runCount;
     mapping(uint256 runId => address run) private _runs;
@@ -30,7 +31,8 @@ contract RunFactory is IRunFactory {
     /// @param stakeManager_ where runs lock and slash stake
     /// @param token_ the reward token (LearnToken) runs mint
     /// @param governance_ the timelock: creates runs and governs each of them
-    /// @param guardian_ may pause runs (address(0) = nobody but governance)
+    /// @param guardian_ the first default guardian of new runs (address(0) = nobody but
+    ///        governance may pause); governance replaces it with setDefaultGuardian
     constructor(
         address implementation_,
         IStakeManager stakeManager_,
@@ -46,7 +48,7 @@ contract RunFactory is IRunFactory {
         _stakeManager = stakeManager_;
         _token = token_;
         _governance = governance_;
-        _guardian = guardian_;
+        _setDefaultGuardian(guardian_);
     }
 
     /// @inheritdoc IRunFactory
@@ -65,9 +67,17 @@ contract RunFactory is IRunFactory {
         );
         _runs[runId] = run;
         emit RunCreated(runId, run, params.modelId, initialModelHash, initialModelCid, params);
-        TrainingRun(run).initialize(params, initialModelHash, initialModelCid, _guardian);
+        TrainingRun(run).initialize(params, initialModelHash, initialModelCid, _defaultGuardian);
         _stakeManager.registerRun(run);
         IAccessControl(_token).grantRole(IRewardToken(_token).MINTER_ROLE(), run);
+    }
+
+    /// @inheritdoc IRunFactory
+    /// @dev Runs created earlier keep their guardian; governance changes it per run with
+    ///      TrainingRun.setGuardian.
+    function setDefaultGuardian(address newGuardian) external {
+        if (msg.sender != _governance) revert RunFactoryNotGovernance(msg.sender);
+        _setDefaultGuardian(newGuardian);
     }
 
     /// @inheritdoc IRunFactory
@@ -100,8 +110,14 @@ contract RunFactory is IRunFactory {
         return _governance;
     }
 
-    /// @notice The guardian given to new runs.
+    /// @notice The guardian given to new runs (address(0) = none): a governance setting.
     function guardian() external view returns (address) {
-        return _guardian;
+        return _defaultGuardian;
+    }
+
+    function _setDefaultGuardian(address newGuardian) private {
+        address old = _defaultGuardian;
+        _defaultGuardian = newGuardian;
+        emit DefaultGuardianSet(old, newGuardian);
     }
 }

@@ -143,16 +143,15 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ITrainingRun
     /// @dev Releases everything this run locks of the caller. Accrued rewards stay claimable.
+    ///      Not while the caller committed or scored in the unfinalized round, halted or not:
+    ///      that round still settles with its slashes (G3), so its stake must stay locked.
     function leave() external nonReentrant {
         Member m = _members[msg.sender];
         Role role = m.role();
         if (role == Role.None) revert TrainingRunNotMember(msg.sender);
         RoundState s = _state;
-        if (
-            !s.hasFlag(RoundLib.FLAG_HALTED) &&
-            m.activeRound() == s.number() &&
-            !s.hasFlag(RoundLib.FLAG_FINALIZED)
-        ) revert TrainingRunLeaveWhileActive(msg.sender, s.number());
+        if (m.activeRound() == s.number() && !s.hasFlag(RoundLib.FLAG_FINALIZED))
+            revert TrainingRunLeaveWhileActive(msg.sender, s.number());
         _members[msg.sender] = m.withRole(Role.None);
         IStakeManager sm = stakeManager();
         uint256 locked = sm.lockedBy(address(this), msg.sender);
@@ -273,12 +272,11 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev While paused, an expired round is still finalized (so stake and rewards settle),
-    ///      but the next round opens only at unpause. A round that was paused while open is
-    ///      void: no slash, no emission, no model change.
+    /// @dev Pause and halt never change how a round settles (G3): the open round is settled in
+    ///      full, slashes included, whenever they were called. They only decide whether the next
+    ///      round opens: not while paused (it opens at unpause), never after a halt.
     function finalizeRound(uint256 round) external nonReentrant {
         RoundState s = _state;
-        if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
         if (round != s.number()) revert TrainingRunWrongRound(round, s.number());
         if (s.hasFlag(RoundLib.FLAG_FINALIZED)) revert TrainingRunRoundFinalized(round);
         if (block.timestamp <= s.scoreDeadline()) {
@@ -291,12 +289,11 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         }
         // mark the round closed before any external call (mint, slash)
         _state = s.withFlag(RoundLib.FLAG_FINALIZED);
-        if (s.hasFlag(RoundLib.FLAG_VOIDED)) {
-            emit RoundFailed(runId(), round, RoundFailure.PausedDuringRound);
-        } else {
-            _settle(s);
+        _settle(s);
+        // decided on the flags read before any external call (checks-effects-interactions)
+        if (!s.hasFlag(RoundLib.FLAG_PAUSED) && !s.hasFlag(RoundLib.FLAG_HALTED)) {
+            _openRound(round + 1);
         }
-        if (!s.hasFlag(RoundLib.FLAG_PAUSED)) _openRound(round + 1);
     }
 
     /// @inheritdoc ITrainingRun
@@ -321,7 +318,9 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Voids the round in progress (see finalizeRound) unless it is already finalized.
+    /// @dev Only future rounds: the open round keeps its phases and settles in full at finalize
+    ///      (slashes, rewards, model); the next round opens only at unpause. So neither the
+    ///      guardian nor governance can cancel a slash whose scores are public (G3).
     function pause() external {
         if (msg.sender != _guardian && msg.sender != governance()) {
             revert TrainingRunNotGuardianOrGovernance(msg.sender);
@@ -329,9 +328,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         RoundState s = _state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
         if (s.hasFlag(RoundLib.FLAG_PAUSED)) revert TrainingRunPaused(s.number());
-        s = s.withFlag(RoundLib.FLAG_PAUSED);
-        if (!s.hasFlag(RoundLib.FLAG_FINALIZED)) s = s.withFlag(RoundLib.FLAG_VOIDED);
-        _state = s;
+        _state = s.withFlag(RoundLib.FLAG_PAUSED);
         emit Paused(runId(), s.number(), msg.sender);
     }
 
@@ -349,6 +346,9 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITrainingRun
+    /// @dev Like pause, a halt takes effect when the open round closes: that round still runs
+    ///      its phases and settles in full at finalize (anyone, after its score deadline), so
+    ///      governance cannot cancel its slashes; its members can leave once it is finalized.
     function halt() external {
         _checkGovernance();
         RoundState s = _state;
@@ -414,16 +414,19 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         info.reveals = uint16(s.reveals());
         info.votes = uint16(s.votes());
         info.finalized = s.hasFlag(RoundLib.FLAG_FINALIZED);
-        info.voided = s.hasFlag(RoundLib.FLAG_VOIDED);
+        // info.voided stays false: a pause no longer voids a round (G3)
         info.seed = _seed;
         info.modelHash = _modelHash;
     }
 
     /// @inheritdoc ITrainingRun
+    /// @dev A pause or halt shows only once the open round is finalized: until then the round
+    ///      runs its phases (node/src/run/round-phase.ts mirrors this).
     function phase() external view returns (Phase) {
         RoundState s = _state;
-        if (s.hasFlag(RoundLib.FLAG_HALTED)) return Phase.Halted;
-        if (s.hasFlag(RoundLib.FLAG_PAUSED)) return Phase.Paused;
+        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) {
+            return s.hasFlag(RoundLib.FLAG_HALTED) ? Phase.Halted : Phase.Paused;
+        }
         if (block.timestamp <= s.commitDeadline()) return Phase.Commit;
         if (block.timestamp <= s.revealDeadline()) return Phase.Reveal;
         if (block.timestamp <= s.scoreDeadline()) return Phase.Score;
@@ -894,13 +897,15 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         if (msg.sender != governance()) revert TrainingRunNotGovernance(msg.sender);
     }
 
-    /// @dev Commit, reveal and score need the current round, live (not halted, paused or
-    ///      finalized-while-paused).
+    /// @dev Commit, reveal and score need the current round, not yet finalized. A pause or a
+    ///      halt does not stop the open round (G3); a finalized round is the current one only
+    ///      while the run is paused or halted, so that is the error named.
     function _checkLive(RoundState s, uint256 round) private pure {
-        if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
-        if (s.hasFlag(RoundLib.FLAG_PAUSED)) revert TrainingRunPaused(s.number());
+        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) {
+            if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
+            revert TrainingRunPaused(s.number());
+        }
         if (round != s.number()) revert TrainingRunWrongRound(round, s.number());
-        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) revert TrainingRunRoundFinalized(round);
     }
 
     function _checkCid(string calldata cid) private pure {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { phaseAt, phaseName, type RoundPhase } from "../../node/src/run/round-phase.js";
-import { AGREED_HASH, deployRun, playRound, timeTo, type RunDeployment } from "./helpers/deployRun.js";
+import { AGREED_HASH, deployRun, playRound, type RunDeployment } from "./helpers/deployRun.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -10,8 +10,9 @@ const fixture = () => deployRun(connection);
 /**
  * The node derives a round's phase from the round's deadlines and the run's flags
  * (node/src/run/round-phase.ts); the contract's `phase()` is the truth. This steps chain time
- * across every deadline (one second before, at, and one second after each) and through pause,
- * finalize-while-paused, resume and halt, and checks the two agree at every step.
+ * across every deadline (one second before, at, and one second after each) and through a pause
+ * (the open round keeps its phases), finalize-while-paused, resume, halt (again the open round
+ * keeps its phases) and the halted round's finalize, and checks the two agree at every step.
  */
 async function expectMirror(d: RunDeployment, seen: RoundPhase[]): Promise<void> {
   const block = await connection.ethers.provider.getBlock("latest");
@@ -58,7 +59,7 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
     expect(new Set(seen)).to.deep.equal(new Set(["commit", "reveal", "score", "finalizable"]));
   });
 
-  it("agrees through pause, finalize while paused, resume, the next round's deadlines and halt", async function () {
+  it("agrees through a pause (the paused round's deadlines), finalize while paused, resume, the next round's deadlines, halt and the last finalize", async function () {
     const d = await networkHelpers.loadFixture(fixture);
     const seen: RoundPhase[] = [];
     // A round played to its end and finalized: the next round opens, in its commit phase.
@@ -67,15 +68,22 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
       votes: d.validators.map((v) => ({ validator: v, scores: d.trainers.map(() => 900_000), modelHash: AGREED_HASH })),
     });
     await expectMirror(d, seen);
-    // Paused mid-round (the round is void), then expired and finalized while paused.
+    // Paused mid-round: the round keeps its phases; step across its deadlines, then finalize.
     await d.run.connect(d.guardian).pause();
     await expectMirror(d, seen);
     const info = await d.run.currentRound();
-    await timeTo(d, BigInt(info.scoreDeadline) + 1n);
-    await networkHelpers.mine();
-    await expectMirror(d, seen);
+    const pausedRound: RoundPhase[] = [];
+    for (const deadline of [info.commitDeadline, info.revealDeadline, info.scoreDeadline]) {
+      await mineAt(BigInt(deadline));
+      await expectMirror(d, pausedRound);
+      await mineAt(BigInt(deadline) + 1n);
+      await expectMirror(d, pausedRound);
+    }
+    expect(new Set(pausedRound)).to.deep.equal(new Set(["commit", "reveal", "score", "finalizable"]));
+    seen.push(...pausedRound);
     await d.run.finalizeRound(info.round);
     await expectMirror(d, seen);
+    expect(seen.at(-1)).to.equal("paused");
     // Resumed by governance: a new round opens; step across its deadlines.
     await d.run.connect(d.governance).unpause();
     await expectMirror(d, seen);
@@ -87,8 +95,13 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
       await mineAt(BigInt(deadline) + 1n);
       await expectMirror(d, seen);
     }
+    // Halted in the finalizable phase: the round still shows finalizable until it is finalized.
     await d.run.connect(d.governance).halt();
     await expectMirror(d, seen);
+    expect(seen.at(-1)).to.equal("finalizable");
+    await d.run.finalizeRound(next.round);
+    await expectMirror(d, seen);
+    expect(seen.at(-1)).to.equal("halted");
     expect(new Set(seen)).to.deep.equal(new Set(["commit", "reveal", "score", "finalizable", "paused", "halted"]));
   });
 });

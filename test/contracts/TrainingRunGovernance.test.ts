@@ -1,3 +1,4 @@
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { Address } from "viem";
@@ -6,6 +7,8 @@ import { ONE } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
   deployRun,
+  INITIAL_MODEL_CID,
+  INITIAL_MODEL_HASH,
   makeUpdate,
   Phase,
   playRound,
@@ -13,6 +16,7 @@ import {
   RoundFailure,
   type RunParams,
   send,
+  SlashReason,
   TEST_RUN_PARAMS,
   timeTo,
 } from "./helpers/deployRun.js";
@@ -273,7 +277,8 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         .to.emit(d.run, "Paused")
         .withArgs(d.runId, 1n, d.guardian.address);
       expect(await d.run.paused()).to.equal(true);
-      expect(await d.run.phase()).to.equal(Phase.Paused);
+      // the open round runs on: the pause shows in phase() once the round is finalized
+      expect(await d.run.phase()).to.equal(Phase.Commit);
       await expect(d.run.connect(d.guardian).pause())
         .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
         .withArgs(1n);
@@ -289,19 +294,23 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await expect(d.run.connect(d.governance).pause()).to.emit(d.run, "Paused");
     });
 
-    it("while paused, commit, reveal and submitScores revert TrainingRunPaused; joining still works", async function () {
+    it("once the round closed while paused, commit, reveal and submitScores revert TrainingRunPaused; joining still works", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       await send(d.run.connect(d.guardian).pause());
+      await playRound(d, { revealers: [], votes: [] });
+      expect(await d.run.phase()).to.equal(Phase.Paused);
       const [t0] = d.trainers;
-      const u = makeUpdate(t0!.address, 1n);
-      await expect(d.run.connect(t0!).commit(1n, ethers.ZeroHash))
-        .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
-        .withArgs(1n);
+      const u = makeUpdate(t0!.address, 2n);
+      for (const round of [1n, 2n]) {
+        await expect(d.run.connect(t0!).commit(round, ethers.ZeroHash))
+          .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
+          .withArgs(1n);
+      }
       await expect(
-        d.run.connect(t0!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt),
+        d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt),
       ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
       await expect(
-        d.run.connect(d.validators[0]!).submitScores(1n, [], AGREED_HASH, 0n),
+        d.run.connect(d.validators[0]!).submitScores(2n, [], AGREED_HASH, 0n),
       ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
       await send(d.core.token.connect(d.core.deployer).transfer(d.outsider.address, 100n * ONE));
       await send(
@@ -313,10 +322,10 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await expect(d.run.connect(d.outsider).join(Role.Trainer)).to.emit(d.run, "Joined");
     });
 
-    it("an expired round finalized during a pause is void (no slash, no emission) and the next round opens only at unpause", async function () {
+    it("a round that expires during a pause settles as usual (its no-reveal slashes included) and the next round opens only at unpause", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [t0, t1] = d.trainers;
-      // both trainers commit; the pause then keeps them from revealing
+      // both trainers commit and, although the pause does not stop them, never reveal
       const { info } = await playRound(d, {
         revealers: [],
         silent: [t0!, t1!],
@@ -328,9 +337,13 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
       await expect(receipt.hash)
         .to.emit(d.run, "RoundFailed")
-        .withArgs(d.runId, 1n, RoundFailure.PausedDuringRound);
+        .withArgs(d.runId, 1n, RoundFailure.NoValidatorVotes);
       await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
-      await expect(receipt.hash).not.to.emit(d.run, "NodeSlashed");
+      for (const t of [t0!, t1!]) {
+        await expect(receipt.hash)
+          .to.emit(d.run, "NodeSlashed")
+          .withArgs(d.runId, 1n, t.address, SlashReason.NoReveal, anyValue, anyValue);
+      }
       expect(await d.core.token.totalSupply()).to.equal(supply);
       const closed = await d.run.currentRound();
       expect([closed.round, closed.finalized]).to.deep.equal([1n, true]);
@@ -353,11 +366,11 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await expect(d.run.connect(t0!).commit(2n, ethers.ZeroHash)).to.emit(d.run, "Committed");
     });
 
-    it("a round paused and unpaused while open continues but is void at finalize; the next round opens normally", async function () {
+    it("a round paused and unpaused while open settles normally and the next round opens at its finalize", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       await send(d.run.connect(d.guardian).pause());
       await send(d.run.connect(d.governance).unpause());
-      expect((await d.run.currentRound()).voided).to.equal(true);
+      expect((await d.run.currentRound()).voided).to.equal(false);
       const { receipt } = await playRound(d, {
         revealers: [d.trainers[0]!],
         votes: d.validators.map((v) => ({
@@ -366,11 +379,104 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
           modelHash: AGREED_HASH,
         })),
       });
-      await expect(receipt!.hash)
-        .to.emit(d.run, "RoundFailed")
-        .withArgs(d.runId, 1n, RoundFailure.PausedDuringRound);
+      await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
+      await expect(receipt!.hash).not.to.emit(d.run, "RoundFailed");
       await expect(receipt!.hash).to.emit(d.run, "RoundOpened");
+      expect((await d.run.currentRound()).round).to.equal(2n);
+    });
+  });
+
+  describe("the guardian and governance pause only future rounds (G3)", function () {
+    /**
+     * Plays round 1 up to the end of its score phase: t0 reveals an honest update, t1 (the
+     * cheater) reveals one every validator scores 0, and every validator has voted. The scores
+     * are public, so whoever holds pause can see that t1 is about to be slashed.
+     */
+    async function scoresAreIn(d: Awaited<ReturnType<typeof runFixture>>) {
+      const [t0, t1] = d.trainers;
+      return playRound(d, {
+        revealers: [t0!, t1!],
+        votes: d.validators.map((v) => ({ validator: v, scores: [900_000, 0], modelHash: AGREED_HASH })),
+        finalize: false,
+      });
+    }
+
+    for (const who of ["guardian", "governance"] as const) {
+      it(`ATTACK: the ${who} pauses after the scores are in; the round still settles with the cheater's slash and the honest reward`, async function () {
+        const d = await networkHelpers.loadFixture(runFixture);
+        const [t0, t1] = d.trainers;
+        const runAddress = await d.run.getAddress();
+        const { info } = await scoresAreIn(d);
+        const locked = await d.core.stakeManager.lockedBy(runAddress, t1!.address);
+        await expect(d.run.connect(d[who]).pause())
+          .to.emit(d.run, "Paused")
+          .withArgs(d.runId, 1n, d[who].address);
+        // the pause changes nothing in the open round: it still runs its phases
+        expect(await d.run.phase()).to.equal(Phase.Finalizable);
+        // the cheater cannot walk away before the round settles
+        await expect(d.run.connect(t1!).leave())
+          .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
+          .withArgs(t1!.address, 1n);
+        await timeTo(d, info.scoreDeadline);
+        const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+        const expected = (locked * BigInt(P.invalidSlashBps)) / 10_000n;
+        await expect(receipt.hash)
+          .to.emit(d.run, "NodeSlashed")
+          .withArgs(d.runId, 1n, t1!.address, SlashReason.InvalidUpdate, expected, anyValue);
+        await expect(receipt.hash).to.emit(d.run, "ModelAgreed");
+        await expect(receipt.hash).not.to.emit(d.run, "RoundFailed");
+        expect((await d.run.memberOf(t0!.address)).rewards).to.be.greaterThan(0n);
+        // the pause takes effect now: no round opens until governance resumes the run
+        await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
+        expect(await d.run.phase()).to.equal(Phase.Paused);
+        await expect(d.run.connect(d.governance).unpause()).to.emit(d.run, "RoundOpened");
+        expect((await d.run.currentRound()).round).to.equal(2n);
+      });
+    }
+
+    it("ATTACK: governance halts after the scores are in; the cheater cannot leave, and the round still settles with its slash", async function () {
+      const d = await networkHelpers.loadFixture(runFixture);
+      const [, t1] = d.trainers;
+      const runAddress = await d.run.getAddress();
+      const { info } = await scoresAreIn(d);
+      const locked = await d.core.stakeManager.lockedBy(runAddress, t1!.address);
+      await expect(d.run.connect(d.governance).halt()).to.emit(d.run, "Halted").withArgs(d.runId, 1n, d.governance.address);
+      await expect(d.run.connect(t1!).leave())
+        .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
+        .withArgs(t1!.address, 1n);
+      await timeTo(d, info.scoreDeadline);
+      const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+      const expected = (locked * BigInt(P.invalidSlashBps)) / 10_000n;
+      await expect(receipt.hash)
+        .to.emit(d.run, "NodeSlashed")
+        .withArgs(d.runId, 1n, t1!.address, SlashReason.InvalidUpdate, expected, anyValue);
+      await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
+      expect(await d.run.phase()).to.equal(Phase.Halted);
+      // after the last round settled, everyone may leave with what is left
+      await expect(d.run.connect(t1!).leave()).to.emit(d.run, "Left");
+    });
+
+    it("a pause in the commit phase voids nothing: the round's commits, reveals and scores go on and its no-reveal slash applies", async function () {
+      const d = await networkHelpers.loadFixture(runFixture);
+      const [t0, t1] = d.trainers;
+      await send(d.run.connect(d.guardian).pause());
+      expect(await d.run.paused()).to.equal(true);
+      expect(await d.run.phase()).to.equal(Phase.Commit);
       expect((await d.run.currentRound()).voided).to.equal(false);
+      const { receipt } = await playRound(d, {
+        revealers: [t0!],
+        silent: [t1!],
+        votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
+      });
+      await expect(receipt!.hash)
+        .to.emit(d.run, "NodeSlashed")
+        .withArgs(d.runId, 1n, t1!.address, SlashReason.NoReveal, anyValue, anyValue);
+      await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
+      await expect(receipt!.hash).not.to.emit(d.run, "RoundOpened");
+      // the next round does not open, and nothing can be sent for it
+      await expect(d.run.connect(t0!).commit(2n, ethers.ZeroHash))
+        .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
+        .withArgs(1n);
     });
   });
 
@@ -386,10 +492,14 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         .to.emit(d.run, "Halted")
         .withArgs(d.runId, 1n, d.governance.address);
       expect(await d.run.halted()).to.equal(true);
+      // the open round runs on; the halt shows in phase() once it is finalized
+      expect(await d.run.phase()).to.equal(Phase.Commit);
+      await timeTo(d, (await d.run.currentRound()).scoreDeadline);
+      await send(d.run.finalizeRound(1n));
       expect(await d.run.phase()).to.equal(Phase.Halted);
     });
 
-    it("after a halt no round opens and nothing is minted, while a committed trainer can leave, unstake and withdraw", async function () {
+    it("after a halt the open round still settles (its no-reveal slash included) but no round opens and nothing more is minted; then the committed trainer can leave, unstake and withdraw", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [t0] = d.trainers;
       const runAddress = await d.run.getAddress();
@@ -399,9 +509,19 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await send(d.run.connect(d.governance).halt());
       const supply = await d.core.token.totalSupply();
 
+      // the committed trainer cannot escape the round's settlement by leaving
+      await expect(d.run.connect(t0!).leave())
+        .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
+        .withArgs(t0!.address, 1n);
       await timeTo(d, info.scoreDeadline);
+      const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+      const slashed = (BigInt(P.minTrainerStake) * BigInt(P.noRevealSlashBps)) / 10_000n;
+      await expect(receipt.hash)
+        .to.emit(d.run, "NodeSlashed")
+        .withArgs(d.runId, 1n, t0!.address, SlashReason.NoReveal, slashed, anyValue);
+      await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
       await expect(d.run.finalizeRound(1n))
-        .to.be.revertedWithCustomError(d.run, "TrainingRunHalted")
+        .to.be.revertedWithCustomError(d.run, "TrainingRunRoundFinalized")
         .withArgs(1n);
       await expect(d.run.connect(t0!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt))
         .to.be.revertedWithCustomError(d.run, "TrainingRunHalted")
@@ -418,10 +538,8 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       expect((await d.run.currentRound()).round).to.equal(1n);
       expect(await d.core.token.totalSupply()).to.equal(supply);
 
-      // the commit is unfinalized, yet leaving is allowed after a halt
-      await expect(d.run.connect(t0!).leave())
-        .to.emit(d.run, "Left")
-        .withArgs(d.runId, t0!.address, Role.Trainer, P.minTrainerStake);
+      // the round is settled: leaving releases the run's lock
+      await expect(d.run.connect(t0!).leave()).to.emit(d.run, "Left");
       expect(await d.core.stakeManager.lockedBy(runAddress, t0!.address)).to.equal(0n);
       const bonded = await d.core.stakeManager.bondedOf(t0!.address);
       await send(d.core.stakeManager.connect(t0!).requestUnstake(bonded));
@@ -465,6 +583,42 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         "TrainingRunNotGuardianOrGovernance",
       );
       await expect(d.run.connect(d.outsider).pause()).to.emit(d.run, "Paused");
+    });
+
+    it("governance can leave pausing to itself alone: with guardian address(0) nobody else pauses", async function () {
+      const d = await networkHelpers.loadFixture(runFixture);
+      await expect(d.run.connect(d.governance).setGuardian(ethers.ZeroAddress))
+        .to.emit(d.run, "GuardianSet")
+        .withArgs(d.runId, d.guardian.address, ethers.ZeroAddress);
+      expect(await d.run.guardian()).to.equal(ethers.ZeroAddress);
+      for (const caller of [d.guardian, d.outsider]) {
+        await expect(d.run.connect(caller).pause())
+          .to.be.revertedWithCustomError(d.run, "TrainingRunNotGuardianOrGovernance")
+          .withArgs(caller.address);
+      }
+      await expect(d.run.connect(d.governance).pause()).to.emit(d.run, "Paused");
+    });
+
+    it("the factory's default guardian is a governance setting: new runs get the new one, earlier runs keep theirs, the old one cannot pause a new run", async function () {
+      const d = await networkHelpers.loadFixture(runFixture);
+      for (const caller of [d.guardian, d.outsider, d.core.deployer]) {
+        await expect(d.factory.connect(caller).setDefaultGuardian(caller.address))
+          .to.be.revertedWithCustomError(d.factory, "RunFactoryNotGovernance")
+          .withArgs(caller.address);
+      }
+      await expect(d.factory.connect(d.governance).setDefaultGuardian(d.outsider.address))
+        .to.emit(d.factory, "DefaultGuardianSet")
+        .withArgs(d.guardian.address, d.outsider.address);
+      expect(await d.factory.guardian()).to.equal(d.outsider.address);
+
+      await send(d.factory.connect(d.governance).createRun(P, INITIAL_MODEL_HASH, INITIAL_MODEL_CID));
+      const second = await ethers.getContractAt("TrainingRun", await d.factory.runOf(await d.factory.runCount()));
+      expect(await second.guardian()).to.equal(d.outsider.address);
+      expect(await d.run.guardian()).to.equal(d.guardian.address);
+      await expect(second.connect(d.guardian).pause())
+        .to.be.revertedWithCustomError(second, "TrainingRunNotGuardianOrGovernance")
+        .withArgs(d.guardian.address);
+      await expect(second.connect(d.outsider).pause()).to.emit(second, "Paused");
     });
   });
 });

@@ -494,7 +494,7 @@ describe("governance through the CLI on an anvil devnet", () => {
     assert.equal(await chain.publicClient.getTransactionCount({ address: guardian }), nonce);
   });
 
-  it("the guardian pauses directly; governance resumes the run, then pauses and halts it for good", async () => {
+  it("the guardian pauses directly; governance resumes the run, then pauses and halts it for good after the open round is finalized", async () => {
     assertOneLineError(await cli(["pause", ...flagsOf(0)]), /is not the guardian of run 1/);
     await ok(["pause", ...guardianFlags]);
     assert.equal(await chain.contracts.run.read.paused(), true);
@@ -520,9 +520,18 @@ describe("governance through the CLI on an anvil devnet", () => {
     await ok(["execute", halt, ...flagsOf(3)]);
     assert.equal(await chain.contracts.run.read.halted(), true);
 
+    // Pause and halt act between rounds: the open round keeps its phases until it is finalized.
+    const open = (await ok(["status", ...flagsOf(3)])).run as { phase: string; halted: boolean };
+    assert.notEqual(open.phase, "halted");
+    assert.equal(open.halted, true);
+    const { scoreDeadline } = await chain.contracts.run.read.currentRound();
+    const { timestamp } = await chain.publicClient.getBlock();
+    if (scoreDeadline >= timestamp) await passTime(Number(scoreDeadline - timestamp) + 1);
+    await ok(["finalize", ...flagsOf(3)]);
     const status = (await ok(["status", ...flagsOf(3)])).run as { phase: string; halted: boolean };
     assert.equal(status.phase, "halted");
     assert.equal(status.halted, true);
+    assertOneLineError(await cli(["finalize", ...flagsOf(3)]), /run 1 was halted for good by governance; its last round \d+ is finalized/);
     assertOneLineError(
       await cli(["propose", "resume", ...flagsOf(0)]),
       /TrainingRunHalted\(\d+\) — the run is halted for good/,

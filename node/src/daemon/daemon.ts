@@ -164,7 +164,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           lastPhase = `${view.round}:${view.phase}`;
           logger.info("round", { round: view.round, phase: view.phase });
         }
-        if (view.halted) {
+        // A halt takes effect when the open round is finalized: until then the node still acts
+        // in it (a committed trainer that stopped now would be slashed for not revealing).
+        if (view.phase === "halted") {
           logger.warn("the run is halted for good: stopping; leave the run and withdraw your stake");
           break;
         }

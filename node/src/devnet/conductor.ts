@@ -38,7 +38,7 @@ export class Conductor {
     const started = Date.now();
     for (;;) {
       const view = await readRoundView(this.ctx);
-      if (done(view) || view.halted) return view;
+      if (done(view) || view.phase === "halted") return view;
       if (Date.now() - started > this.options.patienceMs) {
         this.logger.warn("conductor: not every node acted in time; moving on", { round: view.round, waitingFor: what });
         return view;
@@ -65,7 +65,7 @@ export class Conductor {
     const finalizeStarted = Date.now();
     for (;;) {
       const view = await readRoundView(this.ctx);
-      if (view.round > round || view.halted || view.finalized) return view;
+      if (view.round > round || view.finalized) return view;
       if (Date.now() - finalizeStarted > this.options.patienceMs) {
         throw new ProtolearnError(`round ${round} was not finalized within ${Math.round(this.options.patienceMs / 1000)} s of its score deadline`, {
           code: "DEVNET_NOT_FINALIZED",

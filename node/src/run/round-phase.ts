@@ -2,14 +2,17 @@
  * The node's mirror of the run contract's round state machine (contracts/run/TrainingRun.sol
  * `phase()`). The contract is the source of truth; this module is the one place the node names
  * the phases and derives a phase from a round's deadlines and flags, and
- * test/node/round-phase.test.ts checks it against the contract's `phase()` at every deadline.
+ * test/contracts/RoundPhaseMirror.test.ts checks it against the contract's `phase()` at every
+ * deadline and through pause, resume and halt.
  *
  *   commit       while now <= commitDeadline
  *   reveal       while commitDeadline < now <= revealDeadline
  *   score        while revealDeadline < now <= scoreDeadline
  *   finalizable  after scoreDeadline, until someone finalizes
- * Halted beats paused beats the deadlines. A finalized round whose successor has not opened is
- * paused (the contract opens the next round at once unless the run is paused).
+ * A pause or a halt acts only between rounds (G3): the open round keeps its phases and settles in
+ * full, and only once it is finalized does the run show as paused (the next round opens at
+ * unpause) or halted (no round opens again). A finalized round is the current one only then: the
+ * contract opens the next round in the finalize transaction otherwise.
  */
 
 /** The contract's `ITrainingRun.Phase` enum, in its order: index = the enum's uint8 value. */
@@ -23,7 +26,10 @@ export interface RoundDeadlines {
   scoreDeadline: bigint;
 }
 
-/** What the phase depends on besides the clock: the round's deadlines and the run's flags. */
+/**
+ * What the phase depends on besides the clock: the round's deadlines, whether it is finalized,
+ * and the run's flags (`paused` alone never changes the phase; it says the next round waits).
+ */
 export interface RoundStatus extends RoundDeadlines {
   paused: boolean;
   halted: boolean;
@@ -32,8 +38,7 @@ export interface RoundStatus extends RoundDeadlines {
 
 /** The phase of `round` at chain time `now` (a block timestamp), exactly as the contract computes it. */
 export function phaseAt(round: RoundStatus, now: bigint): RoundPhase {
-  if (round.halted) return "halted";
-  if (round.paused || round.finalized) return "paused";
+  if (round.finalized) return round.halted ? "halted" : "paused";
   if (now <= round.commitDeadline) return "commit";
   if (now <= round.revealDeadline) return "reveal";
   if (now <= round.scoreDeadline) return "score";

@@ -30,6 +30,12 @@ export function registerFinalize(program: Command, io: CliIo): void {
         run.read.phase(),
         ctx.chain.publicClient.getBlock(),
       ]);
+      if (phaseName(phase) === "halted") {
+        throw new ProtolearnError(`run ${ctx.config.runId} was halted for good by governance; its last round ${info.round} is finalized`, {
+          code: "CLI_RUN_HALTED",
+          fix: "no round can be finalized any more; leave the run and withdraw your stake",
+        });
+      }
       if (info.finalized) {
         throw new ProtolearnError(
           `round ${info.round} is already finalized; the run is paused and the next round opens when governance resumes it`,
@@ -38,12 +44,6 @@ export function registerFinalize(program: Command, io: CliIo): void {
             fix: "nothing to do until the run resumes (see `protolearn proposals`)",
           },
         );
-      }
-      if (phaseName(phase) === "halted") {
-        throw new ProtolearnError(`run ${ctx.config.runId} was halted for good by governance`, {
-          code: "CLI_RUN_HALTED",
-          fix: "no round can be finalized any more; leave the run and withdraw your stake",
-        });
       }
       if (block.timestamp <= BigInt(info.scoreDeadline)) {
         throw new ProtolearnError(

@@ -19,7 +19,7 @@ export function registerPause(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("pause")
-      .description("guardian only: pause the run now (the open round is voided)"),
+      .description("guardian only: pause the run from the next round (the open round still settles, slashes included)"),
   )
     .addHelpText(
       "after",
@@ -54,7 +54,7 @@ export function registerPause(program: Command, io: CliIo): void {
       const sent = await sendTx(ctx, pause, { label: `pause run ${ctx.config.runId}` });
       emit(io, ctx.json, { runId: ctx.config.runId, paused: true, transaction: sent.hash }, () =>
         [
-          `paused  run ${ctx.config.runId}`,
+          `paused  run ${ctx.config.runId} from the next round (the open round still settles)`,
           `tx      ${sent.hash}`,
           "",
           "resume: `protolearn propose resume` (governance)",

@@ -155,9 +155,9 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
   for (const kind of ["pause", "resume", "halt"] as const) {
     const what = {
       pause:
-        "pause the run (the open round is voided); the guardian can also pause directly with `protolearn pause`",
+        "pause the run from the next round (the open round still settles, slashes included); the guardian can also pause directly with `protolearn pause`",
       resume: "resume a paused run",
-      halt: "halt the run for good: no further rounds or emission, stake unlocks",
+      halt: "halt the run for good after the open round settles: no further rounds or emission, stake unlocks",
     };
     withChainOptions(describeOption(propose.command(kind).description(what[kind])))
       .addHelpText(

@@ -193,7 +193,7 @@ function humanStatus(r: StatusReport): string {
   const lines = [
     `network      ${r.network} (chain ${r.chainId}), block ${r.block}, chain time ${describeTime(now, now).replace(/ \(now\)$/, "")}`,
     `run          ${run.runId} at ${run.address}`,
-    `round        ${run.round}, phase ${run.phase}${run.halted ? " — HALTED for good" : run.paused ? " — PAUSED" : ""}`,
+    `round        ${run.round}, phase ${run.phase}${run.halted ? (run.phase === "halted" ? " — HALTED for good" : " — HALTED after this round") : run.paused ? (run.phase === "paused" ? " — PAUSED" : " — PAUSED from the next round") : ""}`,
     `  commit     until ${describeTime(run.commitDeadline, now)}   (${run.commits} commits)`,
     `  reveal     until ${describeTime(run.revealDeadline, now)}   (${run.reveals} reveals)`,
     `  score      until ${describeTime(run.scoreDeadline, now)}   (${run.votes} validator votes)`,
