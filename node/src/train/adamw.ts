@@ -32,28 +32,6 @@ export interface AdamW {
 }
 
 /**
- * Tensors of at least this many values get an update of their own; all smaller ones are updated
- * together as one flat vector. On wasm a kernel call costs ~10 µs of dispatch besides its memory
- * traffic: for small tensors the dispatch dominates, so one pass over their concatenation wins
- * (mnist-cnn-v1, 11,274 values in six tensors: 0.20 → 0.11 ms per step). A large tensor's update
- * is memory-bound, and copying it into a concatenation and back out only adds traffic
- * (mnist-mlp-v1 all flat: 2.4 ms per step against 1.1 ms grouped, same loaded machine).
- */
-export const ADAMW_OWN_GROUP_MIN_SIZE = 16_384;
-
-/** Parameter indices updated together (spec order within a group). */
-function updateGroups(sizes: readonly number[]): number[][] {
-  const small: number[] = [];
-  const groups: number[][] = [];
-  sizes.forEach((size, i) => {
-    if (size >= ADAMW_OWN_GROUP_MIN_SIZE) groups.push([i]);
-    else small.push(i);
-  });
-  if (small.length > 0) groups.push(small);
-  return groups;
-}
-
-/**
  * AdamW (Loshchilov & Hutter) on the active backend, in Kingma & Ba's "efficient" arrangement
  * that folds both bias corrections into the step size and epsilon:
  *
@@ -63,13 +41,8 @@ function updateGroups(sizes: readonly number[]): number[][] {
  * ```
  *
  * which equals `θ − lr·(m̂/(√v̂+ε) + λθ)` with bias-corrected `m̂`, `v̂`. `λ` applies to tensors
- * whose spec says `decay: true` (kernels, not biases).
- *
- * The update runs once per group of {@link updateGroups}: each large tensor alone, all small ones
- * as one flat vector (their moments are kept flat; parameters and gradients are concatenated,
- * the result is split back). The decay factor of a group is a vector (1 − lr·λ on decayed
- * values, exactly 1 elsewhere), so every value goes through the same float32 operations as in a
- * per-tensor update, and the result has the same bits. Constant scalars are uploaded once.
+ * whose spec says `decay: true` (kernels, not biases). Constant scalars are uploaded once, which
+ * matters on wasm, where each op on a 200k-value tensor costs only tens of microseconds.
  */
 export function createAdamW(
   spec: ModelSpec,
@@ -77,41 +50,15 @@ export function createAdamW(
   options: AdamWOptions,
 ): AdamW {
   const { learningRate: lr, beta1, beta2, epsilon, weightDecay } = options;
-  const keepFactor = 1 - lr * weightDecay;
-  const decays = (i: number): boolean => spec.params[i]?.decay === true && weightDecay > 0;
-  const groups = updateGroups(params.map((p) => p.size)).map((members) => {
-    const sizes = members.map((i) => (params[i] as tf.Tensor).size);
-    const total = sizes.reduce((a, b) => a + b, 0);
-    let keep: tf.Tensor | undefined;
-    if (members.some(decays)) {
-      if (members.length === 1) keep = tf.scalar(keepFactor);
-      else {
-        const values = new Float32Array(total).fill(1);
-        let offset = 0;
-        members.forEach((i, j) => {
-          const size = sizes[j] as number;
-          if (decays(i)) values.fill(keepFactor, offset, offset + size);
-          offset += size;
-        });
-        keep = tf.tensor1d(values);
-      }
-    }
-    // A lone tensor's moments keep its shape, so its update needs no reshapes.
-    const shape =
-      members.length === 1 ? (params[members[0] as number] as tf.Tensor).shape : [total];
-    return { members, sizes, keep, m: tf.zeros(shape), v: tf.zeros(shape) };
-  });
+  let m = params.map((p) => tf.zerosLike(p));
+  let v = params.map((p) => tf.zerosLike(p));
   const constants = {
     beta1: tf.scalar(beta1),
     oneMinusBeta1: tf.scalar(1 - beta1),
     beta2: tf.scalar(beta2),
     oneMinusBeta2: tf.scalar(1 - beta2),
+    keep: tf.scalar(1 - lr * weightDecay),
   };
-  /** The group's tensors as one flat vector (one concat); a lone tensor as it is. */
-  const flat = (tensors: readonly tf.Tensor[], members: readonly number[]): tf.Tensor =>
-    members.length === 1
-      ? (tensors[members[0] as number] as tf.Tensor)
-      : tf.concat(members.map((i) => tf.reshape(tensors[i] as tf.Tensor, [-1])));
   let steps = 0;
   return {
     get steps() {
@@ -123,41 +70,32 @@ export function createAdamW(
       const next = tf.tidy(() => {
         const lrT = tf.scalar((lr * c2) / (1 - beta1 ** steps));
         const epsT = tf.scalar(epsilon * c2);
-        const params = new Array<tf.Tensor>(current.length);
-        const moments = groups.map((group) => {
-          const theta = flat(current, group.members);
-          const g = flat(gradients, group.members);
-          const m = tf.add(tf.mul(group.m, constants.beta1), tf.mul(g, constants.oneMinusBeta1));
-          const v = tf.add(
-            tf.mul(group.v, constants.beta2),
+        const out = { params: [] as tf.Tensor[], m: [] as tf.Tensor[], v: [] as tf.Tensor[] };
+        current.forEach((p, i) => {
+          const g = gradients[i] as tf.Tensor;
+          const mi = tf.add(
+            tf.mul(m[i] as tf.Tensor, constants.beta1),
+            tf.mul(g, constants.oneMinusBeta1),
+          );
+          const vi = tf.add(
+            tf.mul(v[i] as tf.Tensor, constants.beta2),
             tf.mul(tf.square(g), constants.oneMinusBeta2),
           );
-          const decayed = group.keep === undefined ? theta : tf.mul(theta, group.keep);
-          const updated = tf.sub(decayed, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsT)), lrT));
-          if (group.members.length === 1) params[group.members[0] as number] = updated;
-          else {
-            const parts = tf.split(updated, group.sizes);
-            group.members.forEach((i, j) => {
-              params[i] = tf.reshape(parts[j] as tf.Tensor, (current[i] as tf.Tensor).shape);
-            });
-          }
-          return { m, v };
+          const decayed =
+            spec.params[i]?.decay === true && weightDecay > 0 ? tf.mul(p, constants.keep) : p;
+          out.params.push(tf.sub(decayed, tf.mul(tf.div(mi, tf.add(tf.sqrt(vi), epsT)), lrT)));
+          out.m.push(mi);
+          out.v.push(vi);
         });
-        return { params, moments };
+        return out;
       });
-      tf.dispose([...current, ...groups.flatMap((g) => [g.m, g.v])]);
-      next.moments.forEach(({ m, v }, k) => {
-        const group = groups[k] as (typeof groups)[number];
-        group.m = m;
-        group.v = v;
-      });
+      tf.dispose([...current, ...m, ...v]);
+      m = next.m;
+      v = next.v;
       return next.params;
     },
     dispose() {
-      tf.dispose([
-        ...groups.flatMap((g) => [g.m, g.v, ...(g.keep === undefined ? [] : [g.keep])]),
-        ...Object.values(constants),
-      ]);
+      tf.dispose([...m, ...v, ...Object.values(constants)]);
     },
   };
 }
