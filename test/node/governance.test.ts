@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { keccak256, parseUnits, toBytes, type Address } from "viem";
+import { getAddress, keccak256, parseUnits, toBytes, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
 import { DEVNET_MNEMONIC } from "../../node/src/devnet/dev-keys.js";
@@ -15,6 +15,7 @@ import {
   applyRunParamChanges,
   describeActions,
   GovernanceError,
+  guardianProposal,
   paramsProposal,
   parseProposalId,
   parseVoteChoice,
@@ -182,7 +183,8 @@ describe("governance proposals (pure)", () => {
     const run = "0x00000000000000000000000000000000000000a1" as Address;
     const stakeManager = "0x00000000000000000000000000000000000000b2" as Address;
     const token = "0x00000000000000000000000000000000000000c3" as Address;
-    const known = { runs: [{ runId: 1, address: run }], stakeManager, token };
+    const factory = "0x00000000000000000000000000000000000000d4" as Address;
+    const known = { runs: [{ runId: 1, address: run }], stakeManager, token, factory };
     const describe = (draft: {
       actions: { target: Address; calldata: `0x${string}` }[];
     }): string => {
@@ -213,6 +215,14 @@ describe("governance proposals (pure)", () => {
     assert.equal(
       describe(treasuryTransferProposal({ token, to: stakeManager, amount: LEARN("12.5") })),
       `treasury-transfer: transfer 12.5 LEARN to ${stakeManager}`,
+    );
+    assert.equal(
+      describe(guardianProposal({ scope: "run", target: run, runId: 1, guardian: token })),
+      `guardian: make ${getAddress(token)} the guardian of run 1`,
+    );
+    assert.equal(
+      describe(guardianProposal({ scope: "default", target: factory, runId: 1, guardian: token })),
+      `guardian: make ${getAddress(token)} the guardian of new runs`,
     );
     assert.equal(describeActions(known, [stakeManager], ["0xdeadbeef"]).kind, "other");
   });
@@ -540,5 +550,21 @@ describe("governance through the CLI on an anvil devnet", () => {
       await cli(["join", ...flagsOf(3)]),
       /run 1 was halted for good by governance/,
     );
+  });
+
+  it("governance replaces the guardian of the run and the default of future runs; the old guardian can no longer pause", async () => {
+    const next = devnet.accounts[1]?.address;
+    assert.ok(next);
+    const forRun = String((await ok(["propose", "guardian", next, ...flagsOf(0)])).proposalId);
+    const forNewRuns = String((await ok(["propose", "guardian", next, "--default", ...flagsOf(1)])).proposalId);
+    const listed = (await ok(["proposals", ...flagsOf(0)])).proposals as { id: string; summary: string }[];
+    assert.match(listed.find((p) => p.id === forRun)?.summary ?? "", /the guardian of run 1/);
+    assert.match(listed.find((p) => p.id === forNewRuns)?.summary ?? "", /the guardian of new runs/);
+    await passAndQueue([forRun, forNewRuns]);
+    await ok(["execute", forRun, ...flagsOf(0)]);
+    await ok(["execute", forNewRuns, ...flagsOf(0)]);
+    assert.equal((await chain.contracts.run.read.guardian()).toLowerCase(), next.toLowerCase());
+    assert.equal((await chain.contracts.factory.read.guardian()).toLowerCase(), next.toLowerCase());
+    assertOneLineError(await cli(["pause", ...guardianFlags]), /is not the guardian of run 1/);
   });
 });

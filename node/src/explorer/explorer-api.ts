@@ -333,6 +333,7 @@ export async function governancePayload(ctx: ExplorerContext) {
     runs: Object.values(records.runs).map((r) => ({ runId: r.runId, address: r.address })),
     stakeManager: ctx.chain.deployment.contracts.StakeManager,
     token: ctx.chain.deployment.contracts.LearnToken,
+    factory: ctx.chain.deployment.contracts.RunFactory,
   };
   const proposals = [];
   for (const p of Object.values(records.proposals).sort(

@@ -9,7 +9,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
+import { learnTokenAbi, runFactoryAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
 import { LEARN_DECIMALS } from "../chain/learn-amount.js";
 import type { RunParamChange, RunParams } from "./run-params.js";
 
@@ -24,6 +24,7 @@ export const PROPOSAL_KINDS = [
   "pause",
   "resume",
   "halt",
+  "guardian",
   "reverse-slash",
   "treasury-transfer",
 ] as const;
@@ -123,6 +124,35 @@ export function runSwitchProposal(options: {
     kind: options.kind,
     actions: [action(options.run, trainingRunAbi, functionName, [])],
     description: options.description ?? defaults[options.kind],
+  };
+}
+
+/**
+ * Replaces a guardian (the account that may pause without a vote; address(0) = nobody but
+ * governance): `TrainingRun.setGuardian` on one run, or, with scope "default",
+ * `RunFactory.setDefaultGuardian` for the runs created from then on.
+ */
+export function guardianProposal(options: {
+  scope: "run" | "default";
+  /** the run (scope "run") or the RunFactory (scope "default") */
+  target: Address;
+  runId: number;
+  guardian: Address;
+  description?: string;
+}): ProposalDraft {
+  const run = options.scope === "run";
+  return {
+    kind: "guardian",
+    actions: [
+      run
+        ? action(options.target, trainingRunAbi, "setGuardian", [options.guardian])
+        : action(options.target, runFactoryAbi, "setDefaultGuardian", [options.guardian]),
+    ],
+    description:
+      options.description ??
+      (run
+        ? `Run ${options.runId}: make ${options.guardian} its guardian`
+        : `Make ${options.guardian} the guardian of runs created from now on`),
   };
 }
 

@@ -6,7 +6,7 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { learnTokenAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
+import { learnTokenAbi, runFactoryAbi, stakeManagerAbi, trainingRunAbi } from "../chain/abis.js";
 import { formatLearn } from "../chain/learn-amount.js";
 import type { ProposalKind } from "./build-proposal.js";
 
@@ -20,6 +20,8 @@ export interface KnownAddresses {
   runs: readonly { runId: number; address: Address }[];
   stakeManager: Address;
   token: Address;
+  /** the RunFactory, when known (its setDefaultGuardian is then named) */
+  factory?: Address;
 }
 
 export interface ActionDescription {
@@ -55,10 +57,18 @@ export function describeAction(
     if (call?.functionName === "unpause")
       return { kind: "resume", summary: `resume run ${run.runId}` };
     if (call?.functionName === "halt") return { kind: "halt", summary: `halt run ${run.runId}` };
+    if (call?.functionName === "setGuardian")
+      return { kind: "guardian", summary: `make ${String(call.args[0])} the guardian of run ${run.runId}` };
     return {
       kind: "other",
       summary: `run ${run.runId}.${call?.functionName ?? calldata.slice(0, 10)}`,
     };
+  }
+  if (known.factory !== undefined && isAddressEqual(to, known.factory)) {
+    const call = tryDecode(runFactoryAbi, calldata);
+    if (call?.functionName === "setDefaultGuardian")
+      return { kind: "guardian", summary: `make ${String(call.args[0])} the guardian of new runs` };
+    return { kind: "other", summary: `RunFactory.${call?.functionName ?? calldata.slice(0, 10)}` };
   }
   if (isAddressEqual(to, known.stakeManager)) {
     const call = tryDecode(stakeManagerAbi, calldata);

@@ -37,6 +37,7 @@ export async function viewProposal(
       runs: ctx.deployment.runs,
       stakeManager: ctx.deployment.contracts.StakeManager,
       token: ctx.deployment.contracts.LearnToken,
+      factory: ctx.deployment.contracts.RunFactory,
     },
     record.targets,
     record.calldatas,

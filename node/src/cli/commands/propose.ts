@@ -5,6 +5,7 @@ import {
   applyRunParamChanges,
   checkActionsAsTimelock,
   checkProposalThreshold,
+  guardianProposal,
   paramsProposal,
   parseRunParamValue,
   proposalArrays,
@@ -177,6 +178,37 @@ export function registerPropose(program: Command, cliIo: CliIo): void {
         );
       });
   }
+
+  withChainOptions(
+    describeOption(
+      propose
+        .command("guardian")
+        .description(
+          "replace the run's guardian (who may pause without a vote; 0x0000000000000000000000000000000000000000 = nobody but governance), or with --default the guardian of runs created from now on",
+        )
+        .argument("<address>", "the new guardian")
+        .option("--default", "set the RunFactory's default guardian for future runs instead"),
+    ),
+  )
+    .addHelpText(
+      "after",
+      '\nExample:\n  $ protolearn propose guardian 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --description "Run 1: the ops multisig guards it"',
+    )
+    .action(async (guardianText: string, flags: ProposeFlags & { default?: boolean }) => {
+      const guardian = parseAddressArg(guardianText, "guardian");
+      const ctx = await openSigner(flags, cliIo);
+      const { run, factory } = ctx.chain.contracts;
+      await submit(
+        ctx,
+        guardianProposal({
+          scope: flags.default === true ? "default" : "run",
+          target: flags.default === true ? factory.address : run.address,
+          runId: ctx.config.runId,
+          guardian,
+          ...(flags.description !== undefined ? { description: flags.description } : {}),
+        }),
+      );
+    });
 
   withChainOptions(
     describeOption(
