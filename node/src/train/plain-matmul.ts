@@ -27,10 +27,11 @@ function swapLastTwo(rank: number): number[] {
 }
 
 /**
- * A matMul kernel that only ever hands the backend's own kernel plain operands: a transposed one
- * is first copied by the backend's Transpose kernel, and a batched left operand against a
- * right operand without batch (`[..., m, k]·[k, n]`, a dense layer over a sequence) is multiplied
- * as one `[(...)·m, k]·[k, n]` product. Both compute the same products as the original kernel,
+ * A matMul kernel that hands the backend's own kernel plain operands wherever that reaches its
+ * fast path: a transposed operand is first copied by the backend's Transpose kernel, and a
+ * batched left operand against a right operand without batch (`[..., m, k]·[k, n]`, a dense
+ * layer over a sequence) is multiplied as one `[(...)·m, k]·[k, n]` product. Products with a
+ * batch on the right go to the original kernel as they are. Both compute the same products as the original kernel,
  * in a layout its fast path accepts; results agree within float32 rounding.
  */
 function plainMatMulKernel(original: tf.KernelConfig, backendName: string): tf.KernelFunc {
@@ -41,9 +42,15 @@ function plainMatMulKernel(original: tf.KernelConfig, backendName: string): tf.K
     const b = inputs.b as tf.TensorInfo;
     const batchA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
     const batchB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-    // (Only for BatchMatMul: _FusedMatMul's wasm kernel wants rank-3 operands.)
-    const flattenA = original.kernelName === tf.BatchMatMul && batchA > 1 && batchB === 1;
-    if (!attrs.transposeA && !attrs.transposeB && !flattenA) return original.kernelFunc(args);
+    // The fast path takes one matrix per operand. A batch on the left against one matrix can be
+    // flattened (BatchMatMul only: _FusedMatMul's wasm kernel wants rank-3 operands); a batch on
+    // the right cannot, and copying its operands would only add time to the slow loop.
+    const isBatchMatMul = original.kernelName === tf.BatchMatMul;
+    const reachesFastPath = batchB === 1 && (batchA === 1 || isBatchMatMul);
+    const flattenA = isBatchMatMul && batchA > 1 && batchB === 1;
+    if (!reachesFastPath || (!attrs.transposeA && !attrs.transposeB && !flattenA)) {
+      return original.kernelFunc(args);
+    }
 
     const transpose = tf.getKernel(tf.Transpose, backendName);
     const reshape = tf.getKernel(tf.Reshape, backendName);
