@@ -158,7 +158,7 @@ async function deployBench(
   options: { trainers: number; validators: number; join?: boolean },
 ): Promise<Bench> {
   const outDir = await mkdtemp(join(tmpdir(), "protolearn-bench-gas-"));
-  const record = await deploySystem({ connection, networkName: "bench", outDir, parameters: BENCH_PARAMETERS });
+  const record = await deploySystem({ connection, networkName: "hardhat", outDir, parameters: BENCH_PARAMETERS });
   const deployment = await loadDeployment(record.network, outDir);
   await rm(outDir, { recursive: true, force: true });
   const signer = (account: Account) =>
