@@ -14,8 +14,8 @@ import {TrainingRun} from "./TrainingRun.sol";
 ///         implementation per run (with runId, stake manager, token and governance appended as
 ///         immutable args), initialized in the same transaction, registered in the StakeManager
 ///         and granted the token's MINTER_ROLE.
-/// @dev Needs RUN_REGISTRAR_ROLE on the StakeManager and MINTER_ADMIN_ROLE on the token, both
-///      granted by governance after deployment.
+/// @dev Must be the StakeManager's run factory (named once by the StakeManager's deployer,
+///      `StakeManager.setRunFactory`) and hold MINTER_ADMIN_ROLE on the token.
 contract RunFactory is IRunFactory {
     address private immutable _implementation;
     IStakeManager private immutable _stakeManager;

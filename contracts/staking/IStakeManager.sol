@@ -34,6 +34,14 @@ interface IStakeManager {
         bytes32 evidenceHash;
     }
 
+    /// @notice Where a run stands with the StakeManager. Only the run factory registers runs;
+    ///         governance deregisters a run once it is halted, for good.
+    enum RunStatus {
+        None, // never registered: may do nothing
+        Registered, // may lock, unlock and slash within its own locks
+        Deregistered // may only unlock; each staker may release what it still locks
+    }
+
     /// @notice One pending unstake request of an account, withdrawable from `releaseAt` on.
     struct UnbondingEntry {
         uint64 id; // the requestId returned by requestUnstake
@@ -62,23 +70,23 @@ interface IStakeManager {
         uint256 amount,
         uint256 lockedByRun
     );
-    /// @notice Slash `slashId` took bonded stake below the locks, so `run`'s lock on `account`
-    ///         shrank by `amount` (lockedOf <= bondedOf holds again).
+    /// @notice Slash `slashId` took `amount` out of `run`'s lock on `account` (a slash always
+    ///         comes out of the slashing run's own lock, and only out of it).
     event LockShrunk(
         address indexed run,
         address indexed account,
         uint256 amount,
         uint256 indexed slashId
     );
-    /// @notice Slash `slashId` took `amount` from unbonding entry `requestId`; `remaining` is left.
-    event UnbondingSlashed(
-        uint256 indexed slashId,
+    /// @notice Reversing slash `slashId` gave `run` back the `amount` of its lock on `account`
+    ///         that the slash had taken.
+    event LockRestored(
+        address indexed run,
         address indexed account,
-        uint256 indexed requestId,
         uint256 amount,
-        uint256 remaining
+        uint256 indexed slashId
     );
-    /// @notice `run` slashed `amount` of `account` (bonded first, then unbonding) into escrow.
+    /// @notice `run` slashed `amount` of `account`'s stake locked by `run` into escrow.
     event Slashed(
         uint256 indexed slashId,
         address indexed account,
@@ -100,18 +108,44 @@ interface IStakeManager {
         address recipient,
         bool burned
     );
-    /// @notice `run` may now lock, unlock and slash; registered by `registrar`.
+    /// @notice `run` may now lock, unlock and slash; registered by `registrar` (the run factory).
     event RunRegistered(address indexed run, address indexed registrar);
-    /// @notice The unbonding period for new requests changed.
+    /// @notice The halted `run` was deregistered by `by` (governance): it can no longer lock or
+    ///         slash, and each staker may release what the run still locks.
+    event RunDeregistered(address indexed run, address indexed by);
+    /// @notice The deployer named `runFactory` the only registrar of runs; this happens once.
+    event RunFactorySet(address indexed runFactory);
+    /// @notice Governance scheduled the unbonding period `pending` to replace `current` at
+    ///         `effectiveAt` (later than any unstake request made now can mature).
+    event UnbondingPeriodScheduled(uint64 current, uint64 pending, uint64 effectiveAt);
+    /// @notice Governance scheduled the appeal window `pending` to replace `current` at
+    ///         `effectiveAt` (later than any unstake request made now can mature).
+    event AppealWindowScheduled(uint64 current, uint64 pending, uint64 effectiveAt);
+    /// @notice The unbonding period for new requests changed (at deployment, or a scheduled
+    ///         change applied).
     event UnbondingPeriodSet(uint64 oldPeriod, uint64 newPeriod);
-    /// @notice The appeal window for new slashes changed.
+    /// @notice The appeal window for new slashes changed (at deployment, or a scheduled change
+    ///         applied).
     event AppealWindowSet(uint64 oldWindow, uint64 newWindow);
     /// @notice Where resolved slashes go changed (address(0) = burn).
     event TreasurySet(address oldTreasury, address newTreasury);
 
     // ---- errors ----
-    /// @notice The caller is not a registered run.
+    /// @notice The caller is not a registered run (never registered, or deregistered).
     error StakeManagerNotRun(address caller);
+    /// @notice Only the run factory (`runFactory`; address(0) = none set yet) registers runs.
+    error StakeManagerNotRunFactory(address caller, address runFactory);
+    /// @notice Only the account that deployed the StakeManager names the run factory.
+    error StakeManagerNotDeployer(address caller, address deployer);
+    /// @notice The run factory is already `runFactory`; it is set once and never changes.
+    error StakeManagerRunFactoryAlreadySet(address runFactory);
+    /// @notice `run` is `current`, the operation needs it `expected`.
+    error StakeManagerUnexpectedRunStatus(address run, RunStatus current, RunStatus expected);
+    /// @notice `run` is not halted with its last round settled (phase Halted), so it cannot be
+    ///         deregistered yet.
+    error StakeManagerRunNotHalted(address run);
+    /// @notice `run` holds no lock on `account` to release.
+    error StakeManagerNoLock(address run, address account);
     /// @notice An amount of zero was given where a positive amount is needed.
     error StakeManagerZeroAmount();
     /// @notice The account's free bonded stake (bonded - locked) is below what was asked.
@@ -134,7 +168,7 @@ interface IStakeManager {
     error StakeManagerAppealWindowClosed(uint256 slashId, uint64 deadline, uint64 now_);
     /// @notice The appeal window of the slash is open until `deadline`; it cannot be resolved yet.
     error StakeManagerAppealWindowOpen(uint256 slashId, uint64 deadline, uint64 now_);
-    /// @notice The run is address(0) or already registered.
+    /// @notice The run is address(0) or was already registered.
     error StakeManagerInvalidRun(address run);
     /// @notice The unbonding period is outside [min, max] seconds.
     error StakeManagerUnbondingPeriodOutOfBounds(uint64 period, uint64 min, uint64 max);
@@ -157,11 +191,12 @@ interface IStakeManager {
     /// @notice Bonded stake of `account` locked by `run`.
     function lockedBy(address run, address account) external view returns (uint256);
 
-    /// @notice Whether `run` is a registered run (may lock, unlock and slash).
+    /// @notice Whether `run` is a registered run (may lock, unlock and slash); false once
+    ///         deregistered.
     function isRun(address run) external view returns (bool);
 
-    /// @notice Lets `run` lock, unlock and slash stake; permanent.
-    /// @dev Only RUN_REGISTRAR_ROLE (the run factory).
+    /// @notice Lets `run` lock, unlock and slash stake within its own locks.
+    /// @dev Only the run factory (`runFactory()`), which registers each run it creates.
     function registerRun(address run) external;
 
     /// @notice Locks `amount` of `account`'s free bonded stake for the calling run.
@@ -173,9 +208,10 @@ interface IStakeManager {
     /// @dev Only a registered run.
     function unlock(address account, uint256 amount) external;
 
-    /// @notice Slashes up to `amount` from `account`: bonded stake first, then unbonding entries,
-    ///         newest first. The slashed tokens go into escrow for `appealWindow`.
-    /// @dev Only a registered run. Shrinks the run locks so that lockedOf <= bondedOf holds.
+    /// @notice Slashes up to `amount` of the stake the calling run locks of `account`; the lock
+    ///         and the bonded stake shrink by what was taken, which goes into escrow for
+    ///         `appealWindow`. Nothing outside the run's own lock is reachable.
+    /// @dev Only a registered run.
     /// @return slashId the record id (0 when nothing could be slashed)
     /// @return slashed the amount actually taken (<= amount)
     function slash(
@@ -196,3 +232,4 @@ interface IStakeManager {
     /// @notice Number of slash records; ids run from 1 to slashCount().
     function slashCount() external view returns (uint256);
 }
+

@@ -8,24 +8,34 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ITrainingRun} from "../run/ITrainingRun.sol";
 import {IStakeManager} from "./IStakeManager.sol";
 
 /// @title StakeManager
 /// @notice Holds the bonded stake of protolearn participants. Accounts stake, ask to unstake
 ///         (an unbonding queue of at most MAX_UNBONDING_ENTRIES entries, each withdrawable
-///         after `unbondingPeriod`), and withdraw. Registered runs lock stake while a node
-///         takes part and slash it for misbehaviour; every slash is an escrowed record that
-///         governance may reverse inside its appeal window and that anyone may resolve
-///         (burn, or pay the treasury) after it.
-/// @dev Invariants: token.balanceOf(this) == totalBonded + totalUnbonding + totalEscrowed
-///      (tokens sent here directly are not counted and stay stuck), and for every account
-///      lockedOf <= bondedOf. Every loop is bounded by a constant: MAX_UNBONDING_ENTRIES (16)
-///      or MAX_RUN_LOCKS_PER_ACCOUNT (8).
+///         after `unbondingPeriod`), and withdraw. Runs lock stake while a node takes part and
+///         slash it for misbehaviour, only out of their own lock; every slash is an escrowed
+///         record that governance may reverse inside its appeal window (the lock comes back
+///         with it) and that anyone may resolve (burn, or pay the treasury) after it.
+/// @dev Trust: only the run factory registers runs, and the factory is named once, by the
+///      deployer, during deployment; no role changes it. Governance (DEFAULT_ADMIN_ROLE) can
+///      reverse slashes, deregister halted runs, set the treasury, and schedule changes to the
+///      unbonding period and appeal window that apply only after RULE_CHANGE_NOTICE plus the
+///      unbonding period, so a staker who starts to leave when a change is scheduled is out
+///      before it applies. No role can lock or slash stake.
+///      Invariants: token.balanceOf(this) == totalBonded + totalUnbonding + totalEscrowed
+///      (tokens sent here directly are not counted and stay stuck); for every account
+///      lockedOf == Σ lockedBy <= bondedOf. Every loop is bounded by a constant:
+///      MAX_UNBONDING_ENTRIES (16) or MAX_RUN_LOCKS_PER_ACCOUNT (8).
+// solhint-disable-next-line max-states-count
 contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
-    /// @notice May call `registerRun` (the run factory). Its admin is DEFAULT_ADMIN_ROLE.
-    bytes32 public constant RUN_REGISTRAR_ROLE = keccak256("RUN_REGISTRAR_ROLE");
+    /// @notice How much longer than the unbonding period a scheduled stake-rule change waits:
+    ///         a staker who asks to unstake up to this long after the change was scheduled is
+    ///         paid out before it applies.
+    uint64 public constant RULE_CHANGE_NOTICE = 1 days;
 
     /// @notice Pending unstake requests an account may have at once.
     uint256 public constant MAX_UNBONDING_ENTRIES = 16;
@@ -42,6 +52,22 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint256 bonded;
         uint256 unbonding;
         uint256 locked;
+    }
+
+    /// @dev A run's position on an account: what it locks, and whether the position is open
+    ///      (from the first lock until the run unlocks all of it; a slash down to 0 leaves it
+    ///      open, so a reversal can restore the lock). Open positions are in `_lockingRuns`.
+    struct RunLock {
+        uint128 amount;
+        bool open;
+    }
+
+    /// @dev Stake-rule changes waiting for their time; an `...At` of 0 means none pending.
+    struct PendingRules {
+        uint64 unbondingPeriod;
+        uint64 unbondingPeriodAt;
+        uint64 appealWindow;
+        uint64 appealWindowAt;
     }
 
     /// @dev SlashRecord packed into 4 slots (runId and round as uint128: run ids and rounds
@@ -62,6 +88,12 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     // solhint-disable-next-line immutable-vars-naming
     IERC20 private immutable _token;
+    /// @dev The account that deployed this contract: the only one that may name the factory.
+    // solhint-disable-next-line immutable-vars-naming
+    address private immutable _deployer;
+
+    address private _runFactory;
+    PendingRules private _pending;
 
     address private _treasury;
     uint64 private _unbondingPeriod;
@@ -75,18 +107,20 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     mapping(address account => Account) private _accounts;
     mapping(address account => UnbondingEntry[]) private _queues;
-    mapping(address run => mapping(address account => uint256)) private _lockedBy;
+    mapping(address run => mapping(address account => RunLock)) private _locks;
     mapping(address account => address[]) private _lockingRuns;
-    mapping(address run => bool) private _runs;
+    mapping(address run => RunStatus) private _runs;
     mapping(uint256 slashId => StoredSlash) private _slashes;
 
-    modifier onlyRun() {
-        if (!_runs[msg.sender]) revert StakeManagerNotRun(msg.sender);
+    /// @dev Lock and slash: only a run the factory registered and governance did not deregister.
+    modifier onlyRegisteredRun() {
+        if (_runs[msg.sender] != RunStatus.Registered) revert StakeManagerNotRun(msg.sender);
         _;
     }
 
     /// @param token_ the staked token (LearnToken; must expose ERC20Burnable.burn for burning)
     /// @param admin receives DEFAULT_ADMIN_ROLE (the timelock)
+    /// @dev The deployer (msg.sender) keeps one power: naming the run factory, once.
     /// @param unbondingPeriod_ seconds an unstake request waits (MIN/MAX_UNBONDING_PERIOD)
     /// @param appealWindow_ seconds a slash stays in escrow (MIN/MAX_APPEAL_WINDOW)
     /// @param treasury_ receives resolved slashes; address(0) burns them
@@ -99,6 +133,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     ) {
         if (address(token_) == address(0) || admin == address(0)) revert StakeManagerZeroAddress();
         _token = token_;
+        _deployer = msg.sender;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setUnbondingPeriod(unbondingPeriod_);
         _setAppealWindow(appealWindow_);
@@ -144,6 +179,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     ///         unbonding queue; it can be withdrawn `unbondingPeriod` seconds from now.
     /// @return requestId the id of the new unbonding entry
     function requestUnstake(uint256 amount) external nonReentrant returns (uint256 requestId) {
+        _applyDueRules();
         return _requestUnstake(msg.sender, amount);
     }
 
@@ -156,44 +192,94 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ runs
 
-    /// @inheritdoc IStakeManager
-    function registerRun(address run) external onlyRole(RUN_REGISTRAR_ROLE) {
-        if (run == address(0) || _runs[run]) revert StakeManagerInvalidRun(run);
-        _runs[run] = true;
-        emit RunRegistered(run, msg.sender);
+    /// @notice Names the run factory, the only address that may register runs. Once.
+    /// @dev Only the deployer of this contract, during deployment (before anyone can stake
+    ///      against a half-built system); no role can call it, so governance can never make
+    ///      itself or anyone else a registrar.
+    function setRunFactory(address runFactory_) external {
+        if (msg.sender != _deployer) revert StakeManagerNotDeployer(msg.sender, _deployer);
+        if (_runFactory != address(0)) revert StakeManagerRunFactoryAlreadySet(_runFactory);
+        if (runFactory_ == address(0)) revert StakeManagerZeroAddress();
+        _runFactory = runFactory_;
+        emit RunFactorySet(runFactory_);
     }
 
     /// @inheritdoc IStakeManager
-    function lock(address account, uint256 amount) external onlyRun {
+    function registerRun(address run) external {
+        if (msg.sender != _runFactory) revert StakeManagerNotRunFactory(msg.sender, _runFactory);
+        if (run == address(0) || _runs[run] != RunStatus.None) revert StakeManagerInvalidRun(run);
+        _runs[run] = RunStatus.Registered;
+        emit RunRegistered(run, msg.sender);
+    }
+
+    /// @notice Deregisters `run` for good once it is halted and its last round has settled
+    ///         (`phase() == Halted`): it can no longer lock or slash, and every staker may
+    ///         release what it still locks (`releaseLock`).
+    /// @dev Only DEFAULT_ADMIN_ROLE (governance). Waiting for the settlement keeps governance
+    ///      from cancelling the slashes of a round whose votes are in (halt, then deregister
+    ///      before finalize). Escrowed slashes of the run stay appealable and resolvable; a
+    ///      reversal then returns free stake instead of restoring the lock.
+    function deregisterRun(address run) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        RunStatus status = _runs[run];
+        if (status != RunStatus.Registered)
+            revert StakeManagerUnexpectedRunStatus(run, status, RunStatus.Registered);
+        if (ITrainingRun(run).phase() != ITrainingRun.Phase.Halted)
+            revert StakeManagerRunNotHalted(run);
+        _runs[run] = RunStatus.Deregistered;
+        emit RunDeregistered(run, msg.sender);
+    }
+
+    /// @inheritdoc IStakeManager
+    function lock(address account, uint256 amount) external onlyRegisteredRun {
         if (amount == 0) revert StakeManagerZeroAmount();
         Account storage acc = _accounts[account];
         uint256 free = acc.bonded - acc.locked;
         if (amount > free) revert StakeManagerInsufficientFreeStake(account, free, amount);
-        uint256 current = _lockedBy[msg.sender][account];
-        if (current == 0) {
+        RunLock storage pos = _locks[msg.sender][account];
+        if (!pos.open) {
             address[] storage runs = _lockingRuns[account];
             if (runs.length >= MAX_RUN_LOCKS_PER_ACCOUNT) {
                 revert StakeManagerTooManyRunLocks(account, MAX_RUN_LOCKS_PER_ACCOUNT);
             }
             runs.push(msg.sender);
+            pos.open = true;
         }
-        _lockedBy[msg.sender][account] = current + amount;
+        uint256 lockedByRun = pos.amount + amount;
+        pos.amount = SafeCast.toUint128(lockedByRun);
         acc.locked += amount;
-        emit Locked(msg.sender, account, amount, current + amount);
+        emit Locked(msg.sender, account, amount, lockedByRun);
     }
 
     /// @inheritdoc IStakeManager
-    function unlock(address account, uint256 amount) external onlyRun {
-        uint256 current = _lockedBy[msg.sender][account];
+    /// @dev Also allowed to a deregistered run (a run's `leave` keeps working after a halt).
+    ///      Unlocking down to 0 closes the run's position on the account.
+    function unlock(address account, uint256 amount) external {
+        if (_runs[msg.sender] == RunStatus.None) revert StakeManagerNotRun(msg.sender);
+        RunLock storage pos = _locks[msg.sender][account];
+        if (!pos.open) return;
+        uint256 current = pos.amount;
         uint256 released = amount < current ? amount : current;
-        if (released == 0) return;
-        _reduceLock(msg.sender, account, released);
-        emit Unlocked(msg.sender, account, released, current - released);
+        _release(msg.sender, account, pos, released);
+    }
+
+    /// @notice Releases everything the deregistered `run` still locks of the caller.
+    /// @dev Anyone, for their own stake; only once governance deregistered the run.
+    /// @return released the amount that became free stake
+    function releaseLock(address run) external returns (uint256 released) {
+        RunStatus status = _runs[run];
+        if (status != RunStatus.Deregistered)
+            revert StakeManagerUnexpectedRunStatus(run, status, RunStatus.Deregistered);
+        RunLock storage pos = _locks[run][msg.sender];
+        if (!pos.open) revert StakeManagerNoLock(run, msg.sender);
+        released = pos.amount;
+        _release(run, msg.sender, pos, released);
     }
 
     /// @inheritdoc IStakeManager
-    /// @dev `amount` is clamped to type(uint96).max (the record's width). Locks shrink only as
-    ///      far as needed for lockedOf <= bondedOf, the slashing run's own lock first.
+    /// @dev `amount` is clamped to the calling run's lock on `account` (and to type(uint96).max,
+    ///      the record's width); the slash comes out of that lock, so a run can never take more
+    ///      of an account, over all its slashes, than the account locked in it. Other runs'
+    ///      locks, free stake and unbonding stake are out of its reach.
     function slash(
         address account,
         uint256 amount,
@@ -201,22 +287,33 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint256 runId,
         uint256 round,
         bytes32 evidenceHash
-    ) external onlyRun nonReentrant returns (uint256 slashId, uint256 slashed) {
+    ) external onlyRegisteredRun nonReentrant returns (uint256 slashId, uint256 slashed) {
         if (reason == SlashReason.None) revert StakeManagerInvalidSlashReason(reason);
-        uint256 capped = amount > type(uint96).max ? type(uint96).max : amount;
-        uint256 nextId = _slashCount + 1;
-        slashed = _takeStake(msg.sender, account, capped, nextId);
+        _applyDueRules();
+        RunLock storage pos = _locks[msg.sender][account];
+        uint256 held = pos.amount;
+        slashed = amount < held ? amount : held;
+        if (slashed > type(uint96).max) slashed = type(uint96).max;
         if (slashed == 0) return (0, 0);
-        _slashCount = nextId;
-        slashId = nextId;
+        slashId = ++_slashCount;
+        // slashed <= held <= type(uint128).max
+        pos.amount = uint128(held - slashed);
+        Account storage acc = _accounts[account];
+        acc.locked -= slashed;
+        acc.bonded -= slashed;
+        _totalBonded -= slashed;
+        emit LockShrunk(msg.sender, account, slashed, slashId);
         _recordSlash(slashId, account, slashed, reason, runId, round, evidenceHash);
     }
 
     // ------------------------------------------------------------------ appeals
 
-    /// @notice Reverses slash `slashId`: its amount goes back to the account's bonded stake
-    ///         (free, not locked). Only while the slash is escrowed and its appeal window open.
-    /// @dev Only DEFAULT_ADMIN_ROLE (the timelock, i.e. a passed governance proposal).
+    /// @notice Reverses slash `slashId`: its amount goes back to the account's bonded stake and
+    ///         to the slashing run's lock it came out of, so the node's position in the run is
+    ///         whole again. Only while the slash is escrowed and its appeal window open.
+    /// @dev Only DEFAULT_ADMIN_ROLE (the timelock, i.e. a passed governance proposal). When the
+    ///      run has since been deregistered or has released the account (the node left), the
+    ///      amount returns as free stake instead, so it can never be trapped in a dead lock.
     function reverseSlash(uint256 slashId) external onlyRole(DEFAULT_ADMIN_ROLE) {
         StoredSlash storage s = _escrowedSlash(slashId);
         uint64 now_ = uint64(block.timestamp);
@@ -224,11 +321,20 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
             revert StakeManagerAppealWindowClosed(slashId, s.appealDeadline, now_);
         uint256 amount = s.amount;
         address account = s.account;
+        address run = s.run;
         s.status = SlashStatus.Reversed;
         _totalEscrowed -= amount;
-        _accounts[account].bonded += amount;
+        Account storage acc = _accounts[account];
+        acc.bonded += amount;
         _totalBonded += amount;
         emit SlashReversed(slashId, account, amount);
+        RunLock storage pos = _locks[run][account];
+        if (_runs[run] == RunStatus.Registered && pos.open) {
+            // amount <= type(uint96).max, and the run's lock stays below the token's supply
+            pos.amount = SafeCast.toUint128(pos.amount + amount);
+            acc.locked += amount;
+            emit LockRestored(run, account, amount, slashId);
+        }
     }
 
     /// @notice Ends the escrow of slash `slashId` once its appeal window has closed: the amount
@@ -253,16 +359,38 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ settings
 
-    /// @notice Sets the unbonding period of future unstake requests (pending ones keep theirs).
+    /// @notice Schedules a new unbonding period for future unstake requests (pending ones keep
+    ///         theirs). It applies RULE_CHANGE_NOTICE after the longer of the current and any
+    ///         pending unbonding period, so a staker who asks to leave now is out before it
+    ///         applies. Replaces a change still pending.
     /// @dev Only DEFAULT_ADMIN_ROLE. Bounded by MIN/MAX_UNBONDING_PERIOD.
     function setUnbondingPeriod(uint64 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setUnbondingPeriod(period);
+        _checkUnbondingPeriod(period);
+        _applyDueRules();
+        uint64 effectiveAt = _ruleChangeTime();
+        _pending.unbondingPeriod = period;
+        _pending.unbondingPeriodAt = effectiveAt;
+        emit UnbondingPeriodScheduled(_unbondingPeriod, period, effectiveAt);
     }
 
-    /// @notice Sets the appeal window of future slashes (escrowed ones keep their deadline).
+    /// @notice Schedules a new appeal window for future slashes (escrowed ones keep their
+    ///         deadline), applied as `setUnbondingPeriod`'s change is. Replaces a change still
+    ///         pending.
     /// @dev Only DEFAULT_ADMIN_ROLE. Bounded by MIN/MAX_APPEAL_WINDOW.
     function setAppealWindow(uint64 window) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setAppealWindow(window);
+        _checkAppealWindow(window);
+        _applyDueRules();
+        uint64 effectiveAt = _ruleChangeTime();
+        _pending.appealWindow = window;
+        _pending.appealWindowAt = effectiveAt;
+        emit AppealWindowScheduled(_appealWindow, window, effectiveAt);
+    }
+
+    /// @notice Writes the scheduled stake-rule changes whose time has come (emitting
+    ///         UnbondingPeriodSet / AppealWindowSet). Permissionless; `requestUnstake`,
+    ///         `slash` and the setters do it too, and the views already show a due change.
+    function applyStakeRules() external {
+        _applyDueRules();
     }
 
     /// @notice Sets where resolved slashes go; address(0) burns them.
@@ -283,14 +411,47 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         return _treasury;
     }
 
-    /// @notice Seconds a new unstake request waits before it can be withdrawn.
+    /// @notice Seconds a new unstake request waits before it can be withdrawn (a scheduled
+    ///         change counts from its effective time on).
     function unbondingPeriod() external view returns (uint64) {
-        return _unbondingPeriod;
+        PendingRules memory p = _pending;
+        return _isDue(p.unbondingPeriodAt) ? p.unbondingPeriod : _unbondingPeriod;
     }
 
-    /// @notice Seconds a new slash stays reversible in escrow.
+    /// @notice Seconds a new slash stays reversible in escrow (a scheduled change counts from
+    ///         its effective time on).
     function appealWindow() external view returns (uint64) {
-        return _appealWindow;
+        PendingRules memory p = _pending;
+        return _isDue(p.appealWindowAt) ? p.appealWindow : _appealWindow;
+    }
+
+    /// @notice The scheduled unbonding period and when it applies; (0, 0) when none is waiting.
+    function pendingUnbondingPeriod() external view returns (uint64 period, uint64 effectiveAt) {
+        PendingRules memory p = _pending;
+        if (p.unbondingPeriodAt == 0 || _isDue(p.unbondingPeriodAt)) return (0, 0);
+        return (p.unbondingPeriod, p.unbondingPeriodAt);
+    }
+
+    /// @notice The scheduled appeal window and when it applies; (0, 0) when none is waiting.
+    function pendingAppealWindow() external view returns (uint64 window, uint64 effectiveAt) {
+        PendingRules memory p = _pending;
+        if (p.appealWindowAt == 0 || _isDue(p.appealWindowAt)) return (0, 0);
+        return (p.appealWindow, p.appealWindowAt);
+    }
+
+    /// @notice The only address that may register runs (address(0) until the deployer names it).
+    function runFactory() external view returns (address) {
+        return _runFactory;
+    }
+
+    /// @notice The account that deployed this contract (it may name the run factory, once).
+    function deployer() external view returns (address) {
+        return _deployer;
+    }
+
+    /// @notice Where `run` stands: never registered, registered, or deregistered.
+    function runStatus(address run) external view returns (RunStatus) {
+        return _runs[run];
     }
 
     /// @inheritdoc IStakeManager
@@ -324,17 +485,18 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IStakeManager
     function lockedBy(address run, address account) external view returns (uint256) {
-        return _lockedBy[run][account];
+        return _locks[run][account].amount;
     }
 
-    /// @notice The runs that hold a lock on `account` (at most MAX_RUN_LOCKS_PER_ACCOUNT).
+    /// @notice The runs with an open position on `account` (at most MAX_RUN_LOCKS_PER_ACCOUNT):
+    ///         each locks some of its stake, or did until a slash took all of it.
     function lockingRunsOf(address account) external view returns (address[] memory) {
         return _lockingRuns[account];
     }
 
     /// @inheritdoc IStakeManager
     function isRun(address run) external view returns (bool) {
-        return _runs[run];
+        return _runs[run] == RunStatus.Registered;
     }
 
     /// @notice The pending unstake requests of `account`, oldest first (at most MAX_UNBONDING_ENTRIES).
@@ -459,25 +621,6 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         _token.safeTransfer(account, amount);
     }
 
-    /// @dev Takes up to `amount` from `account`: bonded stake first, then unbonding entries;
-    ///      then shrinks the locks if bonded stake fell below them. Returns what it took.
-    function _takeStake(
-        address run,
-        address account,
-        uint256 amount,
-        uint256 slashId
-    ) private returns (uint256 taken) {
-        Account storage acc = _accounts[account];
-        uint256 fromBonded = amount < acc.bonded ? amount : acc.bonded;
-        if (fromBonded > 0) {
-            acc.bonded -= fromBonded;
-            _totalBonded -= fromBonded;
-        }
-        taken = fromBonded;
-        if (amount > fromBonded) taken += _slashUnbonding(slashId, account, amount - fromBonded);
-        if (acc.locked > acc.bonded) _shrinkLocks(run, account, acc.locked - acc.bonded, slashId);
-    }
-
     /// @dev Stores slash `slashId` of `amount` by the calling run in escrow, with its appeal
     ///      deadline fixed now.
     function _recordSlash(
@@ -506,63 +649,15 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         emit Slashed(slashId, account, msg.sender, runId, round, reason, amount, evidenceHash);
     }
 
-    /// @dev Takes up to `amount` from `account`'s unbonding entries, newest first (the stake
-    ///      that most recently tried to leave); fully taken entries are removed.
-    function _slashUnbonding(
-        uint256 slashId,
-        address account,
-        uint256 amount
-    ) private returns (uint256 taken) {
-        UnbondingEntry[] storage queue = _queues[account];
-        while (taken < amount && queue.length > 0) {
-            UnbondingEntry storage entry = queue[queue.length - 1];
-            uint256 available = entry.amount;
-            uint256 take = amount - taken < available ? amount - taken : available;
-            uint64 requestId = entry.id;
-            if (take == available) {
-                queue.pop();
-            } else {
-                // take < available <= type(uint128).max, so the cast cannot truncate
-                entry.amount = uint128(available - take);
-            }
-            taken += take;
-            emit UnbondingSlashed(slashId, account, requestId, take, available - take);
-        }
-        if (taken > 0) {
-            _accounts[account].unbonding -= taken;
-            _totalUnbonding -= taken;
-        }
-    }
-
-    /// @dev Cuts `excess` out of the locks on `account`: the slashing run's lock first, then
-    ///      the other runs' locks, last-registered first. Walking from the end keeps the
-    ///      swap-and-pop in `_reduceLock` from moving an unvisited entry behind the cursor.
-    function _shrinkLocks(address run, address account, uint256 excess, uint256 slashId) private {
-        uint256 own = _lockedBy[run][account];
-        if (own > 0) {
-            uint256 cut = excess < own ? excess : own;
-            _reduceLock(run, account, cut);
-            excess -= cut;
-            emit LockShrunk(run, account, cut, slashId);
-        }
-        address[] storage runs = _lockingRuns[account];
-        uint256 i = runs.length;
-        while (excess > 0 && i > 0) {
-            --i;
-            address other = runs[i];
-            uint256 held = _lockedBy[other][account];
-            uint256 cut = excess < held ? excess : held;
-            _reduceLock(other, account, cut);
-            excess -= cut;
-            emit LockShrunk(other, account, cut, slashId);
-        }
-    }
-
-    function _reduceLock(address run, address account, uint256 amount) private {
-        uint256 remaining = _lockedBy[run][account] - amount;
-        _lockedBy[run][account] = remaining;
-        _accounts[account].locked -= amount;
+    /// @dev Releases `released` of `run`'s lock `l` on `account`; at 0 the position closes and
+    ///      the run leaves the account's list (swap-and-pop, at most MAX_RUN_LOCKS_PER_ACCOUNT).
+    function _release(address run, address account, RunLock storage pos, uint256 released) private {
+        uint256 remaining = pos.amount - released;
+        // remaining < pos.amount <= type(uint128).max
+        pos.amount = uint128(remaining);
+        _accounts[account].locked -= released;
         if (remaining == 0) {
+            pos.open = false;
             address[] storage runs = _lockingRuns[account];
             uint256 n = runs.length;
             for (uint256 i = 0; i < n; ++i) {
@@ -573,6 +668,35 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
                 }
             }
         }
+        emit Unlocked(run, account, released, remaining);
+    }
+
+    /// @dev When a scheduled stake-rule change takes effect: RULE_CHANGE_NOTICE after the
+    ///      longest unbonding period a request made now could get.
+    function _ruleChangeTime() private view returns (uint64) {
+        uint64 longest = _unbondingPeriod;
+        PendingRules memory p = _pending;
+        if (p.unbondingPeriodAt != 0 && p.unbondingPeriod > longest) longest = p.unbondingPeriod;
+        return uint64(block.timestamp) + longest + RULE_CHANGE_NOTICE;
+    }
+
+    function _isDue(uint64 effectiveAt) private view returns (bool) {
+        return effectiveAt != 0 && effectiveAt <= block.timestamp;
+    }
+
+    /// @dev Writes the scheduled changes whose time has come; each emits its XSet(old, new).
+    function _applyDueRules() private {
+        PendingRules memory p = _pending;
+        if (_isDue(p.unbondingPeriodAt)) {
+            _pending.unbondingPeriodAt = 0;
+            _pending.unbondingPeriod = 0;
+            _setUnbondingPeriod(p.unbondingPeriod);
+        }
+        if (_isDue(p.appealWindowAt)) {
+            _pending.appealWindowAt = 0;
+            _pending.appealWindow = 0;
+            _setAppealWindow(p.appealWindow);
+        }
     }
 
     function _escrowedSlash(uint256 slashId) private view returns (StoredSlash storage s) {
@@ -582,7 +706,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         }
     }
 
-    function _setUnbondingPeriod(uint64 period) private {
+    function _checkUnbondingPeriod(uint64 period) private pure {
         if (period < MIN_UNBONDING_PERIOD || period > MAX_UNBONDING_PERIOD) {
             revert StakeManagerUnbondingPeriodOutOfBounds(
                 period,
@@ -590,12 +714,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
                 MAX_UNBONDING_PERIOD
             );
         }
-        uint64 old = _unbondingPeriod;
-        _unbondingPeriod = period;
-        emit UnbondingPeriodSet(old, period);
     }
 
-    function _setAppealWindow(uint64 window) private {
+    function _checkAppealWindow(uint64 window) private pure {
         if (window < MIN_APPEAL_WINDOW || window > MAX_APPEAL_WINDOW) {
             revert StakeManagerAppealWindowOutOfBounds(
                 window,
@@ -603,6 +724,17 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
                 MAX_APPEAL_WINDOW
             );
         }
+    }
+
+    function _setUnbondingPeriod(uint64 period) private {
+        _checkUnbondingPeriod(period);
+        uint64 old = _unbondingPeriod;
+        _unbondingPeriod = period;
+        emit UnbondingPeriodSet(old, period);
+    }
+
+    function _setAppealWindow(uint64 window) private {
+        _checkAppealWindow(window);
         uint64 old = _appealWindow;
         _appealWindow = window;
         emit AppealWindowSet(old, window);

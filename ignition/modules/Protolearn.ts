@@ -14,7 +14,6 @@ import { DEFAULT_RUN_PARAMS, DEFAULT_SYSTEM_PARAMS } from "./defaults.js";
  */
 const MINTER_ROLE = id("MINTER_ROLE");
 const MINTER_ADMIN_ROLE = id("MINTER_ADMIN_ROLE");
-const RUN_REGISTRAR_ROLE = id("RUN_REGISTRAR_ROLE");
 const PROPOSER_ROLE = id("PROPOSER_ROLE");
 const EXECUTOR_ROLE = id("EXECUTOR_ROLE");
 const CANCELLER_ROLE = id("CANCELLER_ROLE");
@@ -61,11 +60,11 @@ export default buildModule("Protolearn", (m) => {
     after: [mintTreasury],
   });
 
-  // The factory registers runs and lets them mint rewards.
+  // The factory lets runs mint rewards, and is the StakeManager's only registrar of runs: the
+  // deployer names it once (StakeManager.setRunFactory); no role, governance included, can
+  // change it later.
   const factoryMinterAdmin = m.call(token, "grantRole", [MINTER_ADMIN_ROLE, factory], { id: "grantFactoryMinterAdmin" });
-  const factoryRegistrar = m.call(stakeManager, "grantRole", [RUN_REGISTRAR_ROLE, factory], {
-    id: "grantFactoryRegistrar",
-  });
+  const factoryRegistrar = m.call(stakeManager, "setRunFactory", [factory], { id: "setRunFactory" });
 
   // Run #1, created by the timelock (zero delay during bootstrap only).
   const createRun = m.encodeFunctionCall(factory, "createRun", [runParams, initialModelHash, initialModelCid]);

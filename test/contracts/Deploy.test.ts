@@ -67,6 +67,12 @@ describe("Deployment (Ignition module Protolearn)", function () {
         // Run #1 was created by governance and is wired to the stake manager and the token.
         const runAddress = record.runs[0]?.address ?? "";
         expect(await stakeManager.isRun(runAddress)).to.equal(true);
+        // G1: the factory is the StakeManager's only registrar, named once; the deployer's one
+        // power is spent, and no role (the timelock's included) can name another.
+        expect(await stakeManager.runFactory()).to.equal(record.contracts.RunFactory);
+        await expect(stakeManager.connect(deployer).setRunFactory.staticCall(deployer.address))
+          .to.be.revertedWithCustomError(stakeManager, "StakeManagerRunFactoryAlreadySet")
+          .withArgs(record.contracts.RunFactory);
         expect(await token.hasRole(id("MINTER_ROLE"), runAddress)).to.equal(true);
         const run = await ethers.getContractAt("TrainingRun", runAddress);
         const genesis = await genesisModel(createModel("mnist-mlp-v1"));
@@ -128,6 +134,7 @@ describe("Deployment (Ignition module Protolearn)", function () {
         }
         expect(await token.hasRole(ZeroHash, record.contracts.RunTimelock)).to.equal(true);
         expect(await stakeManager.hasRole(ZeroHash, record.contracts.RunTimelock)).to.equal(true);
+        expect(await stakeManager.runFactory()).to.equal(record.contracts.RunFactory);
         // The guardian of v1 is the deployer (the governance issue makes it a governance setting).
         expect(await factory.guardian()).to.equal(deployer.address);
       } finally {

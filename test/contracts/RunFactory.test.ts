@@ -113,18 +113,20 @@ describe("RunFactory", function () {
     expect(await d.factory.runCount()).to.equal(1n);
   });
 
-  it("fails to create a run when it lacks RUN_REGISTRAR_ROLE", async function () {
+  it("a second factory, not the one the StakeManager names, cannot create (register) a run", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
-    await (
-      await d.core.stakeManager
-        .connect(d.governance)
-        .revokeRole(await d.core.stakeManager.RUN_REGISTRAR_ROLE(), await d.factory.getAddress())
-    ).wait();
+    const rogue = await ethers.deployContract("RunFactory", [
+      await d.implementation.getAddress(),
+      await d.core.stakeManager.getAddress(),
+      await d.core.token.getAddress(),
+      d.governance.address,
+      d.guardian.address,
+    ]);
     await expect(
-      d.factory
-        .connect(d.governance)
-        .createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
-    ).to.be.revertedWithCustomError(d.core.stakeManager, "AccessControlUnauthorizedAccount");
+      rogue.connect(d.governance).createRun(TEST_RUN_PARAMS, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+    )
+      .to.be.revertedWithCustomError(d.core.stakeManager, "StakeManagerNotRunFactory")
+      .withArgs(await rogue.getAddress(), await d.factory.getAddress());
   });
 
   it("rejects a zero implementation, stake manager, token or governance address", async function () {

@@ -114,7 +114,7 @@ describe("RunGovernor + RunTimelock", function () {
   });
 
   describe("end to end through the timelock", function () {
-    it("propose -> vote -> queue -> execute changes the StakeManager's unbonding period", async function () {
+    it("propose -> vote -> queue -> execute schedules the StakeManager's unbonding period, which applies after the old period and a day", async function () {
       const { governor, stakeManager, holders, timelock } =
         await networkHelpers.loadFixture(fixture);
       const target = await stakeManager.getAddress();
@@ -144,10 +144,19 @@ describe("RunGovernor + RunTimelock", function () {
         governor.execute([target], [0n], [call], descriptionHash),
       ).to.be.revertedWithCustomError(timelock, "TimelockUnexpectedOperationState");
       await time.increase(await timelock.getMinDelay());
-      await expect(governor.execute([target], [0n], [call], descriptionHash))
+      const execute = governor.execute([target], [0n], [call], descriptionHash);
+      await expect(execute).to.emit(stakeManager, "UnbondingPeriodScheduled");
+      expect(await governor.state(id)).to.equal(ProposalState.Executed);
+      const executedAt = BigInt(await time.latest());
+      expect(await stakeManager.unbondingPeriod()).to.equal(7n * DAY);
+      expect(await stakeManager.pendingUnbondingPeriod()).to.deep.equal([
+        14n * DAY,
+        executedAt + 8n * DAY,
+      ]);
+      await time.increaseTo(executedAt + 8n * DAY);
+      await expect(stakeManager.applyStakeRules())
         .to.emit(stakeManager, "UnbondingPeriodSet")
         .withArgs(7n * DAY, 14n * DAY);
-      expect(await governor.state(id)).to.equal(ProposalState.Executed);
       expect(await stakeManager.unbondingPeriod()).to.equal(14n * DAY);
     });
 
@@ -201,26 +210,16 @@ describe("RunGovernor + RunTimelock", function () {
 
     async function slashedByRun() {
       const core = await networkHelpers.loadFixture(fixture);
-      const { governor, stakeManager, token, holders, others } = core;
+      const { stakeManager, token, holders, others, deployer } = core;
       const [registrar, run] = [others[0]!, others[1]!];
       const sm = await stakeManager.getAddress();
-      // governance hands RUN_REGISTRAR_ROLE to the "factory", as production does
-      await passProposal(
-        governor.connect(holders[1]!),
-        [sm],
-        [0n],
-        [
-          stakeManager.interface.encodeFunctionData("grantRole", [
-            await stakeManager.RUN_REGISTRAR_ROLE(),
-            registrar.address,
-          ]),
-        ],
-        "Make the registrar the run factory",
-      );
+      // the deployer names the "factory", as the deployment does
+      await (await stakeManager.connect(deployer).setRunFactory(registrar.address)).wait();
       await (await stakeManager.connect(registrar).registerRun(run.address)).wait();
       const alice = holders[2]!;
       await (await token.connect(alice).approve(sm, 100n * ONE)).wait();
       await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
+      await (await stakeManager.connect(run).lock(alice.address, 50n * ONE)).wait();
       await (
         await stakeManager
           .connect(run)
@@ -243,6 +242,7 @@ describe("RunGovernor + RunTimelock", function () {
         .to.emit(stakeManager, "SlashReversed")
         .withArgs(1n, alice.address, 40n * ONE);
       expect(await stakeManager.bondedOf(alice.address)).to.equal(100n * ONE);
+      expect(await stakeManager.lockedOf(alice.address)).to.equal(50n * ONE);
       expect((await stakeManager.slashRecord(1n)).status).to.equal(2n);
     });
 

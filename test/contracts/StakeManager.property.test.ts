@@ -6,13 +6,14 @@ import { SeededRandom } from "../node/fixtures/prng.js";
 
 /**
  * Randomized differential test of StakeManager: a seeded PRNG drives OPS random operations
- * (stake, requestUnstake, withdraw, lock, unlock, slash, reverseSlash, resolveSlash, setting
- * changes, time jumps) by 5 accounts and 2 registered runs (EOAs). A plain TypeScript model of
+ * (stake, requestUnstake, withdraw, lock, unlock, slash, reverseSlash, resolveSlash, scheduled
+ * setting changes, time jumps) by 5 accounts and 2 registered runs (EOAs). A plain TypeScript model of
  * the rules predicts every outcome, including which calls must revert and with which error.
  * After EVERY operation the test checks
  *   token.balanceOf(stakeManager) == Σ bonded + Σ unbonding + Σ escrowed slashes,
  *   the contract's per-account stake equals the model's, lockedOf <= bondedOf,
- *   and no account has withdrawn more than it staked plus its reversed slashes.
+ *   no account has withdrawn more than it staked plus its reversed slashes,
+ *   and no run has slashed an account for more than that account ever locked in it.
  *
  * PROPERTY_OPS (default 10000) and PROPERTY_SEED (default 20240601) reproduce a run.
  */
@@ -25,6 +26,7 @@ const { ethers, networkHelpers } = connection;
 const UNBONDING = 3600n;
 const APPEAL = 1800n;
 const MAX_ENTRIES = 16;
+const NOTICE = 24n * 3600n; // RULE_CHANGE_NOTICE
 const GAS = { gasLimit: 1_000_000n };
 
 interface Entry {
@@ -39,8 +41,12 @@ interface AccountModel {
   bonded: bigint;
   locked: bigint;
   lockedBy: Map<string, bigint>;
-  /** runs holding a lock, in the contract's order (push, swap-and-pop) */
+  /** runs with an open position (a lock, or one a slash took to 0), in the contract's order
+   *  (push, swap-and-pop) */
   runs: string[];
+  /** per run: everything ever locked, and everything slashed net of reversals */
+  everLocked: Map<string, bigint>;
+  slashedBy: Map<string, bigint>;
   queue: Entry[];
   staked: bigint;
   withdrawn: bigint;
@@ -50,6 +56,7 @@ interface AccountModel {
 interface SlashModel {
   id: bigint;
   account: AccountModel;
+  run: string;
   amount: bigint;
   deadline: bigint;
   status: "escrowed" | "reversed" | "resolved";
@@ -57,11 +64,18 @@ interface SlashModel {
 
 const unbondingOf = (a: AccountModel): bigint => a.queue.reduce((s, e) => s + e.amount, 0n);
 
-function reduceLock(a: AccountModel, run: string, amount: bigint): void {
+/** A pending stake-rule change: `at` 0 = none. */
+interface Pending {
+  value: bigint;
+  at: bigint;
+}
+
+/** Releases `amount` of `run`'s lock; at 0 the position closes (unlock), unless `keepOpen` (slash). */
+function reduceLock(a: AccountModel, run: string, amount: bigint, keepOpen = false): void {
   const remaining = (a.lockedBy.get(run) ?? 0n) - amount;
   a.lockedBy.set(run, remaining);
   a.locked -= amount;
-  if (remaining === 0n) {
+  if (remaining === 0n && !keepOpen) {
     const i = a.runs.indexOf(run);
     a.runs[i] = a.runs[a.runs.length - 1]!;
     a.runs.pop();
@@ -85,9 +99,7 @@ describe("StakeManager property: conservation under random operations", function
       HardhatEthersSigner,
       HardhatEthersSigner,
     ];
-    await (
-      await sm.connect(admin).grantRole(await sm.RUN_REGISTRAR_ROLE(), registrar.address)
-    ).wait();
+    await (await sm.connect(core.deployer).setRunFactory(registrar.address)).wait();
     for (const run of [runA, runB])
       await (await sm.connect(registrar).registerRun(run.address)).wait();
     const runs = [runA, runB];
@@ -104,6 +116,8 @@ describe("StakeManager property: conservation under random operations", function
         locked: 0n,
         lockedBy: new Map(),
         runs: [],
+        everLocked: new Map(),
+        slashedBy: new Map(),
         queue: [],
         staked: 0n,
         withdrawn: 0n,
@@ -114,6 +128,25 @@ describe("StakeManager property: conservation under random operations", function
     let nextRequestId = 1n;
     let unbondingPeriod = UNBONDING;
     let appealWindow = APPEAL;
+    let pendingUnbonding: Pending = { value: 0n, at: 0n };
+    let pendingAppeal: Pending = { value: 0n, at: 0n };
+    /** What the contract does first in requestUnstake, slash and the setters. */
+    const applyDue = (t: bigint): void => {
+      if (pendingUnbonding.at !== 0n && pendingUnbonding.at <= t) {
+        unbondingPeriod = pendingUnbonding.value;
+        pendingUnbonding = { value: 0n, at: 0n };
+      }
+      if (pendingAppeal.at !== 0n && pendingAppeal.at <= t) {
+        appealWindow = pendingAppeal.value;
+        pendingAppeal = { value: 0n, at: 0n };
+      }
+    };
+    const ruleChangeTime = (t: bigint): bigint => {
+      let longest = unbondingPeriod;
+      if (pendingUnbonding.at !== 0n && pendingUnbonding.value > longest)
+        longest = pendingUnbonding.value;
+      return t + longest + NOTICE;
+    };
     let supply = await token.totalSupply();
     let treasuryBalance = await token.balanceOf(timelockAddress);
     let now = BigInt(await networkHelpers.time.latest());
@@ -225,6 +258,7 @@ describe("StakeManager property: conservation under random operations", function
             ).to.be.revertedWithCustomError(sm, "StakeManagerUnbondingQueueFull");
           } else {
             kind = "requestUnstake";
+            applyDue(t);
             await (await sm.connect(a.signer).requestUnstake(amount, GAS)).wait();
             a.bonded -= amount;
             a.queue.push({ id: nextRequestId++, releaseAt: t + unbondingPeriod, amount });
@@ -265,8 +299,9 @@ describe("StakeManager property: conservation under random operations", function
           } else {
             kind = "lock";
             await (await sm.connect(run).lock(a.signer.address, amount, GAS)).wait();
-            if ((a.lockedBy.get(run.address) ?? 0n) === 0n) a.runs.push(run.address);
+            if (!a.runs.includes(run.address)) a.runs.push(run.address);
             a.lockedBy.set(run.address, (a.lockedBy.get(run.address) ?? 0n) + amount);
+            a.everLocked.set(run.address, (a.everLocked.get(run.address) ?? 0n) + amount);
             a.locked += amount;
             detail = checkAccountDetail(a);
           }
@@ -280,11 +315,11 @@ describe("StakeManager property: conservation under random operations", function
           );
           await (await sm.connect(run).unlock(a.signer.address, amount, GAS)).wait();
           const released = amount < held ? amount : held;
-          if (released > 0n) reduceLock(a, run.address, released);
+          if (a.runs.includes(run.address)) reduceLock(a, run.address, released);
           detail = checkAccountDetail(a);
         } else if (roll < 0.69) {
           const total = a.bonded + unbondingOf(a);
-          // mostly a slice of the stake, sometimes more than all of it (takes everything)
+          // mostly a slice of the stake, sometimes more than all of it; the run gets at most its lock
           const amount = rng.chance(0.05)
             ? 0n
             : rng.chance(0.2)
@@ -292,48 +327,31 @@ describe("StakeManager property: conservation under random operations", function
               : rng.bigintUpTo(total / 4n);
           const reason = 1 + rng.int(3);
           const t = await nextBlock();
+          const own = a.lockedBy.get(run.address) ?? 0n;
           log.push(
-            `#${op} slash ${run === runA ? "runA" : "runB"} a${ai} ${amount} (bonded ${a.bonded}, unbonding ${total - a.bonded})`,
+            `#${op} slash ${run === runA ? "runA" : "runB"} a${ai} ${amount} (lock ${own}, bonded ${a.bonded}, unbonding ${total - a.bonded})`,
           );
+          applyDue(t);
           await (
             await sm
               .connect(run)
               .slash(a.signer.address, amount, reason, 1n, BigInt(op), ethers.id(`op${op}`), GAS)
           ).wait();
-          const fromBonded = amount < a.bonded ? amount : a.bonded;
-          a.bonded -= fromBonded;
-          let remaining = amount - fromBonded;
-          while (remaining > 0n && a.queue.length > 0) {
-            const last = a.queue[a.queue.length - 1]!;
-            const take = remaining < last.amount ? remaining : last.amount;
-            last.amount -= take;
-            if (last.amount === 0n) a.queue.pop();
-            remaining -= take;
-          }
-          const slashed = amount - remaining;
-          if (a.locked > a.bonded) {
-            let excess = a.locked - a.bonded;
-            const own = a.lockedBy.get(run.address) ?? 0n;
-            if (own > 0n) {
-              const cut = excess < own ? excess : own;
-              reduceLock(a, run.address, cut);
-              excess -= cut;
-            }
-            for (let i = a.runs.length; excess > 0n && i > 0;) {
-              i--;
-              const other = a.runs[i]!;
-              const held = a.lockedBy.get(other)!;
-              const cut = excess < held ? excess : held;
-              reduceLock(a, other, cut);
-              excess -= cut;
-            }
-          }
+          const slashed = amount < own ? amount : own;
+          a.bonded -= slashed;
+          reduceLock(a, run.address, slashed, true);
+          a.slashedBy.set(run.address, (a.slashedBy.get(run.address) ?? 0n) + slashed);
+          expect(
+            a.slashedBy.get(run.address)! <= (a.everLocked.get(run.address) ?? 0n),
+            "a run slashed more than the account ever locked in it",
+          ).to.equal(true);
           if (slashed > 0n) {
             kind = "slash";
             const id = BigInt(slashes.length + 1);
             slashes.push({
               id,
               account: a,
+              run: run.address,
               amount: slashed,
               deadline: t + appealWindow,
               status: "escrowed",
@@ -382,6 +400,13 @@ describe("StakeManager property: conservation under random operations", function
             s.status = "reversed";
             s.account.bonded += s.amount;
             s.account.reversed += s.amount;
+            s.account.slashedBy.set(s.run, s.account.slashedBy.get(s.run)! - s.amount);
+            if (s.account.runs.includes(s.run)) {
+              // G5: the lock comes back with the stake while the run's position is open
+              s.account.lockedBy.set(s.run, (s.account.lockedBy.get(s.run) ?? 0n) + s.amount);
+              s.account.locked += s.amount;
+            }
+            detail = checkAccountDetail(s.account);
           }
         } else if (roll < 0.83) {
           const open = slashes.filter((s) => s.status === "escrowed");
@@ -414,10 +439,15 @@ describe("StakeManager property: conservation under random operations", function
           }
         } else if (roll < 0.84) {
           kind = "setUnbondingPeriod";
-          unbondingPeriod = 60n + BigInt(rng.int(7200));
-          await nextBlock();
-          log.push(`#${op} setUnbondingPeriod ${unbondingPeriod}`);
-          await (await sm.connect(admin).setUnbondingPeriod(unbondingPeriod, GAS)).wait();
+          const value = 60n + BigInt(rng.int(7200));
+          const t = await nextBlock();
+          log.push(`#${op} setUnbondingPeriod ${value}`);
+          applyDue(t);
+          const at = ruleChangeTime(t);
+          await expect(sm.connect(admin).setUnbondingPeriod(value, GAS))
+            .to.emit(sm, "UnbondingPeriodScheduled")
+            .withArgs(unbondingPeriod, value, at);
+          pendingUnbonding = { value, at };
         } else if (roll < 0.855) {
           // switch between paying the treasury (the timelock) and burning
           treasury = treasury === ethers.ZeroAddress ? timelockAddress : ethers.ZeroAddress;
@@ -427,10 +457,15 @@ describe("StakeManager property: conservation under random operations", function
           await (await sm.connect(admin).setTreasury(treasury, GAS)).wait();
         } else if (roll < 0.865) {
           kind = "setAppealWindow";
-          appealWindow = 60n + BigInt(rng.int(3600));
-          await nextBlock();
-          log.push(`#${op} setAppealWindow ${appealWindow}`);
-          await (await sm.connect(admin).setAppealWindow(appealWindow, GAS)).wait();
+          const value = 60n + BigInt(rng.int(3600));
+          const t = await nextBlock();
+          log.push(`#${op} setAppealWindow ${value}`);
+          applyDue(t);
+          const at = ruleChangeTime(t);
+          await expect(sm.connect(admin).setAppealWindow(value, GAS))
+            .to.emit(sm, "AppealWindowScheduled")
+            .withArgs(appealWindow, value, at);
+          pendingAppeal = { value, at };
         } else {
           kind = "timeJump";
           const jump = rng.chance(0.5)
@@ -453,6 +488,12 @@ describe("StakeManager property: conservation under random operations", function
       if (log.length > 100) log.splice(0, log.length - 20);
     }
     for (const a of accounts) await checkAccountDetail(a);
+    // the views show a due change before anyone writes it
+    applyDue(BigInt(await networkHelpers.time.latest()));
+    expect([await sm.unbondingPeriod(), await sm.appealWindow()]).to.deep.equal([
+      unbondingPeriod,
+      appealWindow,
+    ]);
     for (const s of slashes) {
       const r = await sm.slashRecord(s.id);
       expect([r.amount, r.status]).to.deep.equal([
@@ -478,6 +519,8 @@ describe("StakeManager property: conservation under random operations", function
       "slash",
       "reverseSlash",
       "resolveSlash",
+      "setUnbondingPeriod",
+      "setAppealWindow",
       "timeJump",
     ];
     for (const kind of kinds) {

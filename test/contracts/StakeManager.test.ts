@@ -16,9 +16,10 @@ const EVIDENCE = ethers.id("evidence");
 const MAX_ENTRIES = 16;
 
 /**
- * The core deployment plus: a registrar (holds RUN_REGISTRAR_ROLE, as the run factory would),
- * two registered "runs" (EOAs: registerRun accepts any address, so the run's calls are real
- * transactions from those accounts) and three stakers with an unlimited allowance.
+ * The core deployment plus: a registrar (the deployer names it the run factory, as the
+ * deployment names the RunFactory), two registered "runs" (EOAs: registerRun accepts any
+ * address, so the run's calls are real transactions from those accounts) and three stakers
+ * with an unlimited allowance.
  */
 async function stakingFixture(overrides: Parameters<typeof deployCore>[1] = {}) {
   const core = await deployCore(connection, {
@@ -34,11 +35,7 @@ async function stakingFixture(overrides: Parameters<typeof deployCore>[1] = {}) 
     typeof admin,
     typeof admin,
   ];
-  await (
-    await stakeManager
-      .connect(admin)
-      .grantRole(await stakeManager.RUN_REGISTRAR_ROLE(), registrar.address)
-  ).wait();
+  await (await stakeManager.connect(core.deployer).setRunFactory(registrar.address)).wait();
   await (await stakeManager.connect(registrar).registerRun(runA.address)).wait();
   await (await stakeManager.connect(registrar).registerRun(runB.address)).wait();
   const [alice, bob, carol] = [holders[1]!, holders[2]!, holders[3]!];
@@ -356,9 +353,11 @@ describe("StakeManager", function () {
       const core = await networkHelpers.loadFixture(fixture);
       const { stakeManager, alice, admin } = core;
       await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
-      await (await stakeManager.connect(alice).requestUnstake(1n * ONE)).wait();
-      await (await stakeManager.connect(admin).setUnbondingPeriod(DAY)).wait();
-      await (await stakeManager.connect(alice).requestUnstake(2n * ONE)).wait();
+      const scheduledAt = await blockTime(stakeManager.connect(admin).setUnbondingPeriod(DAY));
+      const effectiveAt = scheduledAt + UNBONDING + DAY; // RULE_CHANGE_NOTICE = 1 day
+      await time.setNextBlockTimestamp(effectiveAt - 1n);
+      await (await stakeManager.connect(alice).requestUnstake(1n * ONE)).wait(); // 7 days
+      await (await stakeManager.connect(alice).requestUnstake(2n * ONE)).wait(); // 1 day
       await time.increase(DAY);
       await expect(stakeManager.connect(alice).withdraw())
         .to.emit(stakeManager, "Withdrawn")
@@ -369,21 +368,42 @@ describe("StakeManager", function () {
   });
 
   describe("runs: registration, lock, unlock", function () {
-    it("registerRun is only for RUN_REGISTRAR_ROLE and emits RunRegistered", async function () {
+    it("registerRun is only for the run factory (not governance) and emits RunRegistered", async function () {
       const { stakeManager, registrar, outsider, admin } =
         await networkHelpers.loadFixture(fixture);
-      const role = await stakeManager.RUN_REGISTRAR_ROLE();
-      await expect(stakeManager.connect(outsider).registerRun(outsider.address))
-        .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
-        .withArgs(outsider.address, role);
-      // the admin itself is not a registrar: it has to grant the role (to the factory)
-      await expect(stakeManager.connect(admin).registerRun(outsider.address))
-        .to.be.revertedWithCustomError(stakeManager, "AccessControlUnauthorizedAccount")
-        .withArgs(admin.address, role);
+      for (const caller of [outsider, admin]) {
+        await expect(stakeManager.connect(caller).registerRun(outsider.address))
+          .to.be.revertedWithCustomError(stakeManager, "StakeManagerNotRunFactory")
+          .withArgs(caller.address, registrar.address);
+      }
       await expect(stakeManager.connect(registrar).registerRun(outsider.address))
         .to.emit(stakeManager, "RunRegistered")
         .withArgs(outsider.address, registrar.address);
       expect(await stakeManager.isRun(outsider.address)).to.equal(true);
+      expect(await stakeManager.runStatus(outsider.address)).to.equal(1n); // Registered
+    });
+
+    it("setRunFactory is for the deployer only, once; governance can never name a factory", async function () {
+      const core = await deployCore(connection);
+      const { stakeManager, deployer, others } = core;
+      const admin = await timelockSigner(core);
+      expect(await stakeManager.runFactory()).to.equal(ethers.ZeroAddress);
+      expect(await stakeManager.deployer()).to.equal(deployer.address);
+      for (const caller of [admin, others[0]!]) {
+        await expect(stakeManager.connect(caller).setRunFactory(caller.address))
+          .to.be.revertedWithCustomError(stakeManager, "StakeManagerNotDeployer")
+          .withArgs(caller.address, deployer.address);
+      }
+      await expect(
+        stakeManager.connect(deployer).setRunFactory(ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(stakeManager, "StakeManagerZeroAddress");
+      await expect(stakeManager.connect(deployer).setRunFactory(others[1]!.address))
+        .to.emit(stakeManager, "RunFactorySet")
+        .withArgs(others[1]!.address);
+      await expect(stakeManager.connect(deployer).setRunFactory(deployer.address))
+        .to.be.revertedWithCustomError(stakeManager, "StakeManagerRunFactoryAlreadySet")
+        .withArgs(others[1]!.address);
+      expect(await stakeManager.runFactory()).to.equal(others[1]!.address);
     });
 
     it("registerRun rejects address(0) and a run already registered", async function () {
@@ -491,7 +511,7 @@ describe("StakeManager", function () {
   });
 
   describe("slash", function () {
-    it("takes bonded stake into escrow and stores the record", async function () {
+    it("takes the slashed amount out of the run's own lock into escrow and stores the record", async function () {
       const core = await networkHelpers.loadFixture(fixture);
       const { stakeManager, token, alice, runA, smAddress } = core;
       await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
@@ -516,9 +536,12 @@ describe("StakeManager", function () {
           10n * ONE,
           EVIDENCE,
         );
+      await expect(tx)
+        .to.emit(stakeManager, "LockShrunk")
+        .withArgs(runA.address, alice.address, 10n * ONE, 1n);
       expect(await stakeManager.bondedOf(alice.address)).to.equal(90n * ONE);
-      // the free stake absorbed it: the run's lock is still fully backed
-      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(50n * ONE);
+      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(40n * ONE);
+      expect(await stakeManager.freeStakeOf(alice.address)).to.equal(50n * ONE);
       expect(await stakeManager.totalEscrowed()).to.equal(10n * ONE);
       expect(await token.balanceOf(smAddress)).to.equal(100n * ONE);
       expect(await stakeManager.slashCount()).to.equal(1n);
@@ -548,56 +571,74 @@ describe("StakeManager", function () {
       await expectConserved(core);
     });
 
-    it("slash reaches unbonding stake, newest entry first, once bonded stake is gone", async function () {
+    it("ATTACK: a run slashes stake it does not lock (free, unbonding, another run's lock) and gets nothing", async function () {
       const core = await networkHelpers.loadFixture(fixture);
-      const { stakeManager, alice, runA } = core;
+      const { stakeManager, alice, runA, runB } = core;
       await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
-      const id1 = await stakeManager.connect(alice).requestUnstake.staticCall(30n * ONE);
-      await (await stakeManager.connect(alice).requestUnstake(30n * ONE)).wait();
-      const id2 = await stakeManager.connect(alice).requestUnstake.staticCall(40n * ONE);
+      await (await stakeManager.connect(runB).lock(alice.address, 30n * ONE)).wait();
       await (await stakeManager.connect(alice).requestUnstake(40n * ONE)).wait();
-      // bonded 30, unbonding [30, 40]: a slash of 80 takes 30 bonded, all 40 of entry 2, 10 of entry 1
+      // bonded 60 (30 locked by runB, 30 free), unbonding 40; runA locks nothing of alice
       const tx = stakeManager
         .connect(runA)
-        .slash(alice.address, 80n * ONE, Reason.NoReveal, 1n, 2n, EVIDENCE);
-      await expect(tx)
-        .to.emit(stakeManager, "UnbondingSlashed")
-        .withArgs(1n, alice.address, id2, 40n * ONE, 0n);
-      await expect(tx)
-        .to.emit(stakeManager, "UnbondingSlashed")
-        .withArgs(1n, alice.address, id1, 10n * ONE, 20n * ONE);
-      await expect(tx)
-        .to.emit(stakeManager, "Slashed")
-        .withArgs(1n, alice.address, runA.address, 1n, 2n, Reason.NoReveal, 80n * ONE, EVIDENCE);
-      expect(await stakeManager.bondedOf(alice.address)).to.equal(0n);
-      expect(await stakeManager.unbondingOf(alice.address)).to.equal(20n * ONE);
-      const entries = await stakeManager.unbondingEntries(alice.address);
-      expect(entries.map((e) => [e.id, e.amount])).to.deep.equal([[id1, 20n * ONE]]);
+        .slash(alice.address, 100n * ONE, Reason.NoReveal, 1n, 2n, EVIDENCE);
+      await expect(tx).not.to.emit(stakeManager, "Slashed");
+      expect(await stakeManager.stakeOf(alice.address)).to.deep.equal([
+        60n * ONE,
+        40n * ONE,
+        30n * ONE,
+      ]);
+      expect(await stakeManager.lockedBy(runB.address, alice.address)).to.equal(30n * ONE);
+      expect(await stakeManager.slashCount()).to.equal(0n);
       await expectConserved(core);
     });
 
-    it("leaving does not escape a slash: stake that asked to unstake is still slashed before it matures", async function () {
+    it("ATTACK: a run with a small lock slashes again and again; it never takes more than the lock", async function () {
+      const core = await networkHelpers.loadFixture(fixture);
+      const { stakeManager, alice, runA } = core;
+      await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
+      await (await stakeManager.connect(runA).lock(alice.address, 10n * ONE)).wait();
+      for (let i = 0; i < 5; i++) {
+        await (
+          await stakeManager
+            .connect(runA)
+            .slash(alice.address, 10n * ONE, Reason.InvalidUpdate, 1n, BigInt(i), EVIDENCE)
+        ).wait();
+      }
+      expect(await stakeManager.bondedOf(alice.address)).to.equal(90n * ONE);
+      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(0n);
+      expect(await stakeManager.totalEscrowed()).to.equal(10n * ONE);
+      expect(await stakeManager.slashCount()).to.equal(1n);
+      await expectConserved(core);
+    });
+
+    it("a node cannot leave ahead of its slash: locked stake cannot unbond, and what unbonds leaves whole", async function () {
       const core = await networkHelpers.loadFixture(fixture);
       const { stakeManager, alice, runA } = core;
       await (await stakeManager.connect(alice).stake(50n * ONE)).wait();
-      await (await stakeManager.connect(alice).requestUnstake(50n * ONE)).wait();
+      await (await stakeManager.connect(runA).lock(alice.address, 20n * ONE)).wait();
+      await expect(stakeManager.connect(alice).requestUnstake(50n * ONE))
+        .to.be.revertedWithCustomError(stakeManager, "StakeManagerInsufficientFreeStake")
+        .withArgs(alice.address, 30n * ONE, 50n * ONE);
+      await (await stakeManager.connect(alice).requestUnstake(30n * ONE)).wait();
       await time.increase(UNBONDING - 10n);
       await (
         await stakeManager
           .connect(runA)
-          .slash(alice.address, 5n * ONE, Reason.NoReveal, 1n, 1n, EVIDENCE)
+          .slash(alice.address, 50n * ONE, Reason.NoReveal, 1n, 1n, EVIDENCE)
       ).wait();
+      expect((await stakeManager.slashRecord(1n)).amount).to.equal(20n * ONE);
       await time.increase(10n);
       await expect(stakeManager.connect(alice).withdraw())
         .to.emit(stakeManager, "Withdrawn")
-        .withArgs(alice.address, 45n * ONE, 1n);
+        .withArgs(alice.address, 30n * ONE, 1n);
+      await expectConserved(core);
     });
 
-    it("slash takes what there is when asked for more, and returns (0, 0) with no record when there is nothing", async function () {
+    it("slash takes at most the run's lock when asked for more, and returns (0, 0) with no record when there is nothing", async function () {
       const core = await networkHelpers.loadFixture(fixture);
       const { stakeManager, alice, bob, runA } = core;
-      await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
-      await (await stakeManager.connect(alice).requestUnstake(4n * ONE)).wait();
+      await (await stakeManager.connect(alice).stake(20n * ONE)).wait();
+      await (await stakeManager.connect(runA).lock(alice.address, 10n * ONE)).wait();
       const [id, slashed] = await stakeManager
         .connect(runA)
         .slash.staticCall(alice.address, 1_000n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
@@ -619,6 +660,12 @@ describe("StakeManager", function () {
         stakeManager.connect(runA).slash(alice.address, 0n, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
       ).not.to.emit(stakeManager, "Slashed");
       expect(await stakeManager.slashCount()).to.equal(1n);
+      // the position stays open at 0 (a reversal can restore it) until the run unlocks it
+      expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([runA.address]);
+      await expect(stakeManager.connect(runA).unlock(alice.address, 10n * ONE))
+        .to.emit(stakeManager, "Unlocked")
+        .withArgs(runA.address, alice.address, 0n, 0n);
+      expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([]);
       await expectConserved(core);
     });
 
@@ -632,44 +679,27 @@ describe("StakeManager", function () {
         .withArgs(Reason.None);
     });
 
-    it("slash shrinks the slashing run's lock first, then other runs', so that lockedOf <= bondedOf", async function () {
+    it("a slash leaves the other runs' locks whole", async function () {
       const core = await networkHelpers.loadFixture(fixture);
       const { stakeManager, alice, runA, runB } = core;
-      await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
+      await (await stakeManager.connect(alice).stake(90n * ONE)).wait();
       await (await stakeManager.connect(runA).lock(alice.address, 30n * ONE)).wait();
       await (await stakeManager.connect(runB).lock(alice.address, 60n * ONE)).wait();
-      // bonded 100, locked 90; slash 50 -> bonded 50: 40 of locks must go, 30 from runA (all), 10 from runB
       const tx = stakeManager
         .connect(runA)
         .slash(alice.address, 50n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE);
       await expect(tx)
         .to.emit(stakeManager, "LockShrunk")
         .withArgs(runA.address, alice.address, 30n * ONE, 1n);
-      await expect(tx)
-        .to.emit(stakeManager, "LockShrunk")
-        .withArgs(runB.address, alice.address, 10n * ONE, 1n);
-      expect(await stakeManager.bondedOf(alice.address)).to.equal(50n * ONE);
-      expect(await stakeManager.lockedOf(alice.address)).to.equal(50n * ONE);
+      expect(await stakeManager.bondedOf(alice.address)).to.equal(60n * ONE);
+      expect(await stakeManager.lockedOf(alice.address)).to.equal(60n * ONE);
       expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(0n);
-      expect(await stakeManager.lockedBy(runB.address, alice.address)).to.equal(50n * ONE);
-      expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([runB.address]);
+      expect(await stakeManager.lockedBy(runB.address, alice.address)).to.equal(60n * ONE);
       // the run that slashed can still call unlock as it always does (over-release is fine)
       await expect(stakeManager.connect(runA).unlock(alice.address, 30n * ONE)).not.to.revert(
         ethers,
       );
-    });
-
-    it("slash leaves the locks alone while the free stake absorbs it", async function () {
-      const { stakeManager, alice, runA } = await networkHelpers.loadFixture(fixture);
-      await (await stakeManager.connect(alice).stake(100n * ONE)).wait();
-      await (await stakeManager.connect(runA).lock(alice.address, 60n * ONE)).wait();
-      await expect(
-        stakeManager
-          .connect(runA)
-          .slash(alice.address, 40n * ONE, Reason.InvalidUpdate, 1n, 1n, EVIDENCE),
-      ).not.to.emit(stakeManager, "LockShrunk");
-      expect(await stakeManager.lockedOf(alice.address)).to.equal(60n * ONE);
-      expect(await stakeManager.freeStakeOf(alice.address)).to.equal(0n);
+      expect(await stakeManager.lockingRunsOf(alice.address)).to.deep.equal([runB.address]);
     });
   });
 
@@ -677,6 +707,7 @@ describe("StakeManager", function () {
     async function slashed() {
       const core = await networkHelpers.loadFixture(fixture);
       await (await core.stakeManager.connect(core.alice).stake(100n * ONE)).wait();
+      await (await core.stakeManager.connect(core.runA).lock(core.alice.address, 50n * ONE)).wait();
       const ts = await blockTime(
         core.stakeManager
           .connect(core.runA)
@@ -685,16 +716,50 @@ describe("StakeManager", function () {
       return { ...core, slashedAt: ts };
     }
 
-    it("inside the appeal window returns the amount to the account's bonded stake", async function () {
+    it("inside the appeal window returns the amount to the account's bonded stake and the run's lock (G5)", async function () {
       const core = await slashed();
-      const { stakeManager, admin, alice } = core;
+      const { stakeManager, admin, alice, runA } = core;
+      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(25n * ONE);
       await time.increaseTo(core.slashedAt + APPEAL - 2n); // reverse lands one second before the deadline
-      await expect(stakeManager.connect(admin).reverseSlash(1n))
-        .to.emit(stakeManager, "SlashReversed")
-        .withArgs(1n, alice.address, 25n * ONE);
+      const tx = stakeManager.connect(admin).reverseSlash(1n);
+      await expect(tx).to.emit(stakeManager, "SlashReversed").withArgs(1n, alice.address, 25n * ONE);
+      await expect(tx)
+        .to.emit(stakeManager, "LockRestored")
+        .withArgs(runA.address, alice.address, 25n * ONE, 1n);
       expect(await stakeManager.bondedOf(alice.address)).to.equal(100n * ONE);
+      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(50n * ONE);
+      expect(await stakeManager.lockedOf(alice.address)).to.equal(50n * ONE);
       expect(await stakeManager.totalEscrowed()).to.equal(0n);
       expect((await stakeManager.slashRecord(1n)).status).to.equal(Status.Reversed);
+      await expectConserved(core);
+    });
+
+    it("G5: a slash that took the whole lock is restored too (the position stayed open)", async function () {
+      const core = await slashed();
+      const { stakeManager, admin, alice, runA } = core;
+      await (
+        await stakeManager
+          .connect(runA)
+          .slash(alice.address, 25n * ONE, Reason.NoReveal, 1n, 5n, EVIDENCE)
+      ).wait();
+      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(0n);
+      await (await stakeManager.connect(admin).reverseSlash(2n)).wait();
+      await (await stakeManager.connect(admin).reverseSlash(1n)).wait();
+      expect(await stakeManager.lockedBy(runA.address, alice.address)).to.equal(50n * ONE);
+      expect(await stakeManager.stakeOf(alice.address)).to.deep.equal([100n * ONE, 0n, 50n * ONE]);
+      await expectConserved(core);
+    });
+
+    it("a reversal after the run released the account (the node left) returns free stake, not a dead lock", async function () {
+      const core = await slashed();
+      const { stakeManager, admin, alice, runA } = core;
+      await (await stakeManager.connect(runA).unlock(alice.address, 25n * ONE)).wait();
+      await expect(stakeManager.connect(admin).reverseSlash(1n)).not.to.emit(
+        stakeManager,
+        "LockRestored",
+      );
+      expect(await stakeManager.stakeOf(alice.address)).to.deep.equal([100n * ONE, 0n, 0n]);
+      expect(await stakeManager.freeStakeOf(alice.address)).to.equal(100n * ONE);
       await expectConserved(core);
     });
 
@@ -742,6 +807,7 @@ describe("StakeManager", function () {
     async function slashedWith(f: typeof fixture) {
       const core = await networkHelpers.loadFixture(f);
       await (await core.stakeManager.connect(core.alice).stake(100n * ONE)).wait();
+      await (await core.stakeManager.connect(core.runA).lock(core.alice.address, 50n * ONE)).wait();
       const ts = await blockTime(
         core.stakeManager
           .connect(core.runA)
@@ -810,29 +876,47 @@ describe("StakeManager", function () {
   });
 
   describe("settings", function () {
-    it("setUnbondingPeriod accepts the bounds, rejects outside them and emits UnbondingPeriodSet(old, new)", async function () {
+    it("setUnbondingPeriod rejects values outside the bounds and schedules one inside them after the unbonding period and a day", async function () {
       const { stakeManager, admin } = await networkHelpers.loadFixture(fixture);
       const [min, max] = [
         await stakeManager.MIN_UNBONDING_PERIOD(),
         await stakeManager.MAX_UNBONDING_PERIOD(),
       ];
       expect([min, max]).to.deep.equal([60n, 365n * DAY]);
+      expect(await stakeManager.RULE_CHANGE_NOTICE()).to.equal(DAY);
       await expect(stakeManager.connect(admin).setUnbondingPeriod(min - 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerUnbondingPeriodOutOfBounds")
         .withArgs(min - 1n, min, max);
       await expect(stakeManager.connect(admin).setUnbondingPeriod(max + 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerUnbondingPeriodOutOfBounds")
         .withArgs(max + 1n, min, max);
-      await expect(stakeManager.connect(admin).setUnbondingPeriod(min))
+      const tx = stakeManager.connect(admin).setUnbondingPeriod(min);
+      const at = (await blockTime(tx)) + UNBONDING + DAY;
+      await expect(tx)
+        .to.emit(stakeManager, "UnbondingPeriodScheduled")
+        .withArgs(UNBONDING, min, at);
+      expect(await stakeManager.unbondingPeriod()).to.equal(UNBONDING);
+      expect(await stakeManager.pendingUnbondingPeriod()).to.deep.equal([min, at]);
+      await time.setNextBlockTimestamp(at - 1n);
+      await expect(stakeManager.applyStakeRules()).not.to.emit(stakeManager, "UnbondingPeriodSet");
+      await time.setNextBlockTimestamp(at);
+      await expect(stakeManager.applyStakeRules())
         .to.emit(stakeManager, "UnbondingPeriodSet")
         .withArgs(UNBONDING, min);
-      await expect(stakeManager.connect(admin).setUnbondingPeriod(max))
-        .to.emit(stakeManager, "UnbondingPeriodSet")
-        .withArgs(min, max);
-      expect(await stakeManager.unbondingPeriod()).to.equal(max);
+      expect(await stakeManager.unbondingPeriod()).to.equal(min);
+      expect(await stakeManager.pendingUnbondingPeriod()).to.deep.equal([0n, 0n]);
+      // a longer period waits the current (short) one plus the notice; while it waits, the
+      // next change waits the longer of the two
+      const t2 = await blockTime(stakeManager.connect(admin).setUnbondingPeriod(max));
+      expect(await stakeManager.pendingUnbondingPeriod()).to.deep.equal([max, t2 + min + DAY]);
+      const tx3 = stakeManager.connect(admin).setAppealWindow(DAY);
+      const t3 = await blockTime(tx3);
+      await expect(tx3)
+        .to.emit(stakeManager, "AppealWindowScheduled")
+        .withArgs(APPEAL, DAY, t3 + max + DAY);
     });
 
-    it("setAppealWindow accepts the bounds, rejects outside them and emits AppealWindowSet(old, new)", async function () {
+    it("setAppealWindow rejects values outside the bounds and schedules one inside them; the view shows it once due", async function () {
       const { stakeManager, admin } = await networkHelpers.loadFixture(fixture);
       const [min, max] = [
         await stakeManager.MIN_APPEAL_WINDOW(),
@@ -845,13 +929,20 @@ describe("StakeManager", function () {
       await expect(stakeManager.connect(admin).setAppealWindow(max + 1n))
         .to.be.revertedWithCustomError(stakeManager, "StakeManagerAppealWindowOutOfBounds")
         .withArgs(max + 1n, min, max);
-      await expect(stakeManager.connect(admin).setAppealWindow(min))
-        .to.emit(stakeManager, "AppealWindowSet")
-        .withArgs(APPEAL, min);
-      await expect(stakeManager.connect(admin).setAppealWindow(max))
-        .to.emit(stakeManager, "AppealWindowSet")
-        .withArgs(min, max);
+      const tx = stakeManager.connect(admin).setAppealWindow(min);
+      const at = (await blockTime(tx)) + UNBONDING + DAY;
+      await expect(tx).to.emit(stakeManager, "AppealWindowScheduled").withArgs(APPEAL, min, at);
+      expect(await stakeManager.pendingAppealWindow()).to.deep.equal([min, at]);
+      // a second schedule replaces the first
+      const tx2 = stakeManager.connect(admin).setAppealWindow(max);
+      const at2 = (await blockTime(tx2)) + UNBONDING + DAY;
+      expect(await stakeManager.pendingAppealWindow()).to.deep.equal([max, at2]);
+      await time.increaseTo(at2);
       expect(await stakeManager.appealWindow()).to.equal(max);
+      expect(await stakeManager.pendingAppealWindow()).to.deep.equal([0n, 0n]);
+      await expect(stakeManager.applyStakeRules())
+        .to.emit(stakeManager, "AppealWindowSet")
+        .withArgs(APPEAL, max);
     });
 
     it("setTreasury accepts address(0) (burn), rejects the StakeManager itself and emits TreasurySet(old, new)", async function () {
@@ -885,14 +976,35 @@ describe("StakeManager", function () {
       }
     });
 
-    it("a new unbonding period applies to new requests only", async function () {
+    it("a new unbonding period applies to new requests only, once its time has come", async function () {
       const { stakeManager, admin, alice } = await networkHelpers.loadFixture(fixture);
       await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
+      const scheduledAt = await blockTime(stakeManager.connect(admin).setUnbondingPeriod(30n * DAY));
       const t1 = await blockTime(stakeManager.connect(alice).requestUnstake(ONE));
-      await (await stakeManager.connect(admin).setUnbondingPeriod(30n * DAY)).wait();
-      const t2 = await blockTime(stakeManager.connect(alice).requestUnstake(ONE));
+      await time.setNextBlockTimestamp(scheduledAt + UNBONDING + DAY);
+      const tx = stakeManager.connect(alice).requestUnstake(ONE);
+      await expect(tx).to.emit(stakeManager, "UnbondingPeriodSet").withArgs(UNBONDING, 30n * DAY);
+      const t2 = await blockTime(tx);
       const entries = await stakeManager.unbondingEntries(alice.address);
       expect(entries.map((e) => e.releaseAt)).to.deep.equal([t1 + UNBONDING, t2 + 30n * DAY]);
+    });
+
+    it("G4: a staker who starts to unbond when a shorter appeal window is scheduled is paid out before it applies", async function () {
+      const { stakeManager, admin, alice } = await networkHelpers.loadFixture(fixture);
+      await (await stakeManager.connect(alice).stake(10n * ONE)).wait();
+      const scheduledAt = await blockTime(stakeManager.connect(admin).setAppealWindow(60n));
+      const [, effectiveAt] = await stakeManager.pendingAppealWindow();
+      // alice reacts as late as the notice allows: a day after the schedule
+      await time.setNextBlockTimestamp(scheduledAt + DAY - 1n);
+      const [releaseAt] = [
+        (await blockTime(stakeManager.connect(alice).requestUnstake(10n * ONE))) + UNBONDING,
+      ];
+      expect(releaseAt).to.be.lessThan(effectiveAt);
+      await time.setNextBlockTimestamp(releaseAt);
+      await expect(stakeManager.connect(alice).withdraw())
+        .to.emit(stakeManager, "Withdrawn")
+        .withArgs(alice.address, 10n * ONE, 1n);
+      expect(await stakeManager.appealWindow()).to.equal(APPEAL); // still the old rule
     });
   });
 });

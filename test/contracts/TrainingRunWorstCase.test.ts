@@ -31,9 +31,10 @@ describe("TrainingRun: the worst finalize the parameter bounds allow", function 
     await expect(receipt.hash)
       .to.emit(d.run, "RoundFailed")
       .withArgs(d.runId, round, RoundFailure.TooFewAcceptedUpdates);
-    // a third of the cap stays free for costlier StakeManager slashes (locks shrinking over runs)
+    // A StakeManager slash has a fixed cost (it comes out of the run's own lock, no loop), so
+    // this is the worst case; a quarter of the cap stays free for future round logic.
     expect(receipt.gasUsed, `worst-case finalize used ${receipt.gasUsed} gas`).to.be.lessThan(
-      (TX_GAS_CAP * 2n) / 3n,
+      (TX_GAS_CAP * 3n) / 4n,
     );
   });
 });

@@ -1455,11 +1455,59 @@ export const stakeManagerAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "run",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      }
+    ],
+    "name": "StakeManagerNoLock",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "deployer",
+        "type": "address"
+      }
+    ],
+    "name": "StakeManagerNotDeployer",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "caller",
         "type": "address"
       }
     ],
     "name": "StakeManagerNotRun",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "runFactory",
+        "type": "address"
+      }
+    ],
+    "name": "StakeManagerNotRunFactory",
     "type": "error"
   },
   {
@@ -1481,6 +1529,28 @@ export const stakeManagerAbi = [
       }
     ],
     "name": "StakeManagerNothingToWithdraw",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "runFactory",
+        "type": "address"
+      }
+    ],
+    "name": "StakeManagerRunFactoryAlreadySet",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      }
+    ],
+    "name": "StakeManagerRunNotHalted",
     "type": "error"
   },
   {
@@ -1539,6 +1609,27 @@ export const stakeManagerAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      },
+      {
+        "internalType": "enum IStakeManager.RunStatus",
+        "name": "current",
+        "type": "uint8"
+      },
+      {
+        "internalType": "enum IStakeManager.RunStatus",
+        "name": "expected",
+        "type": "uint8"
+      }
+    ],
+    "name": "StakeManagerUnexpectedRunStatus",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "slashId",
         "type": "uint256"
@@ -1573,6 +1664,31 @@ export const stakeManagerAbi = [
       {
         "indexed": false,
         "internalType": "uint64",
+        "name": "current",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "pending",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "AppealWindowScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint64",
         "name": "oldWindow",
         "type": "uint64"
       },
@@ -1584,6 +1700,37 @@ export const stakeManagerAbi = [
       }
     ],
     "name": "AppealWindowSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "account",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "slashId",
+        "type": "uint256"
+      }
+    ],
+    "name": "LockRestored",
     "type": "event"
   },
   {
@@ -1721,6 +1868,38 @@ export const stakeManagerAbi = [
       }
     ],
     "name": "RoleRevoked",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "by",
+        "type": "address"
+      }
+    ],
+    "name": "RunDeregistered",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "runFactory",
+        "type": "address"
+      }
+    ],
+    "name": "RunFactorySet",
     "type": "event"
   },
   {
@@ -1909,6 +2088,31 @@ export const stakeManagerAbi = [
       {
         "indexed": false,
         "internalType": "uint64",
+        "name": "current",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "pending",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "name": "UnbondingPeriodScheduled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint64",
         "name": "oldPeriod",
         "type": "uint64"
       },
@@ -1920,43 +2124,6 @@ export const stakeManagerAbi = [
       }
     ],
     "name": "UnbondingPeriodSet",
-    "type": "event"
-  },
-  {
-    "anonymous": false,
-    "inputs": [
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "slashId",
-        "type": "uint256"
-      },
-      {
-        "indexed": true,
-        "internalType": "address",
-        "name": "account",
-        "type": "address"
-      },
-      {
-        "indexed": true,
-        "internalType": "uint256",
-        "name": "requestId",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "amount",
-        "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint256",
-        "name": "remaining",
-        "type": "uint256"
-      }
-    ],
-    "name": "UnbondingSlashed",
     "type": "event"
   },
   {
@@ -2139,12 +2306,12 @@ export const stakeManagerAbi = [
   },
   {
     "inputs": [],
-    "name": "RUN_REGISTRAR_ROLE",
+    "name": "RULE_CHANGE_NOTICE",
     "outputs": [
       {
-        "internalType": "bytes32",
+        "internalType": "uint64",
         "name": "",
-        "type": "bytes32"
+        "type": "uint64"
       }
     ],
     "stateMutability": "view",
@@ -2164,6 +2331,13 @@ export const stakeManagerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "applyStakeRules",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -2180,6 +2354,32 @@ export const stakeManagerAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "deployer",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      }
+    ],
+    "name": "deregisterRun",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -2362,6 +2562,42 @@ export const stakeManagerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "pendingAppealWindow",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "window",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingUnbondingPeriod",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "period",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "effectiveAt",
+        "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -2371,6 +2607,25 @@ export const stakeManagerAbi = [
     ],
     "name": "registerRun",
     "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      }
+    ],
+    "name": "releaseLock",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "released",
+        "type": "uint256"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -2456,6 +2711,38 @@ export const stakeManagerAbi = [
     "type": "function"
   },
   {
+    "inputs": [],
+    "name": "runFactory",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "run",
+        "type": "address"
+      }
+    ],
+    "name": "runStatus",
+    "outputs": [
+      {
+        "internalType": "enum IStakeManager.RunStatus",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint64",
@@ -2464,6 +2751,19 @@ export const stakeManagerAbi = [
       }
     ],
     "name": "setAppealWindow",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "runFactory_",
+        "type": "address"
+      }
+    ],
+    "name": "setRunFactory",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

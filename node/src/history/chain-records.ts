@@ -161,15 +161,10 @@ export type StakeEvent =
   | { kind: "withdrawn"; amount: Uint; entries: Uint; at: EventRef }
   | { kind: "locked"; run: Address; amount: Uint; lockedByRun: Uint; at: EventRef }
   | { kind: "unlocked"; run: Address; amount: Uint; lockedByRun: Uint; at: EventRef }
+  /** a slash took `amount` out of `run`'s lock (a slash only ever comes out of its run's lock) */
   | { kind: "lock-shrunk"; run: Address; amount: Uint; slashId: Uint; at: EventRef }
-  | {
-      kind: "unbonding-slashed";
-      slashId: Uint;
-      requestId: Uint;
-      amount: Uint;
-      remaining: Uint;
-      at: EventRef;
-    };
+  /** reversing slash `slashId` gave `run`'s lock back the `amount` the slash had taken (G5) */
+  | { kind: "lock-restored"; run: Address; amount: Uint; slashId: Uint; at: EventRef };
 
 export type SlashStatusName = "escrowed" | "reversed" | "resolved";
 

@@ -150,13 +150,7 @@ const stakeEvents = {
   Locked: z.object({ run: address, account: address, amount: uint, lockedByRun: uint }),
   Unlocked: z.object({ run: address, account: address, amount: uint, lockedByRun: uint }),
   LockShrunk: z.object({ run: address, account: address, amount: uint, slashId: uint }),
-  UnbondingSlashed: z.object({
-    slashId: uint,
-    account: address,
-    requestId: uint,
-    amount: uint,
-    remaining: uint,
-  }),
+  LockRestored: z.object({ run: address, account: address, amount: uint, slashId: uint }),
   Slashed: z.object({
     slashId: uint,
     account: address,
@@ -562,14 +556,13 @@ function recordStakeEvent(
       });
       return;
     }
-    case "UnbondingSlashed": {
+    case "LockRestored": {
       const e = parse(stakeEvents, name, log);
       stakeOf(e.account).push({
-        kind: "unbonding-slashed",
-        slashId: e.slashId,
-        requestId: e.requestId,
+        kind: "lock-restored",
+        run: e.run,
         amount: e.amount,
-        remaining: e.remaining,
+        slashId: e.slashId,
         at,
       });
       return;

@@ -42,7 +42,8 @@ export type CoreOptions = typeof DEFAULT_CORE_OPTIONS;
 export interface Core {
   connection: Pick<NetworkConnection, "ethers" | "networkHelpers">;
   options: CoreOptions;
-  /** signer 0: deployed everything and renounced every role it had */
+  /** signer 0: deployed everything and renounced every role it had; it alone may still name
+   *  the StakeManager's run factory, once (`setRunFactory`) */
   deployer: HardhatEthersSigner;
   /** the signers that hold `perHolder` tokens each and delegated to themselves (deployer included) */
   holders: HardhatEthersSigner[];
@@ -157,7 +158,7 @@ export async function deployCore(
 
 /**
  * A signer that sends transactions as the timelock (impersonated, funded with 10 ETH). A setup
- * shortcut for tests whose subject is not governance itself (e.g. granting RUN_REGISTRAR_ROLE
+ * shortcut for tests whose subject is not governance itself (e.g. granting MINTER_ADMIN_ROLE
  * to a factory); tests of governance go through `passProposal`.
  */
 export async function timelockSigner(core: Core): Promise<HardhatEthersSigner> {

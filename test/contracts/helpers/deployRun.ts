@@ -88,7 +88,8 @@ export interface RunDeployment {
 
 /**
  * Deploys the core (deployCore), a TrainingRun implementation and a RunFactory governed by the
- * timelock, grants the factory RUN_REGISTRAR_ROLE and MINTER_ADMIN_ROLE (as the timelock, the
+ * timelock, names the factory the StakeManager's run factory (as its deployer, the way the
+ * deployment does) and grants it MINTER_ADMIN_ROLE (as the timelock, the
  * way a governance proposal would), creates run #1 and gives it deterministic, funded, staked
  * trainer and validator wallets that have joined.
  *
@@ -117,11 +118,7 @@ export async function deployRun(
     guardian.address,
   ]);
   const factoryAddress = await factory.getAddress();
-  await send(
-    core.stakeManager
-      .connect(governance)
-      .grantRole(await core.stakeManager.RUN_REGISTRAR_ROLE(), factoryAddress),
-  );
+  await send(core.stakeManager.connect(core.deployer).setRunFactory(factoryAddress));
   await send(
     core.token.connect(governance).grantRole(await core.token.MINTER_ADMIN_ROLE(), factoryAddress),
   );

@@ -22,10 +22,10 @@ const STAKE_EVENT_TEXT = {
     learn(e.amount),
     ["by run ", contractLink(e.run), `, now ${learn(e.lockedByRun)}`],
   ],
-  "lock-shrunk": (e) => [learn(e.amount), `slash #${e.slashId}`],
-  "unbonding-slashed": (e) => [
+  "lock-shrunk": (e) => [learn(e.amount), ["slash #", String(e.slashId), " took it from the lock of run ", contractLink(e.run)]],
+  "lock-restored": (e) => [
     learn(e.amount),
-    `slash #${e.slashId} took it from request #${e.requestId}`,
+    ["slash #", String(e.slashId), " reversed: back in the lock of run ", contractLink(e.run)],
   ],
   slashed: (e) => [
     `−${learn(e.amount)}`,
