@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Interface, ZeroHash, id } from "ethers";
 import { network } from "hardhat";
+import { RunStatus } from "./helpers/contractEnums.js";
 import { ONE, passProposal } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
@@ -216,7 +217,7 @@ describe("Governance attacks on stake (issue 10)", function () {
         .withArgs(runAddress);
       await expect(sm.connect(d.governance).deregisterRun(d.outsider.address))
         .to.be.revertedWithCustomError(sm, "StakeManagerUnexpectedRunStatus")
-        .withArgs(d.outsider.address, 0n, 1n);
+        .withArgs(d.outsider.address, RunStatus.None, RunStatus.Registered);
       const info = await d.run.currentRound();
       await send(d.run.connect(d.governance).halt());
       await timeTo(d, info.scoreDeadline);
@@ -224,13 +225,13 @@ describe("Governance attacks on stake (issue 10)", function () {
       // a staker cannot release a lock of a run that is still registered
       await expect(sm.connect(t0!).releaseLock(runAddress))
         .to.be.revertedWithCustomError(sm, "StakeManagerUnexpectedRunStatus")
-        .withArgs(runAddress, 1n, 2n);
+        .withArgs(runAddress, RunStatus.Registered, RunStatus.Deregistered);
       await send(sm.connect(d.governance).deregisterRun(runAddress));
       expect(await sm.isRun(runAddress)).to.equal(false);
-      expect(await sm.runStatus(runAddress)).to.equal(2n);
+      expect(await sm.runStatus(runAddress)).to.equal(RunStatus.Deregistered);
       await expect(sm.connect(d.governance).deregisterRun(runAddress))
         .to.be.revertedWithCustomError(sm, "StakeManagerUnexpectedRunStatus")
-        .withArgs(runAddress, 2n, 1n);
+        .withArgs(runAddress, RunStatus.Deregistered, RunStatus.Registered);
       // the run's address cannot lock or slash any more (impersonated: its code never would)
       await networkHelpers.impersonateAccount(runAddress);
       await networkHelpers.setBalance(runAddress, ONE);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { SlashReason as Reason } from "../../node/src/chain/contract-enums.js";
-import { SlashStatus as Status } from "./helpers/contractEnums.js";
+import { RunStatus, SlashStatus as Status } from "./helpers/contractEnums.js";
 import { deployCore, ONE, timelockSigner, type Core } from "./helpers/deployCore.js";
 
 const connection = await network.create();
@@ -380,7 +380,7 @@ describe("StakeManager", function () {
         .to.emit(stakeManager, "RunRegistered")
         .withArgs(outsider.address, registrar.address);
       expect(await stakeManager.isRun(outsider.address)).to.equal(true);
-      expect(await stakeManager.runStatus(outsider.address)).to.equal(1n); // Registered
+      expect(await stakeManager.runStatus(outsider.address)).to.equal(RunStatus.Registered);
     });
 
     it("setRunFactory is for the deployer only, once; governance can never name a factory", async function () {

@@ -21,6 +21,8 @@ import {
   roleWord,
   ROUND_FAILURES,
   RoundFailure,
+  RUN_STATUSES,
+  RunStatus,
   SLASH_REASONS,
   SLASH_STATUSES,
   SlashReason,
@@ -72,6 +74,7 @@ const MIRRORS = [
   { solidity: "ITrainingRun.RoundFailure", file: "contracts/run/ITrainingRun.sol", names: ROUND_FAILURES, inAbi: true },
   { solidity: "IStakeManager.SlashReason", file: "contracts/staking/IStakeManager.sol", names: SLASH_REASONS, inAbi: true },
   { solidity: "IStakeManager.SlashStatus", file: "contracts/staking/IStakeManager.sol", names: SLASH_STATUSES, inAbi: true },
+  { solidity: "IStakeManager.RunStatus", file: "contracts/staking/IStakeManager.sol", names: RUN_STATUSES, inAbi: true },
   { solidity: "IGovernor.ProposalState", file: OZ("governance/IGovernor.sol"), names: PROPOSAL_STATES, inAbi: true },
   {
     solidity: "GovernorCountingSimple.VoteType",
@@ -111,6 +114,7 @@ describe("contract enums mirror the Solidity enums", () => {
       [ROUND_FAILURES, RoundFailure],
       [SLASH_REASONS, SlashReason],
       [SLASH_STATUSES, SlashStatus],
+      [RUN_STATUSES, RunStatus],
       [PROPOSAL_STATES, ProposalState],
       [VOTE_TYPES, VoteType],
     ];

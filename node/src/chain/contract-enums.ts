@@ -74,6 +74,11 @@ export const SlashReason = enumValues(SLASH_REASONS);
 export const SLASH_STATUSES = ["None", "Escrowed", "Reversed", "Resolved"] as const;
 export const SlashStatus = enumValues(SLASH_STATUSES);
 
+/** `IStakeManager.RunStatus`: whether a run may lock and slash (registered by the factory) or
+ *  no longer (deregistered by governance once halted). */
+export const RUN_STATUSES = ["None", "Registered", "Deregistered"] as const;
+export const RunStatus = enumValues(RUN_STATUSES);
+
 // ---------------------------------------------------------------- OpenZeppelin Governor
 
 /** `IGovernor.ProposalState` (OpenZeppelin 5). */

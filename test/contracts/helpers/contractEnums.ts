@@ -18,6 +18,7 @@ function bigintEnum<const E extends Readonly<Record<string, number>>>(
 export const Role = bigintEnum(contractEnums.Role);
 export const SlashReason = bigintEnum(contractEnums.SlashReason);
 export const SlashStatus = bigintEnum(contractEnums.SlashStatus);
+export const RunStatus = bigintEnum(contractEnums.RunStatus);
 export const RoundFailure = bigintEnum(contractEnums.RoundFailure);
 export const ProposalState = bigintEnum(contractEnums.ProposalState);
 /** `castVote`'s support argument (ethers takes a number). */
