@@ -135,8 +135,12 @@ describe("Deployment (Ignition module Protolearn)", function () {
         expect(await token.hasRole(ZeroHash, record.contracts.RunTimelock)).to.equal(true);
         expect(await stakeManager.hasRole(ZeroHash, record.contracts.RunTimelock)).to.equal(true);
         expect(await stakeManager.runFactory()).to.equal(record.contracts.RunFactory);
-        // The guardian of v1 is the deployer (the governance issue makes it a governance setting).
+        // The guardian starts as the deployment's `guardian` parameter (default: the deployer); it
+        // can only hold back future rounds, and governance replaces it (setGuardian, setDefaultGuardian).
         expect(await factory.guardian()).to.equal(deployer.address);
+        const run = await ethers.getContractAt("TrainingRun", record.runs[0]?.address ?? "");
+        expect(await run.guardian()).to.equal(deployer.address);
+        expect(await run.governance()).to.equal(record.contracts.RunTimelock);
       } finally {
         await connection.close();
       }
