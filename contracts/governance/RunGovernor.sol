@@ -13,7 +13,7 @@ import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 /// @title RunGovernor
 /// @notice Token-holder governance of protolearn: creates runs, changes their parameters,
 ///         pauses and halts them, reverses slashes, moves treasury funds. Proposals pass by
-///         delegated LearnToken votes and execute through the RunTimelock.
+///         delegated LearnToken votes plus delegated stake votes (StakeManager) and execute through the RunTimelock.
 /// @dev A standard OpenZeppelin Governor (settings, simple counting, votes with the token's
 ///      block-number clock, quorum fraction, timelock control), so Tally-style UIs work.
 contract RunGovernor is
@@ -24,7 +24,12 @@ contract RunGovernor is
     GovernorVotesQuorumFraction,
     GovernorTimelockControl
 {
+    /// @notice The StakeManager, whose staked tokens vote too (G2).
+    // solhint-disable-next-line immutable-vars-naming
+    IVotes public immutable stakeVotes;
+
     /// @param token the votes token (LearnToken)
+    /// @param stakeVotes_ the StakeManager: its stake votes add to the token's (same clock)
     /// @param timelock the RunTimelock that executes proposals
     /// @param votingDelay_ blocks between proposing and the vote snapshot
     /// @param votingPeriod_ blocks the vote stays open (> 0)
@@ -32,6 +37,7 @@ contract RunGovernor is
     /// @param quorumNumerator_ quorum in percent of the past total supply (0 .. 100)
     constructor(
         IVotes token,
+        IVotes stakeVotes_,
         TimelockController timelock,
         uint48 votingDelay_,
         uint32 votingPeriod_,
@@ -43,7 +49,23 @@ contract RunGovernor is
         GovernorVotes(token)
         GovernorVotesQuorumFraction(quorumNumerator_)
         GovernorTimelockControl(timelock)
-    {}
+    {
+        stakeVotes = stakeVotes_;
+    }
+
+    /// @dev An account's votes at `timepoint`: its delegated LearnToken votes plus its
+    ///      delegated stake votes in the StakeManager (both block-number checkpoints). Used by
+    ///      castVote and by the proposal threshold check alike. Quorum stays a fraction of the
+    ///      token's past total supply, which includes the staked tokens.
+    function _getVotes(
+        address account,
+        uint256 timepoint,
+        bytes memory params
+    ) internal view override(Governor, GovernorVotes) returns (uint256) {
+        return
+            super._getVotes(account, timepoint, params) +
+            stakeVotes.getPastVotes(account, timepoint);
+    }
 
     /// @inheritdoc Governor
     function votingDelay() public view override(Governor, GovernorSettings) returns (uint256) {

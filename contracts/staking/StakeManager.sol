@@ -6,6 +6,8 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Votes} from "@openzeppelin/contracts/governance/utils/Votes.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ITrainingRun} from "../run/ITrainingRun.sol";
@@ -28,8 +30,17 @@ import {IStakeManager} from "./IStakeManager.sol";
 ///      (tokens sent here directly are not counted and stay stuck); for every account
 ///      lockedOf == Σ lockedBy <= bondedOf. Every loop is bounded by a constant:
 ///      MAX_UNBONDING_ENTRIES (16) or MAX_RUN_LOCKS_PER_ACCOUNT (8).
+///      Votes (G2): staked tokens vote. An account's voting units are every token this contract
+///      holds for it: bonded (locked included), unbonding not yet withdrawn, and its slashes
+///      still in escrow (reversible, so still its own until resolved). Units move on stake
+///      (mint), withdraw (burn) and resolveSlash (burn); a slash or a reversal moves tokens
+///      between bonded and escrow and leaves the votes alone, so a run's finalize writes no
+///      vote checkpoint. The first stake of an account without a delegate delegates to itself;
+///      `delegate` / `delegateBySig` choose another. Clock: block number, like LearnToken's
+///      ERC20Votes. Invariant: total stake votes == totalBonded + totalUnbonding +
+///      totalEscrowed == token.balanceOf(this) (less tokens sent here directly).
 // solhint-disable-next-line max-states-count
-contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
+contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard, Votes {
     using SafeERC20 for IERC20;
 
     /// @notice How much longer than the unbonding period a scheduled stake-rule change waits:
@@ -48,10 +59,14 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
     uint64 public constant MIN_APPEAL_WINDOW = 1 minutes;
     uint64 public constant MAX_APPEAL_WINDOW = 365 days;
 
+    /// @dev `locked` and `escrowed` share a slot: a slash writes both at the cost of one.
+    ///      `escrowed` is the account's share of the slashes still in escrow (it keeps voting
+    ///      until the slash is resolved; a reversal returns it to `bonded`).
     struct Account {
         uint256 bonded;
         uint256 unbonding;
-        uint256 locked;
+        uint128 locked;
+        uint128 escrowed;
     }
 
     /// @dev A run's position on an account: what it locks, and whether the position is open
@@ -130,7 +145,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint64 unbondingPeriod_,
         uint64 appealWindow_,
         address treasury_
-    ) {
+    ) EIP712("Protolearn Stake", "1") {
         if (address(token_) == address(0) || admin == address(0)) revert StakeManagerZeroAddress();
         _token = token_;
         _deployer = msg.sender;
@@ -246,7 +261,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         }
         uint256 lockedByRun = pos.amount + amount;
         pos.amount = SafeCast.toUint128(lockedByRun);
-        acc.locked += amount;
+        // amount <= free <= bonded; the checked uint128 add reverts on overflow
+        acc.locked += SafeCast.toUint128(amount);
         emit Locked(msg.sender, account, amount, lockedByRun);
     }
 
@@ -299,7 +315,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         // slashed <= held <= type(uint128).max
         pos.amount = uint128(held - slashed);
         Account storage acc = _accounts[account];
-        acc.locked -= slashed;
+        // slashed <= type(uint96).max; both fields share one slot
+        acc.locked -= uint128(slashed);
+        acc.escrowed += uint128(slashed);
         acc.bonded -= slashed;
         _totalBonded -= slashed;
         emit LockShrunk(msg.sender, account, slashed, slashId);
@@ -325,6 +343,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         s.status = SlashStatus.Reversed;
         _totalEscrowed -= amount;
         Account storage acc = _accounts[account];
+        // amount <= type(uint96).max; the escrowed tokens go back to bonded: votes unchanged
+        acc.escrowed -= uint128(amount);
         acc.bonded += amount;
         _totalBonded += amount;
         emit SlashReversed(slashId, account, amount);
@@ -332,7 +352,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         if (_runs[run] == RunStatus.Registered && pos.open) {
             // amount <= type(uint96).max, and the run's lock stays below the token's supply
             pos.amount = SafeCast.toUint128(pos.amount + amount);
-            acc.locked += amount;
+            acc.locked += uint128(amount);
             emit LockRestored(run, account, amount, slashId);
         }
     }
@@ -349,6 +369,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         address recipient = _treasury;
         s.status = SlashStatus.Resolved;
         _totalEscrowed -= amount;
+        // amount <= type(uint96).max; the tokens leave the account: so do their votes
+        _accounts[s.account].escrowed -= uint128(amount);
+        _transferVotingUnits(s.account, address(0), amount);
         emit SlashResolved(slashId, s.account, amount, recipient, recipient == address(0));
         if (recipient == address(0)) {
             ERC20Burnable(address(_token)).burn(amount);
@@ -464,6 +487,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         return _accounts[account].unbonding;
     }
 
+    /// @notice The amount of `account`'s slashes still in escrow (it votes until resolved).
+    function escrowedOf(address account) external view returns (uint256) {
+        return _accounts[account].escrowed;
+    }
+
     /// @inheritdoc IStakeManager
     function lockedOf(address account) external view returns (uint256) {
         return _accounts[account].locked;
@@ -558,11 +586,22 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
 
     // ------------------------------------------------------------------ internals
 
+    /// @dev Voting units of `account`: every token this contract holds for it, bonded (locked
+    ///      included), unbonding not yet withdrawn, and its slashes still in escrow.
+    function _getVotingUnits(address account) internal view override returns (uint256) {
+        Account storage acc = _accounts[account];
+        return acc.bonded + acc.unbonding + acc.escrowed;
+    }
+
     function _stake(address account, uint256 amount) private {
         if (amount == 0) revert StakeManagerZeroAmount();
+        // Staked tokens vote by default: the first stake of an account without a delegate
+        // delegates to itself (before the units move, so nothing is counted twice).
+        if (delegates(account) == address(0)) _delegate(account, account);
         Account storage acc = _accounts[account];
         acc.bonded += amount;
         _totalBonded += amount;
+        _transferVotingUnits(address(0), account, amount);
         emit Staked(account, amount, acc.bonded);
         _token.safeTransferFrom(account, address(this), amount);
     }
@@ -617,6 +656,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         }
         _accounts[account].unbonding -= amount;
         _totalUnbonding -= amount;
+        _transferVotingUnits(account, address(0), amount);
         emit Withdrawn(account, amount, n - kept);
         _token.safeTransfer(account, amount);
     }
@@ -655,7 +695,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuard {
         uint256 remaining = pos.amount - released;
         // remaining < pos.amount <= type(uint128).max
         pos.amount = uint128(remaining);
-        _accounts[account].locked -= released;
+        // released <= pos.amount <= type(uint128).max
+        _accounts[account].locked -= uint128(released);
         if (remaining == 0) {
             pos.open = false;
             address[] storage runs = _lockingRuns[account];

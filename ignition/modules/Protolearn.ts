@@ -5,7 +5,7 @@ import { DEFAULT_RUN_PARAMS, DEFAULT_SYSTEM_PARAMS } from "./defaults.js";
 /**
  * Deploys the whole protolearn system and its first run:
  *
- *   LearnToken ─ RunTimelock ─ RunGovernor ─ StakeManager ─ TrainingRun (implementation) ─ RunFactory
+ *   LearnToken ─ RunTimelock ─ StakeManager ─ RunGovernor ─ TrainingRun (implementation) ─ RunFactory
  *
  * then hands every privileged role to the timelock. The first run is created *through the
  * timelock* (bootstrapped with a zero delay that is raised to the real delay in the same
@@ -39,15 +39,16 @@ export default buildModule("Protolearn", (m) => {
 
   const token = m.contract("LearnToken", ["Protolearn", "LEARN", tokenCap, deployer]);
   const timelock = m.contract("RunTimelock", [0n, [deployer], [deployer], deployer]);
+  const stakeManager = m.contract("StakeManager", [token, deployer, unbondingPeriod, appealWindow, timelock]);
   const governor = m.contract("RunGovernor", [
     token,
+    stakeManager,
     timelock,
     votingDelay,
     votingPeriod,
     proposalThreshold,
     quorumPercent,
   ]);
-  const stakeManager = m.contract("StakeManager", [token, deployer, unbondingPeriod, appealWindow, timelock]);
   const implementation = m.contract("TrainingRun", []);
   const factory = m.contract("RunFactory", [implementation, stakeManager, token, timelock, guardian]);
 

@@ -193,6 +193,11 @@ describe("StakeManager property: conservation under random operations", function
         sm.totalEscrowed(),
         ...accounts.map((a) => sm.stakeOf(a.signer.address)),
       ]);
+      // G2: every account delegates its stake votes to itself (first stake), so the sum of
+      // the delegated stake votes is every token held for the accounts (bonded + unbonding +
+      // escrowed slashes, which vote until resolved).
+      const votes = await Promise.all(accounts.map((a) => sm.getVotes(a.signer.address)));
+      const sumVotes = votes.reduce((x, y) => x + y, 0n);
       let sumBonded = 0n;
       let sumUnbonding = 0n;
       accounts.forEach((a, i) => {
@@ -218,6 +223,9 @@ describe("StakeManager property: conservation under random operations", function
         sumUnbonding,
         sumEscrowed,
       ]);
+      expect(sumVotes, "Σ delegated stake votes == Σ bonded + Σ unbonding + Σ escrowed").to.equal(
+        sumBonded + sumUnbonding + sumEscrowed,
+      );
     }
 
     const started = performance.now();

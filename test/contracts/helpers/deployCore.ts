@@ -115,19 +115,6 @@ export async function deployCore(
   await (await token.renounceRole(minterAdminRole, deployer.address)).wait();
   await (await token.renounceRole(adminRole, deployer.address)).wait();
 
-  const governor = await ethers.deployContract("RunGovernor", [
-    await token.getAddress(),
-    timelockAddress,
-    options.votingDelay,
-    options.votingPeriod,
-    options.proposalThreshold,
-    options.quorumPercent,
-  ]);
-  const governorAddress = await governor.getAddress();
-  await (await timelock.grantRole(await timelock.PROPOSER_ROLE(), governorAddress)).wait();
-  await (await timelock.grantRole(await timelock.CANCELLER_ROLE(), governorAddress)).wait();
-  await (await timelock.renounceRole(await timelock.DEFAULT_ADMIN_ROLE(), deployer.address)).wait();
-
   const treasury =
     options.treasury === "timelock"
       ? timelockAddress
@@ -141,6 +128,21 @@ export async function deployCore(
     options.appealWindow,
     treasury,
   ]);
+
+  const governor = await ethers.deployContract("RunGovernor", [
+    await token.getAddress(),
+    await stakeManager.getAddress(),
+    timelockAddress,
+    options.votingDelay,
+    options.votingPeriod,
+    options.proposalThreshold,
+    options.quorumPercent,
+  ]);
+  const governorAddress = await governor.getAddress();
+  await (await timelock.grantRole(await timelock.PROPOSER_ROLE(), governorAddress)).wait();
+  await (await timelock.grantRole(await timelock.CANCELLER_ROLE(), governorAddress)).wait();
+  await (await timelock.renounceRole(await timelock.DEFAULT_ADMIN_ROLE(), deployer.address)).wait();
+
 
   return {
     connection,

@@ -9,6 +9,7 @@ export * from "./cast-vote.js";
 export * from "./claim.js";
 export * from "./commit.js";
 export * from "./delegate.js";
+export * from "./delegate-stake.js";
 export * from "./execute.js";
 export * from "./finalize-round.js";
 export * from "./join.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { isAddressEqual } from "viem";
-import { delegate } from "../../chain/actions/index.js";
+import { delegate, delegateStake } from "../../chain/actions/index.js";
 import {
   emit,
   formatLearn,
@@ -12,13 +12,16 @@ import {
   type CliIo,
 } from "../context.js";
 
-/** `protolearn delegate [address]`: give your LEARN's voting weight to yourself (default) or another account. */
+/**
+ * `protolearn delegate [address]`: give the voting weight of your LEARN and of your stake
+ * (StakeManager, issue 10 G2) to yourself (default) or another account.
+ */
 export function registerDelegate(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("delegate")
       .description(
-        "delegate your LEARN votes (tokens vote only once delegated, and only from the next block)",
+        "delegate your LEARN votes and your stake votes (tokens vote only once delegated, and only from the next block)",
       )
       .argument("[address]", "delegatee (default: yourself)"),
   )
@@ -30,23 +33,43 @@ export function registerDelegate(program: Command, io: CliIo): void {
       const delegatee =
         addressText === undefined ? undefined : parseAddressArg(addressText, "delegatee");
       const ctx = await openSigner(flags, io);
-      const { token } = ctx.chain.contracts;
+      const { token, stakeManager } = ctx.chain.contracts;
       const to = delegatee ?? ctx.me;
       const sent = await sendTx(ctx, delegate, { delegatee: to, label: `delegate votes to ${to}` });
-      const [balance, votes] = await Promise.all([
+      const sentStake = await sendTx(ctx, delegateStake, {
+        delegatee: to,
+        label: `delegate stake votes to ${to}`,
+      });
+      const [balance, votes, staked, stakeVotes] = await Promise.all([
         token.read.balanceOf([ctx.me]),
         token.read.getVotes([to]),
+        stakeManager.read.stakeOf([ctx.me]).then(([bonded, unbonding]) => bonded + unbonding),
+        stakeManager.read.getVotes([to]),
       ]);
+      const who = isAddressEqual(to, ctx.me) ? "yourself" : to;
       emit(
         io,
         ctx.json,
-        { account: ctx.me, delegatee: to, balance, delegateeVotes: votes, transaction: sent.hash },
+        {
+          account: ctx.me,
+          delegatee: to,
+          balance,
+          delegateeVotes: votes,
+          staked,
+          delegateeStakeVotes: stakeVotes,
+          transaction: sent.hash,
+          stakeTransaction: sentStake.hash,
+        },
         () =>
           [
-            `delegated  ${formatLearn(balance)} of votes to ${isAddressEqual(to, ctx.me) ? "yourself" : to}`,
+            `delegated  ${formatLearn(balance)} of votes to ${who}`,
             `votes      ${formatLearn(votes)} (delegatee's total)`,
+            `stake      ${formatLearn(staked)} of stake votes to ${who}`,
+            `stake votes ${formatLearn(stakeVotes)} (delegatee's total)`,
             `tx         ${sent.hash}`,
+            `stake tx   ${sentStake.hash}`,
           ].join("\n"),
       );
     });
 }
+

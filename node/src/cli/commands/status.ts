@@ -48,6 +48,8 @@ export interface AccountStatus {
   balance: bigint;
   votes: bigint;
   delegate: Address | null;
+  /** votes delegated to this account by stakers (StakeManager, issue 10 G2) */
+  stakeVotes: bigint;
   bonded: bigint;
   locked: bigint;
   lockedByRun: bigint;
@@ -105,6 +107,7 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
     withdrawable,
     member,
     lastUpdate,
+    stakeVotes,
   ] = await Promise.all([
     token.read.balanceOf([me]),
     token.read.getVotes([me]),
@@ -116,6 +119,7 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
     stakeManager.read.withdrawableOf([me]),
     run.read.memberOf([me]),
     lastUpdateOf(ctx, me),
+    stakeManager.read.getVotes([me]),
   ]);
   const [bonded, unbonding, locked] = stake;
   return {
@@ -123,6 +127,7 @@ async function accountStatus(ctx: CliReadContext, me: Address): Promise<AccountS
     balance,
     votes,
     delegate: isAddressEqual(delegate, zeroAddress) ? null : delegate,
+    stakeVotes,
     bonded,
     locked,
     lockedByRun,
@@ -210,6 +215,7 @@ function humanStatus(r: StatusReport): string {
     `account      ${a.address}`,
     `balance      ${formatLearn(a.balance)}`,
     `votes        ${formatLearn(a.votes)}${a.delegate === null ? " (not delegated: `protolearn delegate` to vote)" : isAddressEqual(a.delegate, a.address) ? "" : ` (delegated to ${a.delegate})`}`,
+    `stake votes  ${formatLearn(a.stakeVotes)}`,
     `bonded       ${formatLearn(a.bonded)} (locked ${formatLearn(a.locked)}, ${formatLearn(a.lockedByRun)} by this run; free ${formatLearn(a.free)})`,
     `unbonding    ${formatLearn(a.unbonding)}${a.withdrawable > 0n ? `, ${formatLearn(a.withdrawable)} withdrawable now` : ""}`,
     ...a.unbondingEntries.map(
