@@ -28,6 +28,26 @@ const SEED: Hex = `0x${"5e".repeat(32)}`;
 const NODE_A: Address = "0xa0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";
 const NODE_B: Address = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
 
+/** θ after AdamW steps with the given flat gradients, flat (tensors disposed). */
+function runAdamW(
+  model: ReturnType<typeof createMlp>,
+  theta0: Float32Array,
+  grads: Float32Array[],
+  options: ReturnType<typeof adamWOptionsSchema.parse>,
+): Float32Array {
+  let params = unflattenParams(model.spec, theta0);
+  const adam = createAdamW(model.spec, params, options);
+  for (const g of grads) {
+    const gt = unflattenParams(model.spec, g);
+    params = adam.step(params, gt);
+    tf.dispose(gt);
+  }
+  const got = flattenParams(model.spec, params);
+  tf.dispose(params);
+  adam.dispose();
+  return got;
+}
+
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   return (
     Buffer.compare(
@@ -115,16 +135,7 @@ describe("AdamW", () => {
       Float32Array.from([0.3, -0.2, 0.1, 0, 4, -4, 0.01, -0.02]),
       Float32Array.from([-1, 0.5, 0.25, 0.2, -0.3, 0.1, 2, 0]),
     ];
-    let params = unflattenParams(model.spec, theta0);
-    const adam = createAdamW(model.spec, params, options);
-    for (const g of grads) {
-      const gt = unflattenParams(model.spec, g);
-      params = adam.step(params, gt);
-      tf.dispose(gt);
-    }
-    const got = flattenParams(model.spec, params);
-    tf.dispose(params);
-    adam.dispose();
+    const got = runAdamW(model, theta0, grads, options);
     // Reference: m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), θ ← θ − lr·(m̂/(√v̂+ε) + λθ·[kernel]).
     const m = new Float64Array(8);
     const v = new Float64Array(8);
@@ -153,16 +164,7 @@ describe("AdamW", () => {
     const options = adamWOptionsSchema.parse({ learningRate: 0.01, weightDecay: 0.1 });
     const theta0 = initParams(model.spec, "adamw-bits");
     const grads = [1, 2, 3].map((k) => initParams(model.spec, `adamw-bits-g${k}`));
-    let params = unflattenParams(model.spec, theta0);
-    const adam = createAdamW(model.spec, params, options);
-    for (const g of grads) {
-      const gt = unflattenParams(model.spec, g);
-      params = adam.step(params, gt);
-      tf.dispose(gt);
-    }
-    const got = flattenParams(model.spec, params);
-    tf.dispose(params);
-    adam.dispose();
+    const got = runAdamW(model, theta0, grads, options);
     // Reference: each operation of createAdamW's update rounded to float32, value by value.
     const f = Math.fround;
     const n = theta0.length;
