@@ -39,9 +39,12 @@ export const DEFAULT_RUN_PARAMS = {
   checkpointEvery: 5,
   commitDuration: 600,
   revealDuration: 300,
-  scoreDuration: 600,
-  maxNodesPerRound: 64,
-  maxValidators: 16,
+  scoreDuration: 600, // vote commits
+  voteRevealDuration: 300,
+  maxNodesPerRound: 128, // hard cap on commits per round (the lottery gives about trainerSeats)
+  trainerSeats: 64, // N: expected trainer seats per round (stake-weighted lottery)
+  committeeSize: 16, // C: validator seats per round (stake-weighted, with replacement)
+  scorersPerUpdate: 3, // k: committee seats that score each update (a validator scores ~n·k/C)
   minUpdates: 2,
   acceptScorePpm: 2, // 1 ppm = valid but unhelpful (not accepted, not slashed); 0 = harmful (slashed)
   minTrainerStake: parseEther("100"),

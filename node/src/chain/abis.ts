@@ -3635,22 +3635,6 @@ export const trainingRunAbi = [
   {
     "inputs": [
       {
-        "internalType": "uint8",
-        "name": "bits",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "value",
-        "type": "uint256"
-      }
-    ],
-    "name": "SafeCastOverflowedUintDowncast",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
         "internalType": "address",
         "name": "token",
         "type": "address"
@@ -3752,7 +3736,7 @@ export const trainingRunAbi = [
         "type": "address"
       }
     ],
-    "name": "TrainingRunAlreadyScored",
+    "name": "TrainingRunAlreadyVoted",
     "type": "error"
   },
   {
@@ -3853,6 +3837,27 @@ export const trainingRunAbi = [
       }
     ],
     "name": "TrainingRunCommitDurationOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "min",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunCommitteeSizeOutOfRange",
     "type": "error"
   },
   {
@@ -4018,21 +4023,53 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "value",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunLockAmountInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
         "type": "uint256"
       },
       {
         "internalType": "uint256",
         "name": "min",
         "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunLockBelowMinimum",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
       },
       {
         "internalType": "uint256",
-        "name": "max",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "min",
         "type": "uint256"
       }
     ],
-    "name": "TrainingRunMaxNodesOutOfRange",
+    "name": "TrainingRunLockNotStale",
     "type": "error"
   },
   {
@@ -4053,7 +4090,7 @@ export const trainingRunAbi = [
         "type": "uint256"
       }
     ],
-    "name": "TrainingRunMaxValidatorsOutOfRange",
+    "name": "TrainingRunMaxNodesOutOfRange",
     "type": "error"
   },
   {
@@ -4149,11 +4186,42 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "draw",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "threshold",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunNoSeat",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
         "name": "validator",
         "type": "address"
       }
     ],
-    "name": "TrainingRunNoValidatorStake",
+    "name": "TrainingRunNoVoteCommitted",
     "type": "error"
   },
   {
@@ -4232,9 +4300,46 @@ export const trainingRunAbi = [
         "internalType": "uint256",
         "name": "round",
         "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "validator",
+        "type": "address"
+      }
+    ],
+    "name": "TrainingRunNotOnCommittee",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
       }
     ],
     "name": "TrainingRunNotPaused",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "eligibleFrom",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunNotYetEligible",
     "type": "error"
   },
   {
@@ -4294,63 +4399,27 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "round",
-        "type": "uint256"
-      },
-      {
-        "internalType": "enum ITrainingRun.Phase",
-        "name": "phase",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "deadline",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "now",
-        "type": "uint256"
-      }
-    ],
-    "name": "TrainingRunPhaseClosed",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "round",
-        "type": "uint256"
-      },
-      {
-        "internalType": "enum ITrainingRun.Phase",
-        "name": "phase",
-        "type": "uint8"
-      },
-      {
-        "internalType": "uint256",
-        "name": "opensAfter",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "now",
-        "type": "uint256"
-      }
-    ],
-    "name": "TrainingRunPhaseNotOpen",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
         "name": "value",
         "type": "uint256"
       }
     ],
     "name": "TrainingRunQuantBitsInvalid",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "readyAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunRandomnessNotReady",
     "type": "error"
   },
   {
@@ -4431,27 +4500,6 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "round",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "given",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "expected",
-        "type": "uint256"
-      }
-    ],
-    "name": "TrainingRunScoreCountMismatch",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
         "name": "value",
         "type": "uint256"
       },
@@ -4494,16 +4542,42 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "uint256",
-        "name": "round",
+        "name": "value",
         "type": "uint256"
       },
       {
         "internalType": "uint256",
-        "name": "maxValidators",
+        "name": "min",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
         "type": "uint256"
       }
     ],
-    "name": "TrainingRunTooManyValidators",
+    "name": "TrainingRunScorersPerUpdateOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "min",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunTrainerSeatsOutOfRange",
     "type": "error"
   },
   {
@@ -4525,6 +4599,38 @@ export const trainingRunAbi = [
       }
     ],
     "name": "TrainingRunTrimOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunValidatorSetFrozen",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "smallest",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunValidatorSetFull",
     "type": "error"
   },
   {
@@ -4572,6 +4678,80 @@ export const trainingRunAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "validator",
+        "type": "address"
+      }
+    ],
+    "name": "TrainingRunVoteAlreadyRevealed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "min",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "max",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunVoteRevealDurationOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "given",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainingRunVoteShapeMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "enum ITrainingRun.Phase",
+        "name": "current",
+        "type": "uint8"
+      },
+      {
+        "internalType": "enum ITrainingRun.Phase",
+        "name": "needed",
+        "type": "uint8"
+      }
+    ],
+    "name": "TrainingRunWrongPhase",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "node",
         "type": "address"
@@ -4608,40 +4788,63 @@ export const trainingRunAbi = [
   },
   {
     "inputs": [],
+    "name": "TrainingRunZeroBatch",
+    "type": "error"
+  },
+  {
+    "inputs": [],
     "name": "TrainingRunZeroModelHash",
     "type": "error"
   },
   {
+    "anonymous": false,
     "inputs": [
       {
+        "indexed": true,
         "internalType": "uint256",
-        "name": "value",
+        "name": "runId",
         "type": "uint256"
       },
       {
+        "indexed": true,
         "internalType": "uint256",
-        "name": "weight",
+        "name": "round",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "challengeBlock",
+        "type": "uint64"
       }
     ],
-    "name": "WeightedMedianEntryOverflow",
-    "type": "error"
+    "name": "ChallengeArmed",
+    "type": "event"
   },
   {
+    "anonymous": false,
     "inputs": [
       {
+        "indexed": true,
         "internalType": "uint256",
-        "name": "length",
+        "name": "runId",
         "type": "uint256"
       },
       {
+        "indexed": true,
         "internalType": "uint256",
-        "name": "n",
+        "name": "round",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "randomness",
+        "type": "bytes32"
       }
     ],
-    "name": "WeightedMedianLengthMismatch",
-    "type": "error"
+    "name": "ChallengeFixed",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -4722,12 +4925,74 @@ export const trainingRunAbi = [
       },
       {
         "indexed": false,
+        "internalType": "address[]",
+        "name": "seats",
+        "type": "address[]"
+      }
+    ],
+    "name": "CommitteeDrawn",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint256",
         "name": "amount",
         "type": "uint256"
       }
     ],
     "name": "EmissionFailed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum ITrainingRun.Role",
+        "name": "role",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "unlocked",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "address",
+        "name": "by",
+        "type": "address"
+      }
+    ],
+    "name": "Evicted",
     "type": "event"
   },
   {
@@ -4819,6 +5084,12 @@ export const trainingRunAbi = [
         "internalType": "uint256",
         "name": "locked",
         "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "eligibleFrom",
+        "type": "uint256"
       }
     ],
     "name": "Joined",
@@ -4853,6 +5124,49 @@ export const trainingRunAbi = [
       }
     ],
     "name": "Left",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum ITrainingRun.Role",
+        "name": "role",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "added",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "locked",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "eligibleFrom",
+        "type": "uint256"
+      }
+    ],
+    "name": "LockRaised",
     "type": "event"
   },
   {
@@ -5053,13 +5367,28 @@ export const trainingRunAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -5191,13 +5520,28 @@ export const trainingRunAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -5423,6 +5767,12 @@ export const trainingRunAbi = [
         "internalType": "uint64",
         "name": "scoreDeadline",
         "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "voteRevealDeadline",
+        "type": "uint64"
       }
     ],
     "name": "RoundOpened",
@@ -5481,37 +5831,81 @@ export const trainingRunAbi = [
         "type": "uint256"
       },
       {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "processed",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "total",
+        "type": "uint256"
+      }
+    ],
+    "name": "SettlementProgress",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "pool",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "totalPoints",
+        "type": "uint256"
+      }
+    ],
+    "name": "TrainerPoolSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
         "indexed": true,
         "internalType": "address",
-        "name": "validator",
+        "name": "node",
         "type": "address"
       },
       {
         "indexed": false,
         "internalType": "uint256",
-        "name": "weight",
+        "name": "amount",
         "type": "uint256"
-      },
-      {
-        "indexed": false,
-        "internalType": "bytes32",
-        "name": "modelHash",
-        "type": "bytes32"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint64",
-        "name": "evalLoss",
-        "type": "uint64"
-      },
-      {
-        "indexed": false,
-        "internalType": "uint32[]",
-        "name": "scores",
-        "type": "uint32[]"
       }
     ],
-    "name": "ScoresSubmitted",
+    "name": "TrainerRewarded",
     "type": "event"
   },
   {
@@ -5562,9 +5956,21 @@ export const trainingRunAbi = [
       },
       {
         "indexed": false,
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
         "internalType": "uint32",
         "name": "medianScore",
         "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint16",
+        "name": "scorers",
+        "type": "uint16"
       },
       {
         "indexed": false,
@@ -5575,7 +5981,7 @@ export const trainingRunAbi = [
       {
         "indexed": false,
         "internalType": "uint256",
-        "name": "reward",
+        "name": "rewardPoints",
         "type": "uint256"
       }
     ],
@@ -5620,6 +6026,98 @@ export const trainingRunAbi = [
     "type": "event"
   },
   {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "validator",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "weight",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "commitment",
+        "type": "bytes32"
+      }
+    ],
+    "name": "VoteCommitted",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "runId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "validator",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "weight",
+        "type": "uint256"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "modelHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "evalLoss",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint16[]",
+        "name": "seatLengths",
+        "type": "uint16[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32[]",
+        "name": "scores",
+        "type": "uint32[]"
+      }
+    ],
+    "name": "VoteRevealed",
+    "type": "event"
+  },
+  {
     "inputs": [
       {
         "internalType": "uint256",
@@ -5635,6 +6133,38 @@ export const trainingRunAbi = [
     "name": "announceCheckpoint",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      }
+    ],
+    "name": "armChallenge",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "seat",
+        "type": "uint256"
+      }
+    ],
+    "name": "assignedTo",
+    "outputs": [
+      {
+        "internalType": "uint256[]",
+        "name": "indices",
+        "type": "uint256[]"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -5666,6 +6196,56 @@ export const trainingRunAbi = [
     "name": "commit",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "commitment",
+        "type": "bytes32"
+      }
+    ],
+    "name": "commitVote",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "committee",
+    "outputs": [
+      {
+        "internalType": "address[]",
+        "name": "seats",
+        "type": "address[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "randomness",
+        "type": "bytes32"
+      }
+    ],
+    "name": "committeeFor",
+    "outputs": [
+      {
+        "internalType": "address[]",
+        "name": "seats",
+        "type": "address[]"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -5714,6 +6294,11 @@ export const trainingRunAbi = [
             "type": "uint64"
           },
           {
+            "internalType": "uint64",
+            "name": "voteRevealDeadline",
+            "type": "uint64"
+          },
+          {
             "internalType": "uint16",
             "name": "commits",
             "type": "uint16"
@@ -5729,19 +6314,49 @@ export const trainingRunAbi = [
             "type": "uint16"
           },
           {
+            "internalType": "uint16",
+            "name": "voteReveals",
+            "type": "uint16"
+          },
+          {
             "internalType": "bool",
             "name": "finalized",
             "type": "bool"
           },
           {
+            "internalType": "uint64",
+            "name": "challengeBlock",
+            "type": "uint64"
+          },
+          {
             "internalType": "bool",
-            "name": "voided",
+            "name": "randomnessReady",
             "type": "bool"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "randomness",
+            "type": "bytes32"
           },
           {
             "internalType": "bytes32",
             "name": "seed",
             "type": "bytes32"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "seatRandomness",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "uint256",
+            "name": "seatTotal",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint16",
+            "name": "settled",
+            "type": "uint16"
           },
           {
             "internalType": "bytes32",
@@ -5760,13 +6375,37 @@ export const trainingRunAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      }
+    ],
+    "name": "evictStale",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxItems",
         "type": "uint256"
       }
     ],
     "name": "finalizeRound",
-    "outputs": [],
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "done",
+        "type": "bool"
+      }
+    ],
     "stateMutability": "nonpayable",
     "type": "function"
   },
@@ -5909,13 +6548,28 @@ export const trainingRunAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -5995,6 +6649,11 @@ export const trainingRunAbi = [
         "internalType": "enum ITrainingRun.Role",
         "name": "role",
         "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
       }
     ],
     "name": "join",
@@ -6025,6 +6684,16 @@ export const trainingRunAbi = [
             "internalType": "enum ITrainingRun.Role",
             "name": "role",
             "type": "uint8"
+          },
+          {
+            "internalType": "uint256",
+            "name": "lock",
+            "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "eligibleFrom",
+            "type": "uint256"
           },
           {
             "internalType": "uint256",
@@ -6150,13 +6819,28 @@ export const trainingRunAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -6320,13 +7004,28 @@ export const trainingRunAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -6400,6 +7099,25 @@ export const trainingRunAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "added",
+        "type": "uint256"
+      }
+    ],
+    "name": "raiseLock",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "eligibleFrom",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "round",
         "type": "uint256"
       },
@@ -6425,6 +7143,44 @@ export const trainingRunAbi = [
       }
     ],
     "name": "reveal",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "round",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint16[]",
+        "name": "seatLengths",
+        "type": "uint16[]"
+      },
+      {
+        "internalType": "uint32[]",
+        "name": "scores",
+        "type": "uint32[]"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "modelHash",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "evalLoss",
+        "type": "uint64"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "salt",
+        "type": "bytes32"
+      }
+    ],
+    "name": "revealVote",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -6465,6 +7221,54 @@ export const trainingRunAbi = [
       {
         "internalType": "uint256",
         "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "scorersOf",
+    "outputs": [
+      {
+        "internalType": "uint256[]",
+        "name": "seats",
+        "type": "uint256[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      }
+    ],
+    "name": "seatDraw",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "seat",
+        "type": "bool"
+      },
+      {
+        "internalType": "uint256",
+        "name": "draw",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "threshold",
         "type": "uint256"
       }
     ],
@@ -6564,13 +7368,28 @@ export const trainingRunAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -6643,34 +7462,6 @@ export const trainingRunAbi = [
     "type": "function"
   },
   {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "round",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint32[]",
-        "name": "scores",
-        "type": "uint32[]"
-      },
-      {
-        "internalType": "bytes32",
-        "name": "modelHash",
-        "type": "bytes32"
-      },
-      {
-        "internalType": "uint64",
-        "name": "evalLoss",
-        "type": "uint64"
-      }
-    ],
-    "name": "submitScores",
-    "outputs": [],
-    "stateMutability": "nonpayable",
-    "type": "function"
-  },
-  {
     "inputs": [],
     "name": "token",
     "outputs": [
@@ -6688,6 +7479,24 @@ export const trainingRunAbi = [
     "name": "unpause",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "validatorSet",
+    "outputs": [
+      {
+        "internalType": "address[]",
+        "name": "validators",
+        "type": "address[]"
+      },
+      {
+        "internalType": "uint256[]",
+        "name": "locks",
+        "type": "uint256[]"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -6712,6 +7521,16 @@ export const trainingRunAbi = [
       },
       {
         "internalType": "bytes32",
+        "name": "commitment",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bool",
+        "name": "revealed",
+        "type": "bool"
+      },
+      {
+        "internalType": "bytes32",
         "name": "modelHash",
         "type": "bytes32"
       },
@@ -6719,11 +7538,6 @@ export const trainingRunAbi = [
         "internalType": "uint64",
         "name": "evalLoss",
         "type": "uint64"
-      },
-      {
-        "internalType": "uint32[]",
-        "name": "scores",
-        "type": "uint32[]"
       }
     ],
     "stateMutability": "view",
@@ -6941,13 +7755,28 @@ export const runFactoryAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {
@@ -7085,13 +7914,28 @@ export const runFactoryAbi = [
             "type": "uint32"
           },
           {
+            "internalType": "uint32",
+            "name": "voteRevealDuration",
+            "type": "uint32"
+          },
+          {
             "internalType": "uint16",
             "name": "maxNodesPerRound",
             "type": "uint16"
           },
           {
             "internalType": "uint16",
-            "name": "maxValidators",
+            "name": "trainerSeats",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "committeeSize",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "scorersPerUpdate",
             "type": "uint16"
           },
           {

@@ -49,3 +49,57 @@ export function commitmentOf(fields: CommitmentFields): Hex {
     ),
   );
 }
+
+/** What a committee member commits to in a round's score phase and reveals in the vote-reveal phase. */
+export interface VoteCommitmentFields {
+  runId: number | bigint;
+  round: number | bigint;
+  /** The voting validator: the hash binds it, so nobody can replay another member's commitment. */
+  validator: Address;
+  /** One entry per committee seat it holds (ascending seat index): the number of scores of that seat. */
+  seatLengths: readonly number[];
+  /** Per held seat, the scores (ppm) of `assignedTo(seat)` in reveal order, concatenated. */
+  scores: readonly number[];
+  /** The model hash it attests (its aggregation of the round's accepted set). */
+  modelHash: Hex;
+  /** Held-out loss of that model, 1e9-scaled. */
+  evalLoss: bigint;
+  /** 32 random bytes, kept secret until the vote reveal. */
+  salt: Hex;
+}
+
+/**
+ * A validator's vote commitment: keccak256(abi.encode(runId, round, validator, uint16[]
+ * seatLengths, uint32[] scores, bytes32 modelHash, uint64 evalLoss, bytes32 salt)), exactly as
+ * contracts/run/RoundLib.sol computes it at `revealVote`.
+ *
+ * @example
+ * const commitment = voteCommitmentOf({ runId: 1, round: 3, validator, seatLengths: [2], scores: [180_000, 1], modelHash, evalLoss, salt });
+ * await commitVote(signer, { round: 3, commitment });
+ */
+export function voteCommitmentOf(fields: VoteCommitmentFields): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "address" },
+        { type: "uint16[]" },
+        { type: "uint32[]" },
+        { type: "bytes32" },
+        { type: "uint64" },
+        { type: "bytes32" },
+      ],
+      [
+        BigInt(fields.runId),
+        BigInt(fields.round),
+        fields.validator,
+        [...fields.seatLengths],
+        [...fields.scores],
+        fields.modelHash,
+        fields.evalLoss,
+        fields.salt,
+      ],
+    ),
+  );
+}

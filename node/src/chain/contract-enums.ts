@@ -66,7 +66,7 @@ export const RoundFailure = enumValues(ROUND_FAILURES);
 // ---------------------------------------------------------------- IStakeManager
 
 /** `IStakeManager.SlashReason`: why stake was slashed. */
-export const SLASH_REASONS = ["None", "InvalidUpdate", "NoReveal", "ValidatorDisagreement"] as const;
+export const SLASH_REASONS = ["None", "InvalidUpdate", "NoReveal", "ValidatorDisagreement", "VoteNotRevealed"] as const;
 export type SlashReasonName = (typeof SLASH_REASONS)[number];
 export const SlashReason = enumValues(SLASH_REASONS);
 

@@ -30,6 +30,16 @@ export const configSchema = z
     role: z.enum(["trainer", "validator", "both"]).default("trainer"),
     /** Call finalizeRound when a round is due (any node may). */
     keeper: z.boolean().default(true),
+    /** Settlement items per finalizeRound call (the keeper calls it until the round is settled). */
+    finalizeBatch: z.coerce.number().int().min(1).max(4096).default(128),
+    /**
+     * LEARN the node locks when it joins the run (decimal, e.g. "250" or "0.5"); a larger lock
+     * wins more trainer seats / committee seats. Absent: the role's minimum at join time.
+     */
+    joinAmount: z
+      .string()
+      .regex(/^\d+(\.\d{1,18})?$/, { message: "expected an amount of LEARN such as 150 or 0.5" })
+      .optional(),
     /** Path of the encrypted keystore (never a raw key). */
     keystore: z.string().default(join(DEFAULT_HOME, "keystore.json")),
     /** Folder for the node's crash-safe state, model, residual and IPFS blocks. */
@@ -80,6 +90,7 @@ const ENV_KEYS: Record<string, string> = {
   PROTOLEARN_RPC_URL: "rpcUrl",
   PROTOLEARN_RUN_ID: "runId",
   PROTOLEARN_ROLE: "role",
+  PROTOLEARN_JOIN_AMOUNT: "joinAmount",
   PROTOLEARN_KEYSTORE: "keystore",
   PROTOLEARN_DATA_DIR: "dataDir",
   PROTOLEARN_BACKEND: "backend",

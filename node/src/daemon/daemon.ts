@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import type { Account } from "viem";
-import { finalizeRound, join as joinRun } from "../chain/actions/index.js";
+import { parseUnits } from "viem";
+import { finalizeRound, join as joinRun, roleMinimum } from "../chain/actions/index.js";
+import { LEARN_DECIMALS } from "../chain/learn-amount.js";
 import { connectSigner, type SignerContext } from "../chain/client.js";
 import { Role } from "../chain/contract-enums.js";
 import type { Deployment } from "../chain/deployment.js";
@@ -171,7 +173,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           break;
         }
         for (const role of roles) await role.step(view);
-        if (config.keeper && view.phase === "finalizable" && !view.finalized) await finalize(ctx, view, logger);
+        if (config.keeper && view.phase === "finalizable" && !view.finalized) await settle(ctx, view, config.finalizeBatch, logger);
         await recordAccount(ctx, metrics);
         options.onTick?.(view);
       } catch (err) {
@@ -202,23 +204,50 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 async function ensureMembership(ctx: SignerContext, config: NodeConfig, logger: Logger): Promise<void> {
   const member = await ctx.contracts.run.read.memberOf([ctx.account.address]);
   if (member.role !== Role.None) return;
-  logger.info("joining the run", { role: config.role });
-  await joinRun(ctx, { role: config.role === "trainer" ? "trainer" : "validator", label: "join" });
+  const role = config.role === "trainer" ? "trainer" : "validator";
+  const minimum = await roleMinimum(ctx, role);
+  const amount = config.joinAmount === undefined ? minimum : parseUnits(config.joinAmount, LEARN_DECIMALS);
+  if (amount < minimum) {
+    throw new ProtolearnError(`joinAmount ${config.joinAmount ?? ""} LEARN is below the run's ${role} minimum`, {
+      code: "CONFIG_JOIN_AMOUNT_LOW",
+      fix: `set joinAmount to at least ${Number(minimum) / 1e18} LEARN (or remove it to lock the minimum)`,
+    });
+  }
+  logger.info("joining the run", { role, lock: amount.toString() });
+  await joinRun(ctx, { role, amount, label: "join" });
 }
 
-async function finalize(ctx: SignerContext, view: RoundView, logger: Logger): Promise<void> {
-  try {
-    const sent = await finalizeRound(ctx, { round: view.round });
-    logger.info("finalized", { round: view.round, gasUsed: sent.gasUsed });
-  } catch (err) {
-    // Another keeper may have won the race; the next tick sees the new round.
-    logger.debug("finalize skipped", { round: view.round, error: err instanceof Error ? err.message : String(err) });
+/**
+ * Keeper: settles a round whose vote-reveal phase is over by calling finalizeRound(round,
+ * batch) until it reports the round settled. A call that only armed the challenge (or found
+ * the randomness not yet readable) settles nothing and returns done = false: the loop stops
+ * then, and the next tick (a block later) calls again. Another keeper's concurrent batch makes
+ * ours revert or settle less; either way the next tick reads the chain again.
+ */
+export async function settle(ctx: SignerContext, view: RoundView, batch: number, logger: Logger): Promise<boolean> {
+  const log = logger.child("keeper", { round: view.round });
+  for (let calls = 0; calls < 64; calls++) {
+    let sent;
+    try {
+      sent = await finalizeRound(ctx, { round: view.round, maxItems: batch });
+    } catch (err) {
+      log.debug("finalize skipped", { error: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+    log.info(sent.done ? "finalized" : "settlement batch", {
+      gasUsed: sent.gasUsed,
+      ...(sent.progress ? { processed: sent.progress.processed, total: sent.progress.total } : {}),
+    });
+    if (sent.done) return true;
+    // No progress: the call armed the challenge or the randomness is not readable yet (next block).
+    if (sent.progress === undefined) return false;
   }
+  return false;
 }
 
 function recordView(metrics: MetricsRegistry, view: RoundView): void {
   metrics.set("protolearn_round", "Current round of the run", view.round);
-  metrics.set("protolearn_phase", "Current phase (index in commit, reveal, score, finalizable, paused, halted)", phaseIndex(view.phase));
+  metrics.set("protolearn_phase", "Current phase (index in commit, reveal, score, vote-reveal, finalizable, paused, halted)", phaseIndex(view.phase));
 }
 
 async function recordAccount(ctx: SignerContext, metrics: MetricsRegistry): Promise<void> {

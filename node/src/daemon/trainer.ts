@@ -44,6 +44,8 @@ export interface TrainerOptions {
 export class TrainerRole {
   /** Last round whose missed commit was already reported (one warning, not one per tick). */
   private missedRound = 0;
+  /** Last round found without a seat (reported once; the node does not train in it). */
+  private seatlessRound = 0;
 
   constructor(private readonly o: TrainerOptions) {}
 
@@ -60,6 +62,11 @@ export class TrainerRole {
       const member = await ctx.contracts.run.read.memberOf([this.address]);
       if (Number(member.activeRound) === view.round) {
         log.warn("already committed on chain without local record; skipping this round");
+        return;
+      }
+      if (this.seatlessRound === view.round) return;
+      if (!(await this.hasSeat(view, member))) {
+        this.seatlessRound = view.round;
         return;
       }
       pending = await this.prepare(view);
@@ -109,6 +116,44 @@ export class TrainerRole {
       this.missedRound = view.round;
       log.warn("missed the commit deadline; skipping this round");
     }
+  }
+
+  /**
+   * Whether the node may commit in this round (`seatDraw`, the contract's lottery), read before
+   * any training: a node without a seat would train for nothing and its commit would revert.
+   * Logs why not: its lock counts only from a later round, its lock is below the current
+   * minimum (raise it), or it lost the stake-weighted lottery this round.
+   */
+  private async hasSeat(view: RoundView, member: { lock: bigint; eligibleFrom: bigint }): Promise<boolean> {
+    const { ctx, logger, metrics } = this.o;
+    const log = logger.child("trainer", { round: view.round });
+    const [seat, draw, threshold] = await ctx.contracts.run.read.seatDraw([this.address]);
+    metrics.set("protolearn_seat_draw_ppm", "This trainer's seat lottery draw in the current round (ppm; a seat needs draw < threshold)", Number(draw));
+    metrics.set("protolearn_seat_threshold_ppm", "The seat lottery threshold of this trainer's lock in the current round (ppm)", Number(threshold));
+    if (seat) {
+      log.info("seat won", { draw: Number(draw), threshold: Number(threshold) });
+      return true;
+    }
+    if (member.eligibleFrom === 0n || member.eligibleFrom > BigInt(view.round)) {
+      log.info("no seat: not eligible until round " + member.eligibleFrom.toString(), {
+        reason: "not-eligible",
+        eligibleFrom: Number(member.eligibleFrom),
+        detail: "a lock counts in a draw only from the round after the one it was made or raised in (before that round's commit deadline)",
+      });
+      return false;
+    }
+    const params = await ctx.contracts.run.read.params();
+    if (member.lock < params.minTrainerStake) {
+      log.warn("no seat: stale lock", {
+        reason: "stale-lock",
+        lock: member.lock.toString(),
+        minTrainerStake: params.minTrainerStake.toString(),
+        fix: "raise the lock to the run's minTrainerStake (raiseLock) to take seats again",
+      });
+      return false;
+    }
+    log.info("no seat: lost the lottery", { reason: "lost-lottery", draw: Number(draw), threshold: Number(threshold) });
+    return false;
   }
 
   /** Trains on the round's model, stores the update, persists it with a fresh salt. */

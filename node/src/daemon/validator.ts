@@ -1,10 +1,14 @@
-import type { Hex } from "viem";
-import { announceCheckpoint, submitScores } from "../chain/actions/index.js";
+import { randomBytes } from "node:crypto";
+import { bytesToHex, type Address, type Hex } from "viem";
+import { announceCheckpoint, armChallenge, commitVote, revealVote } from "../chain/actions/index.js";
+import { voteCommitmentOf } from "../chain/commitment.js";
 import { NO_TIMING } from "../observe/round-timing.js";
 import { encodeCheckpoint } from "../run/checkpoint.js";
+import { heldSeats, voteShape } from "../run/committee.js";
 import { evaluate } from "../train/evaluate.js";
 import { nextModel, roundDecodeRules } from "../round/index.js";
-import { validateRound } from "../validate/index.js";
+import { UpdateIndex, validateRound } from "../validate/index.js";
+import type { PendingVote } from "../sync/node-state.js";
 import type { RoleDeps, RoundRole } from "./daemon.js";
 import type { RoundView } from "../run/round-view.js";
 
@@ -12,80 +16,250 @@ import type { RoundView } from "../run/round-view.js";
 export const EVAL_LOSS_SCALE = 1e9;
 
 /**
- * The validator's side of a round, in the score phase: fetch every revealed update (bounded
- * time and bytes), check it against its content hash, decode and score it (node/src/validate),
- * aggregate the accepted set with the same round engine every node uses, measure the new
- * model's held-out loss, and submit scores + model hash + loss once. The chain's record
- * (memberOf.activeRound) makes a restart skip a round it already scored.
+ * The validator's side of a round (docs/validation.md, "Committees and blind votes"):
+ *
+ * - score phase: wait for the round's randomness (arming the challenge if nobody did), read the
+ *   committee; a validator without a seat does nothing. A member fetches and checks every
+ *   revealed update and runs the accept test on each (so its aggregate is the accepted set the
+ *   chain will decide from the medians), scores into its vote only the updates assigned to its
+ *   seats (`assignedTo(seat)`), aggregates, measures the held-out loss, persists the vote with a
+ *   fresh salt and only then sends `commitVote`;
+ * - vote-reveal phase: sends `revealVote` with exactly what it persisted.
+ *
+ * The chain's record (`memberOf`: activeRound = last round it committed a vote in,
+ * revealedRound = last round it revealed in) makes every step idempotent after a kill -9.
  */
 export class ValidatorRole implements RoundRole {
+  /** Last round reported as "not on the committee" / "waiting for randomness" (one log line each). */
+  private reported = new Map<string, number>();
+  /** The run's earlier accepted updates (P6), opened on first use. */
+  private index: UpdateIndex | undefined;
+
   constructor(private readonly d: RoleDeps) {}
 
+  private once(what: string, round: number): boolean {
+    if (this.reported.get(what) === round) return false;
+    this.reported.set(what, round);
+    return true;
+  }
+
+  private get address(): Address {
+    return this.d.ctx.account.address;
+  }
+
   async step(view: RoundView): Promise<void> {
-    const { ctx, state, sync, rounds, params, store, model, dataset, logger, metrics, config, signal } = this.d;
-    const timer = this.d.timer ?? NO_TIMING;
-    if (view.phase !== "score" || state.scoredRound >= view.round) return;
+    if (view.phase === "score") await this.scorePhase(view);
+    else if (view.phase === "vote-reveal" || view.phase === "finalizable") await this.revealPhase(view);
+  }
+
+  private async scorePhase(view: RoundView): Promise<void> {
+    const { ctx, state, logger } = this.d;
     const log = logger.child("validator", { round: view.round });
-    const member = await ctx.contracts.run.read.memberOf([ctx.account.address]);
+    const persisted = state.vote;
+    if (persisted !== null && persisted.round === view.round) {
+      if (persisted.committed) return;
+      // A crash after persisting the vote: the chain says whether commitVote landed.
+      const member = await ctx.contracts.run.read.memberOf([this.address]);
+      if (Number(member.activeRound) === view.round) {
+        await state.markVote({ committed: true });
+        log.info("recovered a vote commit the chain recorded before the node stopped");
+        return;
+      }
+      await this.sendCommit(view, persisted);
+      return;
+    }
+    if (state.scoredRound >= view.round) return;
+
+    if (!view.randomnessReady) {
+      if (view.challengeBlock === 0n) {
+        try {
+          await armChallenge(ctx, { round: view.round });
+          log.info("armed the round's challenge (its randomness is readable from the next block)");
+        } catch (err) {
+          log.debug("armChallenge skipped", { error: err instanceof Error ? err.message : String(err) });
+        }
+      } else if (this.once("randomness", view.round)) {
+        log.info("waiting for the round's randomness", { challengeBlock: Number(view.challengeBlock) });
+      }
+      return;
+    }
+
+    const [committee, member] = await Promise.all([
+      ctx.contracts.run.read.committee({ blockNumber: view.block }),
+      ctx.contracts.run.read.memberOf([this.address], { blockNumber: view.block }),
+    ]);
+    const seats = heldSeats(committee, this.address);
+    if (seats.length === 0) {
+      if (this.once("committee", view.round)) log.info("not on this round's committee: nothing to score", { committee: committee.length });
+      await state.markScored(view.round);
+      return;
+    }
     if (Number(member.activeRound) === view.round) {
+      // Committed on chain but the persisted vote is gone (state folder replaced): it cannot be revealed.
+      log.error("this validator committed a vote in this round but holds no record of it: the vote cannot be revealed and will be slashed (VoteNotRevealed)");
       await state.markScored(view.round);
       return;
     }
+    const vote = await this.buildVote(view, seats);
+    await state.saveVote(vote);
+    await this.sendCommit(view, vote);
+  }
+
+  private async sendCommit(view: RoundView, vote: PendingVote): Promise<void> {
+    const { ctx, state, logger } = this.d;
+    const commitment = voteCommitmentOf({
+      runId: ctx.runId,
+      round: vote.round,
+      validator: this.address,
+      seatLengths: vote.seatLengths,
+      scores: vote.scores,
+      modelHash: vote.modelHash as Hex,
+      evalLoss: BigInt(vote.evalLoss),
+      salt: vote.salt as Hex,
+    });
+    const sent = await commitVote(ctx, { round: view.round, commitment });
+    await state.markVote({ committed: true });
+    logger.child("validator", { round: view.round }).info("vote committed", { seats: vote.seatLengths.length, scores: vote.scores.length, modelHash: vote.modelHash, gasUsed: sent.gasUsed });
+  }
+
+  private async revealPhase(view: RoundView): Promise<void> {
+    const { ctx, state, logger } = this.d;
+    const vote = state.vote;
+    if (vote === null || vote.round !== view.round || vote.revealed || !vote.committed) return;
+    if (view.phase === "finalizable") {
+      if (this.once("late", view.round)) logger.child("validator", { round: view.round }).warn("missed the vote-reveal deadline: the committed vote will be slashed (VoteNotRevealed)");
+      return;
+    }
+    const log = logger.child("validator", { round: view.round });
+    const member = await ctx.contracts.run.read.memberOf([this.address]);
+    if (Number(member.revealedRound) === view.round) {
+      await state.markVote({ revealed: true });
+      await state.markScored(view.round);
+      log.info("recovered a vote reveal the chain recorded before the node stopped");
+      return;
+    }
+    if (Number(member.activeRound) !== view.round) return; // the commit never landed: nothing to reveal
+    const sent = await revealVote(ctx, {
+      round: view.round,
+      seatLengths: vote.seatLengths,
+      scores: vote.scores,
+      modelHash: vote.modelHash as Hex,
+      evalLoss: BigInt(vote.evalLoss),
+      salt: vote.salt as Hex,
+    });
+    await state.markVote({ revealed: true });
+    await state.markScored(view.round);
+    log.info("vote revealed", { modelHash: vote.modelHash, gasUsed: sent.gasUsed });
+  }
+
+  /**
+   * Fetches and judges every revealed update (validation batches from the round's randomness),
+   * aggregates the ones that pass, and shapes the vote from the scores of the updates assigned
+   * to `seats`.
+   */
+  private async buildVote(view: RoundView, seats: number[]): Promise<PendingVote> {
+    const { ctx, sync, rounds, params, store, model, dataset, logger, metrics, config, signal } = this.d;
+    const timer = this.d.timer ?? NO_TIMING;
+    const log = logger.child("validator", { round: view.round });
     const reveals = await rounds.reveals(view.round);
-    if (reveals.length === 0) {
-      log.info("no reveals to score");
-      await state.markScored(view.round);
-      return;
-    }
     const held = await sync.ensure(view.round, view.modelHash);
     const runParams = await params.at(view.round);
     const onChain = await ctx.contracts.run.read.params();
-    const validation = await timer.measure("scoring", () => validateRound({
-      store,
-      model,
-      dataset,
-      globalParams: held.params,
-      seed: view.seed,
-      reveals,
-      caps: roundDecodeRules(model.spec, runParams, view.round),
-      timeoutMs: config.fetchTimeoutMs,
-      acceptScorePpm: onChain.acceptScorePpm,
-      numShards: runParams.numShards,
-      signal,
-    }));
-    for (const verdict of validation.verdicts) {
-      log.info("scored", { node: verdict.node, score: verdict.scorePpm, reason: verdict.reason, accepted: verdict.accepted });
+    const assigned = new Map<number, number[]>();
+    for (const seat of seats) {
+      const indices = await ctx.contracts.run.read.assignedTo([BigInt(seat)], { blockNumber: view.block });
+      assigned.set(seat, indices.map(Number));
     }
+    const mine = new Set([...assigned.values()].flat());
+    const publicWork = await this.publicWork(view.round);
+    const validation =
+      reveals.length === 0
+        ? undefined
+        : await timer.measure("scoring", () =>
+            validateRound({
+              store,
+              model,
+              dataset,
+              globalParams: held.params,
+              seed: view.seed,
+              challenge: view.randomness,
+              reveals,
+              caps: roundDecodeRules(model.spec, runParams, view.round),
+              timeoutMs: config.fetchTimeoutMs,
+              acceptScorePpm: onChain.acceptScorePpm,
+              numShards: runParams.numShards,
+              ...publicWork,
+              signal,
+            }),
+          );
+    for (const verdict of validation?.verdicts ?? []) {
+      log.info(mine.has(verdict.index) ? "scored" : "checked", {
+        index: verdict.index,
+        node: verdict.node,
+        score: verdict.scorePpm,
+        reason: verdict.reason,
+        accepted: verdict.accepted,
+        assigned: mine.has(verdict.index),
+      });
+    }
+    metrics.set("protolearn_updates_assigned", "Revealed updates assigned to this validator's committee seats in the last round", mine.size);
     let modelHash: Hex = held.hash;
     let evalParams = held.params;
-    if (validation.accepted.length > 0) {
-      const next = timer.measure("aggregation", () => nextModel({
-        model,
-        globalParams: held.params,
-        momentum: held.momentum,
-        updates: validation.accepted.map((a) => ({ node: a.node, bytes: a.bytes, samples: Number(a.samples) })),
-        params: runParams,
-        round: view.round,
-      }));
+    const accepted = validation?.accepted ?? [];
+    await (await this.updateIndex()).record(view.round, accepted.map((a) => ({ node: a.node, update: a.update })));
+    if (accepted.length > 0) {
+      const next = timer.measure("aggregation", () =>
+        nextModel({
+          model,
+          globalParams: held.params,
+          momentum: held.momentum,
+          updates: accepted.map((a) => ({ node: a.node, bytes: a.bytes, samples: Number(a.samples) })),
+          params: runParams,
+          round: view.round,
+        }),
+      );
       modelHash = next.modelHash;
       evalParams = next.params;
       sync.offer({ round: view.round + 1, hash: next.modelHash, params: next.params, momentum: next.momentum });
     }
     const evaluation = timer.measure("scoring", () => evaluate(model, evalParams, dataset, { split: "eval" }));
     const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));
-    const sent = await submitScores(ctx, { round: view.round, scores: validation.scores, modelHash, evalLoss });
-    await state.markScored(view.round);
+    const scoreByIndex = new Map((validation?.verdicts ?? []).map((v) => [v.index, v.scorePpm]));
+    const { seatLengths, scores } = voteShape(seats, (seat) => assigned.get(seat) ?? [], (index) => scoreByIndex.get(index) ?? 0);
     await this.announceCheckpoint(view.round, held, onChain.checkpointEvery);
     metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested", evaluation.loss);
     metrics.set("protolearn_eval_accuracy", "Held-out accuracy of the model this validator attested", evaluation.accuracy);
-    log.info("scores submitted", {
-      accepted: validation.accepted.length,
+    log.info("vote ready", {
+      seats,
+      assigned: mine.size,
+      accepted: accepted.length,
       of: reveals.length,
       modelHash,
       evalLoss: Number(evaluation.loss.toFixed(4)),
       accuracy: Number(evaluation.accuracy.toFixed(4)),
-      gasUsed: sent.gasUsed,
     });
+    return {
+      round: view.round,
+      salt: bytesToHex(randomBytes(32)),
+      seatLengths,
+      scores,
+      modelHash,
+      evalLoss: evalLoss.toString(),
+      committed: false,
+      revealed: false,
+    };
+  }
+
+  private async updateIndex(): Promise<UpdateIndex> {
+    this.index ??= await UpdateIndex.open(this.d.state.dir);
+    return this.index;
+  }
+
+  /** What is public before round `round`: the last aggregate and the run's earlier accepted updates (P6). */
+  private async publicWork(round: number): Promise<{ previousAggregate?: Float32Array; earlier: ReturnType<UpdateIndex["before"]> }> {
+    const previousAggregate = await this.d.sync.previousAggregate(round);
+    const earlier = (await this.updateIndex()).before(round);
+    return previousAggregate === undefined ? { earlier } : { previousAggregate, earlier };
   }
 
   /**

@@ -5,10 +5,11 @@
  * test/contracts/RoundPhaseMirror.test.ts checks it against the contract's `phase()` at every
  * deadline and through pause, resume and halt.
  *
- *   commit       while now <= commitDeadline
- *   reveal       while commitDeadline < now <= revealDeadline
- *   score        while revealDeadline < now <= scoreDeadline
- *   finalizable  after scoreDeadline, until someone finalizes
+ *   commit       while now <= commitDeadline                      (eligible trainers with a seat commit)
+ *   reveal       while commitDeadline < now <= revealDeadline     (trainers reveal; the challenge is armed)
+ *   score        while revealDeadline < now <= scoreDeadline      (committee members commit their votes)
+ *   vote-reveal  while scoreDeadline < now <= voteRevealDeadline  (committee members reveal their votes)
+ *   finalizable  after voteRevealDeadline, until the round is settled (finalizeRound in batches)
  * A pause or a halt acts only between rounds (G3): the open round keeps its phases and settles in
  * full, and only once it is finalized does the run show as paused (the next round opens at
  * unpause) or halted (no round opens again). A finalized round is the current one only then: the
@@ -16,7 +17,7 @@
  */
 
 /** The contract's `ITrainingRun.Phase` enum, in its order: index = the enum's uint8 value. */
-export const ROUND_PHASES = ["commit", "reveal", "score", "finalizable", "paused", "halted"] as const;
+export const ROUND_PHASES = ["commit", "reveal", "score", "vote-reveal", "finalizable", "paused", "halted"] as const;
 
 export type RoundPhase = (typeof ROUND_PHASES)[number];
 
@@ -24,6 +25,7 @@ export interface RoundDeadlines {
   commitDeadline: bigint;
   revealDeadline: bigint;
   scoreDeadline: bigint;
+  voteRevealDeadline: bigint;
 }
 
 /**
@@ -42,6 +44,7 @@ export function phaseAt(round: RoundStatus, now: bigint): RoundPhase {
   if (now <= round.commitDeadline) return "commit";
   if (now <= round.revealDeadline) return "reveal";
   if (now <= round.scoreDeadline) return "score";
+  if (now <= round.voteRevealDeadline) return "vote-reveal";
   return "finalizable";
 }
 
@@ -58,6 +61,14 @@ export function phaseIndex(phase: RoundPhase): number {
 /** Seconds until the current phase ends (0 when it has no deadline). */
 export function secondsLeft(round: RoundDeadlines, phase: RoundPhase, now: bigint): bigint {
   const end =
-    phase === "commit" ? round.commitDeadline : phase === "reveal" ? round.revealDeadline : phase === "score" ? round.scoreDeadline : now;
+    phase === "commit"
+      ? round.commitDeadline
+      : phase === "reveal"
+        ? round.revealDeadline
+        : phase === "score"
+          ? round.scoreDeadline
+          : phase === "vote-reveal"
+            ? round.voteRevealDeadline
+            : now;
   return end > now ? end - now : 0n;
 }

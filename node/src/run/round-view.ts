@@ -10,11 +10,23 @@ export interface RoundView extends RoundStatus {
   now: bigint;
   /** The block every field was read at. */
   block: bigint;
+  /** seed_r: the data shards (fixed before the round opened). */
   seed: Hex;
   modelHash: Hex;
   commits: number;
   reveals: number;
+  /** Committee members that committed a vote. */
   votes: number;
+  /** Committee members that revealed their vote. */
+  voteReveals: number;
+  /** 0 until the first transaction after the commit deadline arms the challenge. */
+  challengeBlock: bigint;
+  /** Whether `randomness` (rand_r) is fixed: the committee, the assignment and the validation batches derive from it. */
+  randomnessReady: boolean;
+  /** rand_r (zero until ready). */
+  randomness: Hex;
+  /** Settlement items done (reveals, then committers). */
+  settled: number;
 }
 
 export async function readRoundView(ctx: ChainContext): Promise<RoundView> {
@@ -26,6 +38,7 @@ export async function readRoundView(ctx: ChainContext): Promise<RoundView> {
     commitDeadline: info.commitDeadline,
     revealDeadline: info.revealDeadline,
     scoreDeadline: info.scoreDeadline,
+    voteRevealDeadline: info.voteRevealDeadline,
     finalized: info.finalized,
     paused,
     halted,
@@ -41,5 +54,10 @@ export async function readRoundView(ctx: ChainContext): Promise<RoundView> {
     commits: info.commits,
     reveals: info.reveals,
     votes: info.votes,
+    voteReveals: info.voteReveals,
+    challengeBlock: info.challengeBlock,
+    randomnessReady: info.randomnessReady,
+    randomness: info.randomness,
+    settled: info.settled,
   };
 }

@@ -59,6 +59,26 @@ export class ModelSync {
     this.candidate = candidate;
   }
 
+  /**
+   * The last public aggregate before `round`: M_prev − M_round (dense, the sign of a trainer's
+   * Δ = θ_old − θ_new) from the model held before the last change; undefined when this node has
+   * none (a fresh node, or the model has not changed yet). Call after `ensure(round, …)`.
+   */
+  async previousAggregate(round: number): Promise<Float32Array | undefined> {
+    const { state } = this.options;
+    const [held, previous] = await Promise.all([state.loadModel(), state.loadPrevious()]);
+    if (held === undefined || previous === undefined || held.round !== round || previous.round >= round) return undefined;
+    if (previous.params.length !== held.params.length) return undefined;
+    const delta = new Float32Array(held.params.length);
+    let nonZero = false;
+    for (let i = 0; i < delta.length; i++) {
+      const d = (previous.params[i] as number) - (held.params[i] as number);
+      delta[i] = d;
+      if (d !== 0) nonZero = true;
+    }
+    return nonZero ? delta : undefined;
+  }
+
   /** Fetches one accepted update and checks it against the revealed content hash. */
   private async fetchAccepted(round: number, cid: string, expected: Hex, maxBytes: number): Promise<Uint8Array> {
     const bytes = await this.options.store.get(cid, {
@@ -146,6 +166,7 @@ export class ModelSync {
         const offered = this.candidate;
         this.candidate = undefined;
         if (offered !== undefined && offered.round === r + 1 && offered.hash.toLowerCase() === outcome.modelHash.toLowerCase()) {
+          if (offered.hash.toLowerCase() !== held.hash.toLowerCase()) await state.savePrevious(held);
           held = offered;
           logger.info("model advanced", { round: r + 1, hash: offered.hash, from: "own aggregate" });
           await state.saveModel(held);
@@ -175,6 +196,7 @@ export class ModelSync {
             },
           );
         }
+        if (next.modelHash.toLowerCase() !== held.hash.toLowerCase()) await state.savePrevious(held);
         held = { round: r + 1, hash: next.modelHash, params: next.params, momentum: next.momentum };
         logger.info("model advanced", { round: r + 1, hash: next.modelHash, updates: updates.length });
       }

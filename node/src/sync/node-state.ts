@@ -7,8 +7,9 @@ import { readIfExists, writeDurable } from "../persist/durable-file.js";
 /**
  * What a node must not lose across a crash, in `<dataDir>/run-<id>-<address>/`:
  * - state.json: the model round/hash it holds, the update it is committing/revealing (salt,
- *   CID, content hash — persisted BEFORE the commit transaction is sent), the last round it
- *   scored as a validator;
+ *   CID, content hash — persisted BEFORE the commit transaction is sent), the validator's vote
+ *   (salt, seat lengths, scores, model hash, eval loss — persisted BEFORE commitVote is sent,
+ *   revealed exactly as persisted), the last round it finished as a validator;
  * - params.bin / momentum.bin: θ_r and the outer momentum for that round;
  * - residual.bin: the error-feedback residual of its last committed update.
  * Every write goes through writeDurable (temp file + fsync + rename), so `kill -9` at any
@@ -28,13 +29,33 @@ const pendingSchema = z.object({
 });
 export type PendingUpdate = z.infer<typeof pendingSchema>;
 
+const pendingVoteSchema = z.object({
+  round: z.number().int().positive(),
+  salt: hex32,
+  /** One entry per held committee seat (ascending): how many of `scores` belong to it. */
+  seatLengths: z.array(z.number().int().min(0).max(65_535)),
+  /** Per held seat, the scores (ppm) of the updates assigned to it, concatenated. */
+  scores: z.array(z.number().int().min(0).max(1_000_000)),
+  modelHash: hex32,
+  /** 1e9-scaled held-out loss, as a decimal string (uint64 does not fit a JSON number). */
+  evalLoss: z.string().regex(/^\d+$/),
+  committed: z.boolean(),
+  revealed: z.boolean(),
+});
+/** A validator's vote of one round, from before commitVote until it is revealed. */
+export type PendingVote = z.infer<typeof pendingVoteSchema>;
+
 const stateSchema = z.object({
-  version: z.literal(1),
+  /** 1: before rounds v2 (no vote); read as 2 with no pending vote. */
+  version: z.union([z.literal(1), z.literal(2)]).transform(() => 2 as const),
   runId: z.number().int().positive(),
   node: z.string(),
   model: z.object({ round: z.number().int().positive(), hash: hex32, hasMomentum: z.boolean() }).nullable(),
   pending: pendingSchema.nullable(),
   scoredRound: z.number().int().nonnegative(),
+  vote: pendingVoteSchema.nullable().default(null),
+  /** The model held before the last change (prev-params.bin): M_r − M_prev is the last public aggregate. */
+  previous: z.object({ round: z.number().int().positive(), hash: hex32 }).nullable().default(null),
 });
 export type NodeStateJson = z.infer<typeof stateSchema>;
 
@@ -70,7 +91,7 @@ export class NodeState {
     const dir = join(dataDir, `run-${runId}-${node.toLowerCase()}`);
     const raw = await readIfExists(join(dir, "state.json"));
     if (raw === undefined) {
-      return new NodeState(dir, { version: 1, runId, node: node.toLowerCase(), model: null, pending: null, scoredRound: 0 });
+      return new NodeState(dir, { version: 2, runId, node: node.toLowerCase(), model: null, pending: null, scoredRound: 0, vote: null, previous: null });
     }
     let parsed: unknown;
     try {
@@ -90,6 +111,11 @@ export class NodeState {
 
   get pending(): PendingUpdate | null {
     return this.json.pending;
+  }
+
+  /** The validator's vote being committed or revealed (null when none). */
+  get vote(): PendingVote | null {
+    return this.json.vote;
   }
 
   get scoredRound(): number {
@@ -122,6 +148,21 @@ export class NodeState {
     await this.save();
   }
 
+  /** Keeps `model` as the one before the next change (call before saveModel moves on). */
+  async savePrevious(model: HeldModel): Promise<void> {
+    await writeDurable(join(this.dir, "prev-params.bin"), toBytes(model.params));
+    this.json.previous = { round: model.round, hash: model.hash };
+    await this.save();
+  }
+
+  /** The model held before the last change, or undefined. */
+  async loadPrevious(): Promise<{ round: number; hash: Hex; params: Float32Array } | undefined> {
+    const meta = this.json.previous;
+    if (meta === null) return undefined;
+    const params = await readIfExists(join(this.dir, "prev-params.bin"));
+    return params === undefined ? undefined : { round: meta.round, hash: meta.hash as Hex, params: toFloats(params) };
+  }
+
   async loadResidual(): Promise<Float32Array | null> {
     const raw = await readIfExists(join(this.dir, "residual.bin"));
     return raw === undefined ? null : toFloats(raw);
@@ -137,6 +178,18 @@ export class NodeState {
   async markPending(change: Partial<Pick<PendingUpdate, "committed" | "revealed">>): Promise<void> {
     if (this.json.pending === null) return;
     this.json.pending = { ...this.json.pending, ...change };
+    await this.save();
+  }
+
+  /** Persists a vote before its commitVote transaction is sent (the salt must survive a crash). */
+  async saveVote(vote: PendingVote): Promise<void> {
+    this.json.vote = vote;
+    await this.save();
+  }
+
+  async markVote(change: Partial<Pick<PendingVote, "committed" | "revealed">>): Promise<void> {
+    if (this.json.vote === null) return;
+    this.json.vote = { ...this.json.vote, ...change };
     await this.save();
   }
 

@@ -112,3 +112,74 @@ export function duplicateOf(
     return null;
   });
 }
+
+/**
+ * Work that is already public when a round's updates are judged (P6): the previous round's
+ * aggregate and the run's earlier accepted updates. An update that is a near-duplicate of any of
+ * them is not new work.
+ */
+export interface PublicWork {
+  /** What it is, for the verdict's detail ("the previous round's aggregate", "round 3's update by 0x…"). */
+  label: string;
+  /** Its sparse form: for an aggregate, its top-k coordinates (see {@link topKOfDense}). */
+  update: SparseUpdate;
+}
+
+/**
+ * The `k` largest-magnitude coordinates of a dense vector as a sparse update (indices
+ * ascending; ties broken by the lower index, so every machine picks the same set). The
+ * previous round's aggregate M_r − M_{r−1} is dense; a trainer that resubmits it has to
+ * send its top-k, so the index sets are compared at the update's own k.
+ */
+export function topKOfDense(dense: Float32Array, k: number): SparseUpdate {
+  const order = topKOrder(dense);
+  const chosen = order.subarray(0, Math.min(k, order.length));
+  const indices = Uint32Array.from(chosen).sort();
+  const values = new Float32Array(indices.length);
+  indices.forEach((index, i) => {
+    values[i] = dense[index] as number;
+  });
+  return { indices, values };
+}
+
+const orderCache = new WeakMap<Float32Array, Uint32Array>();
+
+function topKOrder(dense: Float32Array): Uint32Array {
+  const cached = orderCache.get(dense);
+  if (cached !== undefined) return cached;
+  const order = new Uint32Array(dense.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  order.sort((a, b) => {
+    const d = Math.abs(dense[b] as number) - Math.abs(dense[a] as number);
+    return d !== 0 ? d : a - b;
+  });
+  orderCache.set(dense, order);
+  return order;
+}
+
+/**
+ * The first entry of `publicWork` that `update` nearly duplicates, or null: top-k Jaccard ≥
+ * `jaccardThreshold` or |cosine| ≥ `cosineThreshold`. The absolute cosine counts a sign-flipped
+ * copy of public work as a copy too (it is no more new work than the original, and within a
+ * round the Jaccard test already catches it).
+ *
+ * @example
+ * const prev = topKOfDense(previousAggregate, update.indices.length);
+ * duplicateOfPublic(update, [{ label: "the previous round's aggregate", update: prev }]); // → that entry
+ */
+export function duplicateOfPublic(
+  update: SparseUpdate,
+  publicWork: readonly PublicWork[],
+  options: DuplicateOptions = {},
+): { work: PublicWork; jaccard: number; cosine: number } | null {
+  const jaccard = threshold(options.jaccardThreshold, DEFAULT_JACCARD_THRESHOLD, "jaccardThreshold");
+  const cosine = threshold(options.cosineThreshold, DEFAULT_COSINE_THRESHOLD, "cosineThreshold");
+  if (update.indices.length === 0) return null;
+  for (const work of publicWork) {
+    if (work.update.indices.length === 0) continue;
+    const j = topKJaccard(work.update, update);
+    const c = cosineSimilarity(work.update, update);
+    if (j >= jaccard || Math.abs(c) >= cosine) return { work, jaccard: j, cosine: c };
+  }
+  return null;
+}

@@ -10,10 +10,14 @@ export {
 export {
   cosineSimilarity,
   duplicateOf,
+  duplicateOfPublic,
   topKJaccard,
+  topKOfDense,
   type DuplicateOptions,
+  type PublicWork,
   type SparseUpdate,
 } from "./duplicate-of.js";
+export { DEFAULT_UPDATE_INDEX_ENTRIES, UpdateIndex, type IndexedUpdate } from "./update-index.js";
 export {
   fetchCommittedBlob,
   FetchFailure,

@@ -16,8 +16,12 @@ import {
 import {
   cosineSimilarity,
   duplicateOf,
+  duplicateOfPublic,
   topKJaccard,
+  topKOfDense,
   type DuplicateOptions,
+  type PublicWork,
+  type SparseUpdate,
 } from "./duplicate-of.js";
 import { fetchUpdate, type FetchFailureReason, type FetchUpdateResult } from "./fetch-update.js";
 import { scoreUpdate, type UpdateScore } from "./score-update.js";
@@ -29,7 +33,7 @@ export type VerdictReason = "ok" | FetchFailureReason | "norm-cap" | "no-improve
 
 /** One revealed update of the round, as the `Revealed` event and the commit order give it. */
 export interface RevealedUpdate {
-  /** Position in reveal order: where its score goes in `submitScores`. 0 … m−1. */
+  /** Position in reveal order (the `index` of `Revealed`, `assignedTo` and `scorersOf`). 0 … m−1. */
   index: number;
   /** The trainer. */
   node: Address;
@@ -76,7 +80,17 @@ export interface ValidateRoundParameters {
   /** Reject updates with norm > normCap × median norm. @default DEFAULT_NORM_CAP (10) */
   normCap?: number;
   duplicates?: DuplicateOptions;
-  /** Optional post-commit randomness for the validation batches (docs/validation.md). */
+  /**
+   * The previous round's public aggregate M_r − M_{r−1} (dense; undefined when unknown or when
+   * the previous round changed nothing). An update that nearly duplicates it is a `duplicate`.
+   */
+  previousAggregate?: Float32Array;
+  /** The run's earlier accepted updates (a bounded index, `UpdateIndex.before(round)`): copies of them are `duplicate`s. */
+  earlier?: readonly PublicWork[];
+  /**
+   * The round's randomness rand_r (`currentRound().randomness`), fixed after the commits closed:
+   * mixed into the validation batches so no trainer knows them while it trains (docs/validation.md).
+   */
   challenge?: Hex | Uint8Array;
   /** Updates fetched at once. @default DEFAULT_FETCH_CONCURRENCY (8) */
   concurrency?: number;
@@ -99,6 +113,8 @@ export interface UpdateVerdict {
   norm?: number;
   /** For `duplicate`: the reveal index of the earlier-committed update it repeats. */
   duplicateOf?: number;
+  /** For `duplicate` of public work: what it repeats (the previous round's aggregate, an earlier round's update). */
+  duplicateOfPublic?: string;
   /** For scored updates: the four losses and the gains behind the score. */
   score?: UpdateScore;
 }
@@ -112,13 +128,15 @@ export interface AcceptedUpdate {
   bytes: Uint8Array;
   /** The dense Δ: what `aggregateUpdates` takes. */
   delta: Float32Array;
+  /** The decoded sparse update (indices and values): what the earlier-updates index keeps. */
+  update: SparseUpdate;
 }
 
 /** The outcome of validating a round. */
 export interface RoundValidation {
   /** One verdict per reveal, in reveal order. */
   verdicts: UpdateVerdict[];
-  /** `verdicts.map((v) => v.scorePpm)`: the `scores` argument of `submitScores`. */
+  /** `verdicts.map((v) => v.scorePpm)`: every update's score in reveal order (a vote carries those of its assigned updates). */
   scores: number[];
   /** The accepted updates, in reveal order. */
   accepted: AcceptedUpdate[];
@@ -181,10 +199,11 @@ function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
  * A validator's whole round (docs/validation.md): for every revealed update, in this order,
  * 1. fetch it (bounded time and size) and check its content hash,
  * 2. decode it under the run's rules and reject norms above `normCap × median norm`,
- * 3. mark near-duplicates of earlier-committed updates,
+ * 3. mark near-duplicates of earlier-committed updates and of public work (the previous
+ *    round's aggregate, the run's earlier accepted updates),
  * 4. score the rest on the assigned and a random shard.
  * A failure at any step scores 0 with its reason. The result holds the scores in reveal order
- * (ready for `submitScores`) and the accepted updates to aggregate.
+ * (a vote takes those of the updates assigned to its seats) and the accepted updates to aggregate.
  *
  * Throws only for the validator's own faults (bad arguments, its store not running,
  * cancellation), never for a peer's.
@@ -192,7 +211,7 @@ function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
  * @example
  * const { scores, accepted } = await validateRound({ store, model, dataset, globalParams, seed, reveals, caps, timeoutMs: 30_000, acceptScorePpm: 1 });
  * const next = nextModel({ model, globalParams, momentum, updates: accepted, params, round });
- * await submitScores(round, scores, next.modelHash, evalLoss);
+ * // the vote: per held seat, scores[i] for i in assignedTo(seat); then commitVote / revealVote
  */
 export async function validateRound(input: ValidateRoundParameters): Promise<RoundValidation> {
   const { store, model, dataset, globalParams, seed, caps, signal } = input;
@@ -290,6 +309,20 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
     }
   });
 
+  // 3b. Near-duplicates of public work: the previous round's aggregate and earlier rounds' updates (P6).
+  const publicDuplicates = new Map<number, { label: string; jaccard: number; cosine: number }>();
+  for (const reveal of decodable) {
+    if (duplicates.has(reveal.index)) continue;
+    const update = (fetched[reveal.index] as { update: DecodedUpdate }).update;
+    const work: PublicWork[] = [];
+    if (input.previousAggregate !== undefined) {
+      work.push({ label: "the previous round's aggregate", update: topKOfDense(input.previousAggregate, update.indices.length) });
+    }
+    work.push(...(input.earlier ?? []));
+    const hit = duplicateOfPublic(update, work, input.duplicates);
+    if (hit !== null) publicDuplicates.set(reveal.index, { label: hit.work.label, jaccard: hit.jaccard, cosine: hit.cosine });
+  }
+
   // 4. Score what is left, one update at a time (backend work).
   const verdicts: UpdateVerdict[] = [];
   const accepted: AcceptedUpdate[] = [];
@@ -335,6 +368,20 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
       });
       continue;
     }
+    const copied = publicDuplicates.get(index);
+    if (copied !== undefined) {
+      verdicts.push({
+        index,
+        node,
+        scorePpm: 0,
+        reason: "duplicate",
+        accepted: false,
+        norm,
+        duplicateOfPublic: copied.label,
+        detail: `near-duplicate of ${copied.label}: top-k Jaccard ${copied.jaccard.toFixed(3)}, cosine ${copied.cosine.toFixed(3)}`,
+      });
+      continue;
+    }
     throwIfAborted(signal, `before scoring reveal ${index}`);
     const delta = toDense(result.update);
     const score = scoreUpdate({
@@ -362,7 +409,7 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
         ? losses
         : `${losses}: score ${score.scorePpm} ppm is below acceptScorePpm ${acceptScorePpm}`,
     });
-    if (ok) accepted.push({ index, node, samples: reveal.samples, bytes: result.bytes, delta });
+    if (ok) accepted.push({ index, node, samples: reveal.samples, bytes: result.bytes, delta, update: result.update });
   }
   return { verdicts, scores: verdicts.map((v) => v.scorePpm), accepted, medianNorm, normLimit };
 }

@@ -34,6 +34,7 @@ export const TEST_RUN_PARAMS = {
   commitDuration: 3600,
   revealDuration: 3600,
   scoreDuration: 3600,
+  voteRevealDuration: 3600,
   minUpdates: 1,
   checkpointEvery: 1,
 };

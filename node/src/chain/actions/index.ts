@@ -5,9 +5,11 @@
  */
 export * from "./announce-checkpoint.js";
 export * from "./approve.js";
+export * from "./arm-challenge.js";
 export * from "./cast-vote.js";
 export * from "./claim.js";
 export * from "./commit.js";
+export * from "./commit-vote.js";
 export * from "./delegate.js";
 export * from "./delegate-stake.js";
 export * from "./execute.js";
@@ -17,9 +19,10 @@ export * from "./leave.js";
 export * from "./pause.js";
 export * from "./propose.js";
 export * from "./queue.js";
+export * from "./raise-lock.js";
 export * from "./request-unstake.js";
 export * from "./reveal.js";
+export * from "./reveal-vote.js";
 export * from "./stake.js";
-export * from "./submit-scores.js";
 export * from "./transfer.js";
 export * from "./withdraw.js";

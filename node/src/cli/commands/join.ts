@@ -6,18 +6,20 @@ import {
   emit,
   formatLearn,
   openSigner,
+  parseLearnAmount,
   sendTx,
   withChainOptions,
   type ChainFlags,
   type CliIo,
 } from "../context.js";
 
-/** `protolearn join [--role trainer|validator]`: join the run, locking the role's minimum stake. */
+/** `protolearn join [--role trainer|validator] [--amount LEARN]`: join the run, locking `amount` (default the role's minimum). */
 export function registerJoin(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("join")
-      .description("join the run as trainer or validator; locks the role's minimum stake")
+      .description("join the run as trainer or validator; locks --amount (default the role's minimum) of your stake")
+      .option("--amount <LEARN>", "stake to lock: at least the role's minimum; more wins more seats (default: the config's joinAmount, else the minimum)")
       .addOption(
         new Option("--role <role>", "role in the run (default: the config's role)").choices([
           "trainer",
@@ -25,8 +27,8 @@ export function registerJoin(program: Command, io: CliIo): void {
         ]),
       ),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn join --role validator")
-    .action(async (flags: ChainFlags & { role?: "trainer" | "validator" }) => {
+    .addHelpText("after", "\nExample:\n  $ protolearn join --role validator --amount 2500")
+    .action(async (flags: ChainFlags & { role?: "trainer" | "validator"; amount?: string }) => {
       const ctx = await openSigner(flags, io);
       const role = flags.role ?? (ctx.config.role === "both" ? undefined : ctx.config.role);
       if (role === undefined) {
@@ -60,7 +62,18 @@ export function registerJoin(program: Command, io: CliIo): void {
           },
         );
       }
-      const needed = role === "trainer" ? params.minTrainerStake : params.minValidatorStake;
+      const minimum = role === "trainer" ? params.minTrainerStake : params.minValidatorStake;
+      const amountText = flags.amount ?? ctx.config.joinAmount;
+      const needed = amountText === undefined ? minimum : parseLearnAmount(amountText, "--amount");
+      if (needed < minimum) {
+        throw new ProtolearnError(
+          `a ${role} locks at least ${formatLearn(minimum)} in run ${ctx.config.runId}; ${formatLearn(needed)} is below it`,
+          {
+            code: "CLI_LOCK_BELOW_MINIMUM",
+            fix: `pass --amount ${formatLearn(minimum).replace(/ LEARN$/, "")} or more (or leave --amount out to lock the minimum)`,
+          },
+        );
+      }
       if (free < needed) {
         throw new ProtolearnError(
           `joining as ${role} locks ${formatLearn(needed)}, but only ${formatLearn(free)} of your stake is free`,
@@ -72,6 +85,7 @@ export function registerJoin(program: Command, io: CliIo): void {
       }
       const sent = await sendTx(ctx, join, {
         role,
+        amount: needed,
         label: `join run ${ctx.config.runId} as ${role}`,
       });
       emit(

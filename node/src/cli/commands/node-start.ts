@@ -20,6 +20,8 @@ interface NodeStartFlags extends ChainFlags {
   logFormat?: string;
   logLevel?: string;
   keeper: boolean;
+  finalizeBatch?: string;
+  joinAmount?: string;
   adversary?: string;
   adversaryFactor?: string;
 }
@@ -44,6 +46,8 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       .option("--log-format <format>", "auto | pretty | json (auto: readable on a terminal, JSON otherwise)")
       .option("--log-level <level>", "debug | info | warn | error")
       .option("--no-keeper", "do not call finalizeRound when a round is due")
+      .option("--finalize-batch <n>", "settlement items per finalizeRound call (default 128)")
+      .option("--join-amount <LEARN>", "stake to lock when the node joins (default: the role's minimum)")
       .option("--adversary <strategy>", "TESTING ONLY: misbehave on purpose: sign-flip | scale | noise | garbage")
       .option("--adversary-factor <x>", "TESTING ONLY: factor of sign-flip / scale", "10"),
   ).action(async (flags: NodeStartFlags) => {
@@ -55,6 +59,8 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       dataDir: flags.dataDir,
       backend: flags.backend,
       keeper: flags.keeper,
+      finalizeBatch: flags.finalizeBatch,
+      joinAmount: flags.joinAmount,
       "log.format": flags.logFormat,
       "log.level": flags.logLevel,
       "metrics.port": flags.metricsPort,
