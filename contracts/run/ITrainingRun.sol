@@ -4,8 +4,10 @@ pragma solidity ^0.8.30;
 import {IStakeManager} from "../staking/IStakeManager.sol";
 
 /// @title ITrainingRun
-/// @notice One protolearn training run: parameters, the round state machine
-///         (open -> commit -> reveal -> score -> finalize), contribution records, rewards.
+/// @notice One protolearn training run (protocol v2, docs/run-contract.md): parameters, the
+///         round state machine (commit -> reveal -> vote commit -> vote reveal -> settle in
+///         batches -> next round), stake-weighted trainer seats and validator committees drawn
+///         from randomness fixed after the commits close, contribution records, rewards.
 /// @dev Fixed-point conventions: `*Ppm` = parts per million, `*Bps` = basis points (1e4),
 ///      scores are in ppm (0 .. 1_000_000), eval loss is 1e9-scaled.
 interface ITrainingRun {
@@ -27,16 +29,19 @@ interface ITrainingRun {
         // --- protocol ---
         uint32 commitDuration; // seconds from round open to commit deadline
         uint32 revealDuration; // seconds from commit deadline to reveal deadline
-        uint32 scoreDuration; // seconds from reveal deadline to score deadline
-        uint16 maxNodesPerRound; // bound of every per-round loop over trainers
-        uint16 maxValidators; // bound of every per-round loop over validators
+        uint32 scoreDuration; // seconds from reveal deadline to vote-commit deadline
+        uint32 voteRevealDuration; // seconds from vote-commit deadline to vote-reveal deadline
+        uint16 maxNodesPerRound; // hard cap on commits per round (safety bound, <= 1024)
+        uint16 trainerSeats; // N: expected trainer seats per round (stake-weighted lottery)
+        uint16 committeeSize; // C: validator seats drawn per round (stake-weighted, <= 16)
+        uint16 scorersPerUpdate; // k: committee seats that score each update (<= C)
         uint16 minUpdates; // fewer accepted updates -> round closes without change
-        uint32 acceptScorePpm; // stake-weighted median score needed to be accepted
-        uint128 minTrainerStake;
-        uint128 minValidatorStake;
-        uint16 invalidSlashBps; // of the trainer's locked stake
-        uint16 noRevealSlashBps; // of the trainer's locked stake
-        uint16 validatorSlashBps; // of the validator's locked stake
+        uint32 acceptScorePpm; // median score of its scorers needed to be accepted
+        uint128 minTrainerStake; // smallest trainer lock that can take a seat
+        uint128 minValidatorStake; // smallest validator lock that can take a committee seat
+        uint16 invalidSlashBps; // of the trainer's lock
+        uint16 noRevealSlashBps; // of the lock of a trainer or validator that committed and did not reveal
+        uint16 validatorSlashBps; // of the validator's lock, for a model hash outside the 2/3 majority
         uint16 validatorShareBps; // of the emission, to validators in consensus
         uint128 emissionPerRound; // tokens minted per accepted round
     }
@@ -47,45 +52,56 @@ interface ITrainingRun {
         Validator
     }
 
+    /// @notice The phase of the current round; `phase()` is the one definition.
     enum Phase {
-        Commit, // until commitDeadline
-        Reveal, // until revealDeadline
-        Score, // until scoreDeadline
-        Finalizable, // after scoreDeadline, until someone finalizes
-        Paused, // the round was finalized while paused; the next one opens at unpause
-        Halted // the last round was finalized after a halt; no round opens again
+        Commit, // now <= commitDeadline: eligible trainers commit
+        Reveal, // commitDeadline < now <= revealDeadline: trainers reveal; the challenge is armed
+        Score, // revealDeadline < now <= scoreDeadline: committee members commit their votes
+        VoteReveal, // scoreDeadline < now <= voteRevealDeadline: committee members reveal
+        Finalizable, // after voteRevealDeadline: anyone settles the round in batches
+        Paused, // the round was settled while paused; the next one opens at unpause
+        Halted // the last round was settled after a halt; no round opens again
     }
 
-    /// @notice Why a round closed without changing the model and without emission.
+    /// @notice Why a round closed without changing the model and without trainer emission.
     enum RoundFailure {
         None,
-        NoValidatorVotes, // no validator scored the round (or all voting stake was zero)
-        NoModelMajority, // no model hash was backed by >= 2/3 of the voting validator stake
+        NoValidatorVotes, // no committee member revealed a vote
+        NoModelMajority, // no model hash was backed by >= 2/3 of the revealed seats
         TooFewAcceptedUpdates, // fewer than minUpdates updates reached acceptScorePpm
-        PausedDuringRound // not emitted since G3 (a pause no longer voids a round); kept so values stay stable
+        PausedDuringRound // never emitted since G3; kept so values stay stable
     }
 
-    /// @notice The round in progress (or, while paused after a finalize, the last one).
+    /// @notice The round in progress (or, while paused after settlement, the last one).
     struct RoundInfo {
         uint256 round;
         uint64 commitDeadline; // commit allowed while now <= commitDeadline
         uint64 revealDeadline; // reveal allowed while commitDeadline < now <= revealDeadline
-        uint64 scoreDeadline; // scores allowed while revealDeadline < now <= scoreDeadline
+        uint64 scoreDeadline; // commitVote allowed while revealDeadline < now <= scoreDeadline
+        uint64 voteRevealDeadline; // revealVote allowed while scoreDeadline < now <= voteRevealDeadline
         uint16 commits;
         uint16 reveals;
-        uint16 votes; // validators that submitted scores
-        bool finalized; // finalized while paused or halted; the next round opens at unpause
-        bool voided; // always false since G3 (a pause no longer voids a round); kept for the ABI
-        bytes32 seed; // seed_r, from prevrandao and the previous blockhash
+        uint16 votes; // committee members that committed a vote
+        uint16 voteReveals; // committee members that revealed their vote
+        bool finalized; // settled while paused or halted; the next round opens at unpause
+        uint64 challengeBlock; // 0 until armed; the randomness is blockhash(challengeBlock)
+        bool randomnessReady; // whether `randomness` is fixed (readable or stored)
+        bytes32 randomness; // rand_r: committee, assignments, validation batches (0 until ready)
+        bytes32 seed; // seed_r = keccak(rand_{r-1}, runId, r): data shards; fixed before round r opened
+        bytes32 seatRandomness; // rand_{r-1}: the trainer seat lottery of this round
+        uint256 seatTotal; // total trainer lock eligible for this round's lottery
+        uint16 settled; // items (reveals, then committers) settled so far
         bytes32 modelHash; // M_r, the global model this round trains from
     }
 
     /// @notice A participant's record in this run.
     struct MemberInfo {
-        Role role; // None after leave()
-        uint256 activeRound; // last round it committed in (trainer) or scored (validator)
-        uint256 revealedRound; // last round it revealed in (trainer)
-        uint256 rewards; // accrued, not yet claimed
+        Role role; // None after leave() or eviction
+        uint256 lock; // stake this run locks for it (its seat and vote weight)
+        uint256 eligibleFrom; // first round its current lock counts in a draw
+        uint256 activeRound; // last round it committed in (trainer) or committed a vote (validator)
+        uint256 revealedRound; // last round it revealed in (update or vote)
+        uint256 rewards; // accrued and not yet claimed, including settled rounds' trainer points
     }
 
     // ---- events: every state change emits one ----
@@ -97,7 +113,8 @@ interface ITrainingRun {
         string initialModelCid,
         address guardian
     );
-    /// @notice Round `round` opened with seed `seed` from global model `modelHash` (M_r).
+    /// @notice Round `round` opened from global model `modelHash` (M_r). `seed` picks the data
+    ///         shards; it derives from rand_{r-1}, so the caller that opened the round could not choose it.
     event RoundOpened(
         uint256 indexed runId,
         uint256 indexed round,
@@ -105,12 +122,44 @@ interface ITrainingRun {
         bytes32 modelHash,
         uint64 commitDeadline,
         uint64 revealDeadline,
-        uint64 scoreDeadline
+        uint64 scoreDeadline,
+        uint64 voteRevealDeadline
     );
-    /// @notice `node` joined as `role`; `locked` of its bonded stake is now locked by this run.
-    event Joined(uint256 indexed runId, address indexed node, Role role, uint256 locked);
+    /// @notice `node` joined as `role`, locking `locked`; it counts in draws from round `eligibleFrom`.
+    event Joined(
+        uint256 indexed runId,
+        address indexed node,
+        Role role,
+        uint256 locked,
+        uint256 eligibleFrom
+    );
+    /// @notice `node` raised its lock by `added` to `locked`; it counts in draws from `eligibleFrom`.
+    event LockRaised(
+        uint256 indexed runId,
+        address indexed node,
+        Role role,
+        uint256 added,
+        uint256 locked,
+        uint256 eligibleFrom
+    );
     /// @notice `node` left; `unlocked` of its stake was released by this run.
     event Left(uint256 indexed runId, address indexed node, Role role, uint256 unlocked);
+    /// @notice `node` was removed by `by`: its lock was below the role's minimum (stale), or it
+    ///         was the smallest validator lock when a larger one joined a full validator set.
+    event Evicted(
+        uint256 indexed runId,
+        address indexed node,
+        Role role,
+        uint256 unlocked,
+        address by
+    );
+    /// @notice The first transaction after the commit deadline fixed which block's hash is the
+    ///         round's randomness (re-armed if that hash expired unread).
+    event ChallengeArmed(uint256 indexed runId, uint256 indexed round, uint64 challengeBlock);
+    /// @notice The round's randomness was read from blockhash(challengeBlock) and stored.
+    event ChallengeFixed(uint256 indexed runId, uint256 indexed round, bytes32 randomness);
+    /// @notice The committee of `round`: `seats[j]` holds seat j (drawn by stake, with replacement).
+    event CommitteeDrawn(uint256 indexed runId, uint256 indexed round, address[] seats);
     /// @notice `node` committed to an update for `round`.
     event Committed(
         uint256 indexed runId,
@@ -118,8 +167,7 @@ interface ITrainingRun {
         address indexed node,
         bytes32 commitment
     );
-    /// @notice `node` revealed its update: the `index`-th revealed update of the round (the
-    ///         position of its score in every validator's scores array).
+    /// @notice `node` revealed its update: the `index`-th revealed update of the round.
     event Revealed(
         uint256 indexed runId,
         uint256 indexed round,
@@ -129,28 +177,43 @@ interface ITrainingRun {
         bytes32 contentHash,
         uint64 samples
     );
-    /// @notice `validator` scored every revealed update of `round` with voting weight `weight`.
-    event ScoresSubmitted(
+    /// @notice Committee member `validator` (holding `weight` seats) committed to its vote.
+    event VoteCommitted(
+        uint256 indexed runId,
+        uint256 indexed round,
+        address indexed validator,
+        uint256 weight,
+        bytes32 commitment
+    );
+    /// @notice `validator` revealed its vote: per held seat (ascending), `seatLengths[i]` scores
+    ///         of `scores`, one per update assigned to that seat in reveal order.
+    event VoteRevealed(
         uint256 indexed runId,
         uint256 indexed round,
         address indexed validator,
         uint256 weight,
         bytes32 modelHash,
         uint64 evalLoss,
+        uint16[] seatLengths,
         uint32[] scores
     );
-    /// @notice Outcome of one revealed update at finalize: its stake-weighted median score,
-    ///         whether it was accepted and the reward it earned (0 in a failed round).
+    /// @notice Outcome of revealed update `index` at settlement: the median of its scorers'
+    ///         scores (`scorers` revealed seats of k), whether it was accepted, and its reward
+    ///         points (median x capped samples; paid as points x trainerPool / totalPoints).
     event UpdateScored(
         uint256 indexed runId,
         uint256 indexed round,
         address indexed node,
+        uint256 index,
         uint32 medianScore,
+        uint16 scorers,
         bool accepted,
-        uint256 reward
+        uint256 rewardPoints
     );
-    /// @notice Outcome of one validator at finalize: whether its model hash is the 2/3 majority's
-    ///         and the reward it earned.
+    /// @notice `processed` of `total` settlement items of `round` are done.
+    event SettlementProgress(uint256 indexed runId, uint256 indexed round, uint256 processed, uint256 total);
+    /// @notice Outcome of one committee member at settlement: whether its model hash is the
+    ///         2/3 majority's (or, without one, the largest group's) and the reward it earned.
     event ValidatorSettled(
         uint256 indexed runId,
         uint256 indexed round,
@@ -158,6 +221,10 @@ interface ITrainingRun {
         bool agreed,
         uint256 reward
     );
+    /// @notice The trainer pool of `round`: each accepted update earns points x pool / totalPoints.
+    event TrainerPoolSet(uint256 indexed runId, uint256 indexed round, uint256 pool, uint256 totalPoints);
+    /// @notice `node`'s points of `round` became `amount` of claimable rewards.
+    event TrainerRewarded(uint256 indexed runId, uint256 indexed round, address indexed node, uint256 amount);
     /// @notice `node` was slashed `amount` (slash record `slashId` in the StakeManager).
     event NodeSlashed(
         uint256 indexed runId,
@@ -176,10 +243,10 @@ interface ITrainingRun {
         uint256 acceptedUpdates,
         uint256 emission
     );
-    /// @notice Round `round` closed without model change and without emission.
+    /// @notice Round `round` closed without model change and without trainer emission.
     event RoundFailed(uint256 indexed runId, uint256 indexed round, RoundFailure reason);
-    /// @notice The reward mint of `amount` reverted (e.g. the token's supply cap is reached, or the
-    ///         run's MINTER_ROLE was revoked): the round's model stands, but nothing is paid.
+    /// @notice The reward mint of `amount` reverted (cap reached, MINTER_ROLE revoked): the
+    ///         round's model stands, but nothing is paid.
     event EmissionFailed(uint256 indexed runId, uint256 indexed round, uint256 amount);
     /// @notice `node` pulled `amount` of accrued rewards.
     event RewardsClaimed(uint256 indexed runId, address indexed node, uint256 amount);
@@ -224,13 +291,19 @@ interface ITrainingRun {
     error TrainingRunNotPaused(uint256 round);
     /// @notice The call names round `given`, the current round is `current`.
     error TrainingRunWrongRound(uint256 given, uint256 current);
-    /// @notice Round `round` is already finalized (the run is paused or halted, so no next round
+    /// @notice Round `round` is already settled (the run is paused or halted, so no next round
     ///         opened).
     error TrainingRunRoundFinalized(uint256 round);
-    /// @notice `phase` of `round` closed at `deadline`; it is `now`.
-    error TrainingRunPhaseClosed(uint256 round, Phase phase, uint256 deadline, uint256 now);
-    /// @notice `phase` of `round` opens after `opensAfter`; it is `now`.
-    error TrainingRunPhaseNotOpen(uint256 round, Phase phase, uint256 opensAfter, uint256 now);
+    /// @notice The call needs phase `needed`; round `round` is in phase `current`.
+    error TrainingRunWrongPhase(uint256 round, Phase current, Phase needed);
+    /// @notice The round's randomness is not fixed yet: it is readable from block `readyAt`
+    ///         (send again then), or the challenge is not armed yet (readyAt 0: wait for the
+    ///         commit deadline, then call armChallenge).
+    error TrainingRunRandomnessNotReady(uint256 round, uint256 readyAt);
+    /// @notice Validator locks cannot change between a round's commit deadline and its
+    ///         settlement (the committee is drawn from them); try again when round `round` is
+    ///         settled.
+    error TrainingRunValidatorSetFrozen(uint256 round);
 
     // ---- errors: participation ----
     /// @notice join() needs Role.Trainer or Role.Validator.
@@ -241,14 +314,28 @@ interface ITrainingRun {
     error TrainingRunNotMember(address node);
     /// @notice The call needs role `needed`; `node` has `role`.
     error TrainingRunWrongRole(address node, Role role, Role needed);
-    /// @notice `node` committed or scored in `round`, which is not finalized yet.
+    /// @notice `node` committed or voted in `round`, which is not settled yet.
     error TrainingRunLeaveWhileActive(address node, uint256 round);
+    /// @notice A lock of `amount` is below the role's minimum `min`: raise it (raiseLock).
+    error TrainingRunLockBelowMinimum(address node, uint256 amount, uint256 min);
+    /// @notice The validator set holds its maximum of `max` validators and the smallest lock,
+    ///         `smallest`, is not below the `amount` offered: lock more than it to take its place.
+    error TrainingRunValidatorSetFull(uint256 max, uint256 smallest, uint256 amount);
+    /// @notice evictStale: `node`'s lock `amount` is not below the minimum `min`.
+    error TrainingRunLockNotStale(address node, uint256 amount, uint256 min);
+    /// @notice The amount is zero or does not fit the run's 96-bit stake fields.
+    error TrainingRunLockAmountInvalid(uint256 amount);
 
-    // ---- errors: commit / reveal / score ----
+    // ---- errors: commit / reveal ----
     /// @notice `node` already committed in `round` (one commit per node per round).
     error TrainingRunAlreadyCommitted(uint256 round, address node);
     /// @notice `round` already holds `maxNodes` commits.
     error TrainingRunRoundFull(uint256 round, uint256 maxNodes);
+    /// @notice `node`'s lock counts in draws only from round `eligibleFrom` (it joined or
+    ///         raised after the randomness of an earlier draw was fixed).
+    error TrainingRunNotYetEligible(address node, uint256 round, uint256 eligibleFrom);
+    /// @notice `node` drew `draw` (ppm) in `round`'s seat lottery; a seat needs below `threshold`.
+    error TrainingRunNoSeat(address node, uint256 round, uint256 draw, uint256 threshold);
     /// @notice `node` did not commit in `round`, so it has nothing to reveal.
     error TrainingRunNotCommitted(uint256 round, address node);
     /// @notice `node` already revealed in `round`.
@@ -260,24 +347,32 @@ interface ITrainingRun {
         bytes32 computed,
         bytes32 committed
     );
+    /// @notice The CID is `length` bytes; it must be 1 .. `max`.
+    error TrainingRunCidLength(uint256 length, uint256 max);
+
+    // ---- errors: votes ----
+    /// @notice `validator` holds no seat of `round`'s committee.
+    error TrainingRunNotOnCommittee(uint256 round, address validator);
+    /// @notice `validator` already committed a vote in `round`.
+    error TrainingRunAlreadyVoted(uint256 round, address validator);
+    /// @notice `validator` committed no vote in `round`, so it has nothing to reveal.
+    error TrainingRunNoVoteCommitted(uint256 round, address validator);
+    /// @notice `validator` already revealed its vote in `round`.
+    error TrainingRunVoteAlreadyRevealed(uint256 round, address validator);
+    /// @notice The vote has `given` seat lengths; the validator holds `expected` seats; or the
+    ///         lengths sum to `given` while `expected` scores were sent.
+    error TrainingRunVoteShapeMismatch(uint256 given, uint256 expected);
+    /// @notice Score `index` is `score`; scores are ppm, at most `max`.
+    error TrainingRunScoreOutOfRange(uint256 index, uint256 score, uint256 max);
+
+    // ---- errors: misc ----
     /// @notice Checkpoints are announced for rounds that are multiples of `checkpointEvery`, up to
     ///         the current round.
     error TrainingRunNotCheckpointRound(uint256 round, uint256 checkpointEvery, uint256 currentRound);
-    /// @notice The CID is `length` bytes; it must be 1 .. `max`.
-    error TrainingRunCidLength(uint256 length, uint256 max);
-    /// @notice `validator` already submitted scores in `round`.
-    error TrainingRunAlreadyScored(uint256 round, address validator);
-    /// @notice `given` scores were submitted, `round` has `expected` revealed updates.
-    error TrainingRunScoreCountMismatch(uint256 round, uint256 given, uint256 expected);
-    /// @notice Score `index` is `score`; scores are ppm, at most `max`.
-    error TrainingRunScoreOutOfRange(uint256 index, uint256 score, uint256 max);
-    /// @notice `round` already holds the scores of `maxValidators` validators.
-    error TrainingRunTooManyValidators(uint256 round, uint256 maxValidators);
-    /// @notice `validator` has no stake locked by this run, so its scores would weigh nothing.
-    error TrainingRunNoValidatorStake(address validator);
-
     /// @notice A view was asked for entry `index` of a list that holds `count` this round.
     error TrainingRunIndexOutOfRange(uint256 index, uint256 count);
+    /// @notice finalizeRound needs maxItems >= 1.
+    error TrainingRunZeroBatch();
 
     // ---- errors: initialization ----
     /// @notice The initial model hash is zero.
@@ -299,8 +394,11 @@ interface ITrainingRun {
     error TrainingRunCommitDurationOutOfRange(uint256 value, uint256 min, uint256 max);
     error TrainingRunRevealDurationOutOfRange(uint256 value, uint256 min, uint256 max);
     error TrainingRunScoreDurationOutOfRange(uint256 value, uint256 min, uint256 max);
+    error TrainingRunVoteRevealDurationOutOfRange(uint256 value, uint256 min, uint256 max);
     error TrainingRunMaxNodesOutOfRange(uint256 value, uint256 min, uint256 max);
-    error TrainingRunMaxValidatorsOutOfRange(uint256 value, uint256 min, uint256 max);
+    error TrainingRunTrainerSeatsOutOfRange(uint256 value, uint256 min, uint256 max);
+    error TrainingRunCommitteeSizeOutOfRange(uint256 value, uint256 min, uint256 max);
+    error TrainingRunScorersPerUpdateOutOfRange(uint256 value, uint256 min, uint256 max);
     error TrainingRunMinUpdatesOutOfRange(uint256 value, uint256 min, uint256 max);
     error TrainingRunAcceptScoreOutOfRange(uint256 value, uint256 min, uint256 max);
     error TrainingRunMinTrainerStakeOutOfRange(uint256 value, uint256 min, uint256 max);
@@ -312,17 +410,28 @@ interface ITrainingRun {
     error TrainingRunEmissionOutOfRange(uint256 value, uint256 min, uint256 max);
 
     // ---- participation ----
-    /// @notice Joins the run in `role`, locking the role's minimum stake in the StakeManager.
-    function join(Role role) external;
+    /// @notice Joins the run in `role`, locking `amount` (at least the role's minimum) of the
+    ///         caller's free stake. A validator joining a full set evicts the smallest lock if
+    ///         `amount` is larger. Validators cannot join between a commit deadline and settlement.
+    function join(Role role, uint256 amount) external;
 
-    /// @notice Leaves the run and unlocks the stake (not while committed in an unfinalized round;
-    ///         always allowed after a halt).
+    /// @notice Locks `added` more. The whole lock counts in draws from the returned round on.
+    function raiseLock(uint256 added) external returns (uint256 eligibleFrom);
+
+    /// @notice Leaves the run and unlocks the stake (not while committed or voting in an
+    ///         unsettled round; a validator not between a commit deadline and settlement).
     function leave() external;
 
+    /// @notice Anyone: removes `node`, whose lock is below its role's current minimum, and
+    ///         releases its lock (same timing rules as leave).
+    function evictStale(address node) external;
+
     // ---- the round ----
-    /// @notice commitment = keccak256(abi.encode(runId, round, msg.sender, cid, contentHash, samples, salt))
+    /// @notice commitment = keccak256(abi.encode(runId, round, msg.sender, cid, contentHash, samples, salt)).
+    ///         Needs a seat: an eligible lock >= minTrainerStake and a winning lottery draw (seatDraw).
     function commit(uint256 round, bytes32 commitment) external;
 
+    /// @notice Opens the update committed to. The first call after the commit deadline arms the challenge.
     function reveal(
         uint256 round,
         string calldata cid,
@@ -331,21 +440,33 @@ interface ITrainingRun {
         bytes32 salt
     ) external;
 
-    /// @notice One score per revealed update, in reveal order; the model hash the validator
-    ///         aggregated and its held-out loss (1e9-scaled).
-    function submitScores(
+    /// @notice Anyone, after the commit deadline: arms the challenge (or re-arms an expired
+    ///         one) and stores the randomness once readable. Every later entry point does the same.
+    function armChallenge(uint256 round) external;
+
+    /// @notice A committee member commits to its vote in the score phase:
+    ///         commitment = keccak256(abi.encode(runId, round, msg.sender, seatLengths, scores,
+    ///         modelHash, evalLoss, salt)).
+    function commitVote(uint256 round, bytes32 commitment) external;
+
+    /// @notice Opens the vote: for each seat the caller holds (ascending), the scores of the
+    ///         updates assigned to that seat (reveal order), then the model hash it aggregated
+    ///         and its held-out loss (1e9-scaled).
+    function revealVote(
         uint256 round,
+        uint16[] calldata seatLengths,
         uint32[] calldata scores,
         bytes32 modelHash,
-        uint64 evalLoss
+        uint64 evalLoss,
+        bytes32 salt
     ) external;
 
-    /// @notice Permissionless once the score deadline has passed: medians, accept/slash,
-    ///         model-hash consensus, reward accrual, next round opens.
-    function finalizeRound(uint256 round) external;
+    /// @notice Anyone, after the vote-reveal deadline: settles up to `maxItems` updates (then
+    ///         unrevealed committers); the call that settles the last item decides the model,
+    ///         pays validators and opens the next round. Returns whether the round is settled.
+    function finalizeRound(uint256 round, uint256 maxItems) external returns (bool done);
 
-    /// @notice A validator announces the IPFS CID of a checkpoint of M_round (event only; no
-    ///         state). Only for rounds that are multiples of checkpointEvery, up to the current one.
+    /// @notice A validator announces the IPFS CID of a checkpoint of M_round (event only).
     function announceCheckpoint(uint256 round, string calldata cid) external;
 
     /// @notice Pays the caller's accrued rewards; returns the amount (0 on a second call).
@@ -355,50 +476,59 @@ interface ITrainingRun {
     /// @notice Only governance. Validated against bounds; effective when the next round opens.
     function setParams(RunParams calldata params) external;
 
-    /// @notice Governance or the guardian. Pauses future rounds only: the open round keeps its
-    ///         phases and settles in full (slashes, rewards, model); the next round opens at
-    ///         unpause.
+    /// @notice Governance or the guardian. Pauses future rounds only.
     function pause() external;
 
-    /// @notice Only governance. Opens the next round at once if the last one closed while paused.
+    /// @notice Only governance. Opens the next round at once if the last one settled while paused.
     function unpause() external;
 
-    /// @notice Only governance. Permanent: the open round still runs and settles in full (its
-    ///         slashes included); after it no round opens and nothing is minted; members leave
-    ///         once it is finalized.
+    /// @notice Only governance. Permanent; the open round still settles in full.
     function halt() external;
 
     /// @notice Only governance. Sets the address that may pause (address(0) = none).
     function setGuardian(address guardian) external;
 
     // ---- views ----
-    /// @notice Sequential id given by the factory (1, 2, ...).
     function runId() external view returns (uint256);
 
-    /// @notice The round in progress: number, deadlines, counts, seed_r and M_r.
+    /// @notice The round in progress: number, deadlines, counts, randomness, seed, M_r.
     function currentRound() external view returns (RoundInfo memory);
 
-    /// @notice The phase the current round is in at this block.
+    /// @notice The phase the current round is in at this block (the one definition of phases).
     function phase() external view returns (Phase);
 
-    /// @notice The parameters of the round in progress.
     function params() external view returns (RunParams memory);
 
-    /// @notice Parameters set by governance that apply when the next round opens, if any.
     function pendingParams() external view returns (bool pending, RunParams memory next);
 
-    /// @notice `node`'s record: role, last active round, last revealed round, accrued rewards.
     function memberOf(address node) external view returns (MemberInfo memory);
 
-    /// @notice The `index`-th revealed update of the current round (the order of the scores).
+    /// @notice `node`'s trainer-seat lottery in the current round: whether it may commit, its
+    ///         draw and the threshold (ppm; a seat needs draw < threshold).
+    function seatDraw(address node) external view returns (bool seat, uint256 draw, uint256 threshold);
+
+    /// @notice The current committee (seat j's holder; zeros until the randomness is fixed).
+    function committee() external view returns (address[] memory seats);
+
+    /// @notice The committee that `randomness` would draw from the current validator set.
+    function committeeFor(bytes32 randomness) external view returns (address[] memory seats);
+
+    /// @notice The committee seats (k of them, from seat base) that score revealed update `index`.
+    function scorersOf(uint256 index) external view returns (uint256[] memory seats);
+
+    /// @notice The revealed-update indices assigned to committee seat `seat`, in reveal order.
+    function assignedTo(uint256 seat) external view returns (uint256[] memory indices);
+
+    /// @notice The validator set (at most 64) and their locks.
+    function validatorSet() external view returns (address[] memory validators, uint256[] memory locks);
+
     function revealedUpdate(
         uint256 index
     ) external view returns (address node, bytes32 contentHash, uint64 samples);
 
-    /// @notice The `index`-th node that committed in the current round.
     function committer(uint256 index) external view returns (address);
 
-    /// @notice The `index`-th validator vote of the current round.
+    /// @notice The `index`-th vote of the current round.
     function vote(
         uint256 index
     )
@@ -407,33 +537,26 @@ interface ITrainingRun {
         returns (
             address validator,
             uint256 weight,
+            bytes32 commitment,
+            bool revealed,
             bytes32 modelHash,
-            uint64 evalLoss,
-            uint32[] memory scores
+            uint64 evalLoss
         );
 
-    /// @notice The global model M_r of the current round and its held-out loss (0 before the first agreement).
     function model() external view returns (bytes32 modelHash, uint64 evalLoss);
 
-    /// @notice The IPFS CID of the initial model M_1.
     function initialModelCid() external view returns (string memory);
 
-    /// @notice The StakeManager that holds the stake this run locks and slashes.
     function stakeManager() external view returns (IStakeManager);
 
-    /// @notice The reward token this run mints and pays out.
     function token() external view returns (address);
 
-    /// @notice Governance (the timelock).
     function governance() external view returns (address);
 
-    /// @notice The guardian that may pause (address(0) = none).
     function guardian() external view returns (address);
 
-    /// @notice Whether the run is paused.
     function paused() external view returns (bool);
 
-    /// @notice Whether the run is halted for good.
     function halted() external view returns (bool);
 }
 

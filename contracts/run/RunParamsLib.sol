@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {ITrainingRun} from "./ITrainingRun.sol";
+import {RunStorage} from "./RoundLib.sol";
 
 /// @title RunParamsLib
 /// @notice The bounds of every run parameter and their check: one named error per rule, each
@@ -19,19 +20,44 @@ library RunParamsLib {
     uint256 internal constant MAX_CLIP_MULTIPLE_PPM = 100 * PPM;
     uint256 internal constant MAX_CHECKPOINT_EVERY = 1_000_000;
     uint256 internal constant MAX_PHASE_DURATION = 7 days;
-    /// @dev Bound the finalize loops so that the worst round fits one transaction under the
-    ///      2^24 (16,777,216) gas cap of EIP-7825: every update invalid (64 StakeManager slashes,
-    ///      ~110k gas each), 15 validators outside the majority slashed, scores in the order
-    ///      that makes the median's insertion sort slowest. Measured ~11M gas
-    ///      (test/contracts/TrainingRunWorstCase.test.ts), leaving room for costlier slashes.
-    uint256 internal constant MAX_NODES_PER_ROUND = 64;
-    uint256 internal constant MAX_VALIDATORS = 16;
+    /// @dev Per-round bounds. Settlement runs in batches whose size the caller picks, so the
+    ///      number of trainers no longer bounds one transaction (P7); 1,024 is the tested size.
+    ///      The committee bounds the once-per-round loops (votes, validator slashes: 16 x ~110k
+    ///      gas) and the per-seat cursors that fit one word (16 x 16 bits).
+    uint256 internal constant MAX_NODES_PER_ROUND = 1024;
+    uint256 internal constant MAX_COMMITTEE_SIZE = 16;
+    /// @dev The validator set a committee is drawn from (a cumulative-stake scan per draw).
+    uint256 internal constant MAX_VALIDATOR_SET = 64;
     /// @dev Stakes and emission fit the StakeManager's uint96 slash records and the run's
     ///      128-bit reward accumulators.
     uint256 internal constant MAX_AMOUNT = type(uint96).max;
 
+    /// @notice Validates `p` and stores it as the run's first parameter set.
+    /// @dev External (DELEGATECALLed on the run's storage) to keep the run under 24 KiB: copying
+    ///      a 30-field struct from calldata is most of the code it saves.
+    function initialize(RunStorage storage $, ITrainingRun.RunParams calldata p) external {
+        validate(p);
+        $.paramSets[0] = p;
+    }
+
+    /// @notice Validates `p` and stores it as the pending set, applied when round
+    ///         `effectiveRound` opens; emits ParamsSet with the set it replaces.
+    function setPending(
+        RunStorage storage $,
+        ITrainingRun.RunParams calldata p,
+        uint256 runId,
+        uint256 effectiveRound
+    ) external {
+        validate(p);
+        uint256 next = 1 - $.activeSet;
+        ITrainingRun.RunParams memory old = $.paramSets[$.hasPending ? next : $.activeSet];
+        $.paramSets[next] = p;
+        $.hasPending = true;
+        emit ITrainingRun.ParamsSet(runId, effectiveRound, old, p);
+    }
+
     /// @notice Reverts with the first rule `p` breaks.
-    function validate(ITrainingRun.RunParams calldata p) internal pure {
+    function validate(ITrainingRun.RunParams calldata p) public pure {
         if (p.modelId == bytes32(0)) revert ITrainingRun.TrainingRunModelIdZero();
         _inRange(
             p.innerSteps,
@@ -95,16 +121,34 @@ library RunParamsLib {
             ITrainingRun.TrainingRunScoreDurationOutOfRange.selector
         );
         _inRange(
+            p.voteRevealDuration,
+            1,
+            MAX_PHASE_DURATION,
+            ITrainingRun.TrainingRunVoteRevealDurationOutOfRange.selector
+        );
+        _inRange(
             p.maxNodesPerRound,
             1,
             MAX_NODES_PER_ROUND,
             ITrainingRun.TrainingRunMaxNodesOutOfRange.selector
         );
         _inRange(
-            p.maxValidators,
+            p.trainerSeats,
             1,
-            MAX_VALIDATORS,
-            ITrainingRun.TrainingRunMaxValidatorsOutOfRange.selector
+            p.maxNodesPerRound,
+            ITrainingRun.TrainingRunTrainerSeatsOutOfRange.selector
+        );
+        _inRange(
+            p.committeeSize,
+            1,
+            MAX_COMMITTEE_SIZE,
+            ITrainingRun.TrainingRunCommitteeSizeOutOfRange.selector
+        );
+        _inRange(
+            p.scorersPerUpdate,
+            1,
+            p.committeeSize,
+            ITrainingRun.TrainingRunScorersPerUpdateOutOfRange.selector
         );
         _inRange(
             p.minUpdates,

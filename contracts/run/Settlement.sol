@@ -56,4 +56,28 @@ library Settlement {
             paid += share;
         }
     }
+
+    /// @notice The hash with strictly the most weight among the first `n` votes (weight 0 votes
+    ///         ignored); zero and 0 when two hashes tie for the most.
+    /// @dev O(n^2) over n <= committee seats (16).
+    function strictPlurality(
+        bytes32[] memory hashes,
+        uint256[] memory weights,
+        uint256 n
+    ) internal pure returns (bytes32 hash, uint256 backing) {
+        bool tied = false;
+        for (uint256 i = 0; i < n; ++i) {
+            if (weights[i] == 0 || hashes[i] == hash) continue;
+            uint256 sum = 0;
+            for (uint256 j = 0; j < n; ++j) {
+                if (hashes[j] == hashes[i]) sum += weights[j];
+            }
+            if (sum > backing) {
+                (hash, backing, tied) = (hashes[i], sum, false);
+            } else if (sum == backing) {
+                tied = true;
+            }
+        }
+        if (tied) return (bytes32(0), 0);
+    }
 }

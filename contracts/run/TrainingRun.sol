@@ -4,29 +4,24 @@ pragma solidity ^0.8.30;
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IStakeManager} from "../staking/IStakeManager.sol";
-import {IRewardToken} from "./IRewardToken.sol";
 import {ITrainingRun} from "./ITrainingRun.sol";
-import {Member, RevealEntry, RoundLib, RoundState} from "./RoundLib.sol";
+import {Member, RevealEntry, RoundLib, RoundState, RunStorage, Seat, Stake, VoteRecord} from "./RoundLib.sol";
+import {Committee} from "./Committee.sol";
+import {RoundSettlement} from "./RoundSettlement.sol";
 import {RunParamsLib} from "./RunParamsLib.sol";
-import {Settlement} from "./Settlement.sol";
-import {WeightedMedian} from "./WeightedMedian.sol";
 
 /// @title TrainingRun
-/// @notice One protolearn training run: the round state machine of docs/run-contract.md
-///         (open -> commit -> reveal -> score -> permissionless finalize -> next round), stake
-///         locks through the StakeManager, stake-weighted median scoring, model-hash consensus,
-///         slashing, and pull-based rewards minted per successful round.
+/// @notice One protolearn training run, protocol v2 (docs/run-contract.md): trainers and
+///         validators lock stake of their choice; trainer seats are a stake-weighted lottery
+///         and the validator committee a stake-weighted draw, both from randomness fixed only
+///         after the commits close; each update is scored by k committee seats; votes are
+///         committed, then revealed; settlement runs in bounded batches anyone may send.
 /// @dev Used through EIP-1167 clones made by RunFactory, whose appended immutable args are
-///      abi.encodePacked(runId, stakeManager, token, governance): reading them costs ~200 gas
-///      instead of a 2,100-gas cold SLOAD on every commit and reveal. The implementation itself
-///      can never be initialized.
-///      Storage is laid out for the gas targets: the round state is one packed slot, a member
-///      record is one packed slot, per-node and per-index slots are reused across rounds (so
-///      writes are nonzero -> nonzero), and the CID lives only in the Revealed event.
+///      abi.encodePacked(runId, stakeManager, token, governance). All state lives in one
+///      ERC-7201 struct (RoundLib.RunStorage) so that the settlement library works on it.
 contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -34,67 +29,9 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     uint256 private constant MAX_CID_LENGTH = 128;
     /// @dev EIP-1167 runtime code length: the immutable args start right after it.
     uint256 private constant CLONE_ARGS_OFFSET = 0x2d;
-
-    /// @dev One validator vote of the round, stored at its submission index (slots reused).
-    struct Vote {
-        address validator;
-        uint64 evalLoss;
-        uint128 weight;
-        bytes32 modelHash;
-    }
-
-    /// @dev Everything finalize computes before it writes, kept in memory.
-    struct Tally {
-        uint256 runId;
-        uint256 round;
-        uint256 voters;
-        uint256 updateCount;
-        uint256 votingWeight; // stake of all validators that voted
-        bool majority;
-        bytes32 modelHash;
-        uint256 majorityWeight;
-        uint64 evalLoss;
-        uint256 acceptedCount;
-        uint256 invalidCount;
-        uint256 rewardWeightSum; // sum of median x samples over accepted updates
-        RoundFailure failure;
-        uint256 minted;
-        address[] validators;
-        uint256[] weights;
-        bytes32[] hashes;
-        uint256[] losses;
-        uint256[] validatorRewards;
-        /// @dev per revealed update: node | median << 160 | OUTCOME_ACCEPTED | OUTCOME_INVALID
-        uint256[] outcomes;
-        /// @dev per revealed update: median x capped samples if accepted, else 0
-        uint256[] rewardWeights;
-        /// @dev per revealed update: its reward (all zero unless the round pays)
-        uint256[] trainerRewards;
-    }
-
-    uint256 private constant OUTCOME_MEDIAN_SHIFT = 160;
-    uint256 private constant OUTCOME_ACCEPTED = 1 << 192;
-    uint256 private constant OUTCOME_INVALID = 1 << 193;
-
-    RoundState private _state;
-    mapping(address node => Member) private _members;
-    /// @dev The node's commitment; replaced by its update's content hash at reveal.
-    mapping(address node => bytes32) private _commitments;
-    mapping(uint256 index => address) private _committers;
-    mapping(uint256 index => RevealEntry) private _reveals;
-    mapping(uint256 index => Vote) private _votes;
-    /// @dev Key (voteIndex << 5) | wordIndex: eight 32-bit scores per word (wordIndex < 8).
-    mapping(uint256 key => uint256) private _scoreWords;
-    bytes32 private _seed;
-    bytes32 private _modelHash;
-    uint64 private _evalLoss;
-    address private _guardian;
-    bool private _hasPending;
-    /// @dev Index in _paramSets of the active parameters; the other entry holds pending ones,
-    ///      so applying them at round open flips an index instead of copying 26 fields.
-    uint8 private _activeSet;
-    RunParams[2] private _paramSets;
-    string private _initialModelCid;
+    /// @dev blockhash reaches back 256 blocks.
+    uint256 private constant BLOCKHASH_WINDOW = 256;
+    uint256 private constant MASK128 = (1 << 128) - 1;
 
     /// @dev The implementation is only ever used through clones.
     constructor() {
@@ -112,78 +49,128 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         string calldata modelCid,
         address guardian_
     ) external initializer {
-        RunParamsLib.validate(params_);
         if (initialModelHash == bytes32(0)) revert TrainingRunZeroModelHash();
         _checkCid(modelCid);
-        _paramSets[0] = params_;
-        _modelHash = initialModelHash;
-        _initialModelCid = modelCid;
-        _guardian = guardian_;
-        emit RunInitialized(runId(), params_.modelId, initialModelHash, modelCid, guardian_);
-        _openRound(1);
+        RunStorage storage $ = RoundLib.load();
+        RunParamsLib.initialize($, params_);
+        $.modelHash = initialModelHash;
+        $.initialModelCid = modelCid;
+        $.guardian = guardian_;
+        uint256 id = runId();
+        // Round 1's lottery has no eligible lock (nobody joined before it), so nothing rides on it.
+        $.randomness = keccak256(abi.encode(blockhash(block.number - 1), id, uint256(0)));
+        emit RunInitialized(id, params_.modelId, initialModelHash, modelCid, guardian_);
+        _openRound($, 1);
     }
 
     // ------------------------------------------------------------------ participation
 
     /// @inheritdoc ITrainingRun
-    /// @dev Locks minTrainerStake or minValidatorStake of the round in progress. Allowed while
-    ///      paused, not after a halt.
-    function join(Role role) external nonReentrant {
-        RoundState s = _state;
+    function join(Role role, uint256 amount) external nonReentrant {
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
         if (role == Role.None) revert TrainingRunInvalidRole(role);
-        Member m = _members[msg.sender];
+        Member m = $.members[msg.sender];
         if (m.role() != Role.None) revert TrainingRunAlreadyJoined(msg.sender, m.role());
-        RunParams storage p = _params();
-        uint256 amount = role == Role.Trainer ? p.minTrainerStake : p.minValidatorStake;
-        _members[msg.sender] = m.withRole(role);
-        emit Joined(runId(), msg.sender, role, amount);
-        stakeManager().lock(msg.sender, amount);
+        if (amount == 0 || amount > RunParamsLib.MAX_AMOUNT)
+            revert TrainingRunLockAmountInvalid(amount);
+        RunParams storage p = _params($);
+        uint256 min = role == Role.Trainer ? p.minTrainerStake : p.minValidatorStake;
+        if (amount < min) revert TrainingRunLockBelowMinimum(msg.sender, amount, min);
+        _armIfDue($, s);
+        uint256 eligible = _eligibleFrom(s, role);
+        Stake k = $.stakes[msg.sender];
+        (m, k) = _creditPoints($, s, msg.sender, m, k);
+        $.members[msg.sender] = m.withRole(role).withEligibleFrom(eligible);
+        $.stakes[msg.sender] = k.withLock(amount);
+        address evicted = address(0);
+        uint256 evictedLock = 0;
+        if (role == Role.Trainer) {
+            $.trainerTotal += amount;
+        } else {
+            if (_validatorSetFrozen(s)) revert TrainingRunValidatorSetFrozen(s.number());
+            (evicted, evictedLock) = _addValidator($, msg.sender, amount);
+        }
+        emit Joined(runId(), msg.sender, role, amount, eligible);
+        IStakeManager sm = stakeManager();
+        sm.lock(msg.sender, amount);
+        if (evicted != address(0)) {
+            emit Evicted(runId(), evicted, Role.Validator, evictedLock, msg.sender);
+            sm.unlock(evicted, sm.lockedBy(address(this), evicted));
+        }
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Releases everything this run locks of the caller. Accrued rewards stay claimable.
-    ///      Not while the caller committed or scored in the unfinalized round, halted or not:
-    ///      that round still settles with its slashes (G3), so its stake must stay locked.
-    function leave() external nonReentrant {
-        Member m = _members[msg.sender];
+    function raiseLock(uint256 added) external nonReentrant returns (uint256 eligibleFrom) {
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
+        if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
+        Member m = $.members[msg.sender];
         Role role = m.role();
         if (role == Role.None) revert TrainingRunNotMember(msg.sender);
-        RoundState s = _state;
-        if (m.activeRound() == s.number() && !s.hasFlag(RoundLib.FLAG_FINALIZED))
-            revert TrainingRunLeaveWhileActive(msg.sender, s.number());
-        _members[msg.sender] = m.withRole(Role.None);
-        IStakeManager sm = stakeManager();
-        uint256 locked = sm.lockedBy(address(this), msg.sender);
-        emit Left(runId(), msg.sender, role, locked);
-        sm.unlock(msg.sender, locked);
+        Stake k = $.stakes[msg.sender];
+        uint256 locked = k.lock() + added;
+        if (added == 0 || locked > RunParamsLib.MAX_AMOUNT)
+            revert TrainingRunLockAmountInvalid(added);
+        _armIfDue($, s);
+        eligibleFrom = _eligibleFrom(s, role);
+        if (role == Role.Trainer) {
+            $.trainerTotal += added;
+        } else {
+            if (_validatorSetFrozen(s)) revert TrainingRunValidatorSetFrozen(s.number());
+            $.validators[k.setSlot() - 1] = uint256(uint160(msg.sender)) | (locked << 160);
+        }
+        $.members[msg.sender] = m.withEligibleFrom(eligibleFrom);
+        $.stakes[msg.sender] = k.withLock(locked);
+        emit LockRaised(runId(), msg.sender, role, added, locked, eligibleFrom);
+        stakeManager().lock(msg.sender, added);
+    }
+
+    /// @inheritdoc ITrainingRun
+    /// @dev Accrued rewards stay claimable.
+    function leave() external nonReentrant {
+        _remove(msg.sender, false);
+    }
+
+    /// @inheritdoc ITrainingRun
+    function evictStale(address node) external nonReentrant {
+        _remove(node, true);
     }
 
     // ------------------------------------------------------------------ the round
 
     /// @inheritdoc ITrainingRun
     function commit(uint256 round, bytes32 commitment) external {
-        RoundState s = _state;
-        _checkLive(s, round);
-        if (block.timestamp > s.commitDeadline()) {
-            revert TrainingRunPhaseClosed(round, Phase.Commit, s.commitDeadline(), block.timestamp);
-        }
-        Member m = _members[msg.sender];
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
+        _guard($, s, round, Phase.Commit, Phase.Commit);
+        Member m = $.members[msg.sender];
         if (m.role() != Role.Trainer)
             revert TrainingRunWrongRole(msg.sender, m.role(), Role.Trainer);
         if (m.activeRound() == round) revert TrainingRunAlreadyCommitted(round, msg.sender);
+        if (m.eligibleFrom() > round)
+            revert TrainingRunNotYetEligible(msg.sender, round, m.eligibleFrom());
+        Stake k = $.stakes[msg.sender];
+        RunParams storage p = _params($);
+        uint256 lock = k.lock();
+        if (lock < p.minTrainerStake)
+            revert TrainingRunLockBelowMinimum(msg.sender, lock, p.minTrainerStake);
+        uint256 draw = RoundLib.seatDrawOf($.seatRandomness, msg.sender);
+        uint256 threshold = RoundLib.seatThreshold(p.trainerSeats, lock, $.seatTotal);
+        if (draw >= threshold) revert TrainingRunNoSeat(msg.sender, round, draw, threshold);
         uint256 index = s.commits();
-        if (index >= s.maxNodes()) revert TrainingRunRoundFull(round, s.maxNodes());
+        if (index >= p.maxNodesPerRound) revert TrainingRunRoundFull(round, p.maxNodesPerRound);
 
-        _members[msg.sender] = m.withActiveRound(round);
-        _commitments[msg.sender] = commitment;
-        _committers[index] = msg.sender;
-        _state = s.incrementCommits();
+        (m, ) = _creditPoints($, s, msg.sender, m, k);
+        $.members[msg.sender] = m.withActiveRound(round);
+        $.commitments[msg.sender] = commitment;
+        $.committers[index] = msg.sender;
+        $.state = s.incrementCommits();
         emit Committed(runId(), round, msg.sender, commitment);
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Only after the commit deadline, so no update is visible before every commit is in.
     function reveal(
         uint256 round,
         string calldata cid,
@@ -191,117 +178,167 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         uint64 samples,
         bytes32 salt
     ) external {
-        RoundState s = _state;
-        _checkLive(s, round);
-        if (block.timestamp <= s.commitDeadline()) {
-            revert TrainingRunPhaseNotOpen(
-                round,
-                Phase.Reveal,
-                s.commitDeadline(),
-                block.timestamp
-            );
-        }
-        if (block.timestamp > s.revealDeadline()) {
-            revert TrainingRunPhaseClosed(round, Phase.Reveal, s.revealDeadline(), block.timestamp);
-        }
-        Member m = _members[msg.sender];
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
+        _guard($, s, round, Phase.Reveal, Phase.Reveal);
+        Member m = $.members[msg.sender];
         if (m.activeRound() != round || m.role() != Role.Trainer)
             revert TrainingRunNotCommitted(round, msg.sender);
         if (m.revealedRound() == round) revert TrainingRunAlreadyRevealed(round, msg.sender);
         _checkCid(cid);
-        uint256 id = runId();
-        bytes32 computed = RoundLib.commitment(
-            id,
-            round,
-            msg.sender,
-            cid,
-            contentHash,
-            samples,
-            salt
-        );
-        bytes32 committed = _commitments[msg.sender];
-        if (computed != committed)
-            revert TrainingRunRevealMismatch(round, msg.sender, computed, committed);
-
+        {
+            bytes32 computed = RoundLib.commitment(
+                runId(),
+                round,
+                msg.sender,
+                cid,
+                contentHash,
+                samples,
+                salt
+            );
+            bytes32 committed = $.commitments[msg.sender];
+            if (computed != committed)
+                revert TrainingRunRevealMismatch(round, msg.sender, computed, committed);
+        }
         uint256 index = s.reveals();
-        _members[msg.sender] = m.withRevealedRound(round);
-        _commitments[msg.sender] = contentHash;
-        _reveals[index] = RoundLib.newRevealEntry(msg.sender, samples);
-        _state = s.incrementReveals();
-        emit Revealed(id, round, msg.sender, index, cid, contentHash, samples);
+        $.members[msg.sender] = m.withRevealedRound(round);
+        $.commitments[msg.sender] = contentHash;
+        $.reveals[index] = RoundLib.newRevealEntry(msg.sender, samples);
+        $.state = s.incrementReveals();
+        emit Revealed(runId(), round, msg.sender, index, cid, contentHash, samples);
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev The vote weighs the validator's stake locked by this run at submission.
-    function submitScores(
-        uint256 round,
-        uint32[] calldata scores,
-        bytes32 modelHash,
-        uint64 evalLoss
-    ) external {
-        RoundState s = _state;
-        _checkLive(s, round);
-        if (block.timestamp <= s.revealDeadline()) {
-            revert TrainingRunPhaseNotOpen(round, Phase.Score, s.revealDeadline(), block.timestamp);
-        }
-        if (block.timestamp > s.scoreDeadline()) {
-            revert TrainingRunPhaseClosed(round, Phase.Score, s.scoreDeadline(), block.timestamp);
-        }
-        Member m = _members[msg.sender];
+    function armChallenge(uint256 round) external {
+        RunStorage storage $ = RoundLib.load();
+        _guard($, $.state, round, Phase.Reveal, Phase.Finalizable);
+    }
+
+    /// @inheritdoc ITrainingRun
+    function commitVote(uint256 round, bytes32 commitment) external {
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
+        bytes32 rand = _guard($, s, round, Phase.Score, Phase.Score);
+        if (rand == bytes32(0)) revert TrainingRunRandomnessNotReady(round, _readyAt($));
+        Member m = $.members[msg.sender];
         if (m.role() != Role.Validator)
             revert TrainingRunWrongRole(msg.sender, m.role(), Role.Validator);
-        if (m.activeRound() == round) revert TrainingRunAlreadyScored(round, msg.sender);
-        if (scores.length != s.reveals())
-            revert TrainingRunScoreCountMismatch(round, scores.length, s.reveals());
+        if (m.activeRound() == round) revert TrainingRunAlreadyVoted(round, msg.sender);
+        RunParams storage p = _params($);
+        uint256 lock = $.stakes[msg.sender].lock();
+        if (lock < p.minValidatorStake)
+            revert TrainingRunLockBelowMinimum(msg.sender, lock, p.minValidatorStake);
+        _ensureCommittee($, round, rand);
         uint256 index = s.votes();
-        if (index >= s.maxValidators())
-            revert TrainingRunTooManyValidators(round, s.maxValidators());
-        uint256 weight = stakeManager().lockedBy(address(this), msg.sender);
-        if (weight == 0) revert TrainingRunNoValidatorStake(msg.sender);
-
-        _members[msg.sender] = m.withActiveRound(round);
-        _storeScores(index, scores);
-        _votes[index] = Vote({
+        uint256 weight = 0;
+        for (uint256 j = 0; j < p.committeeSize; ++j) {
+            Seat seat = $.seats[j];
+            if (seat.holder() != msg.sender) continue;
+            $.seats[j] = seat.withVoteSlot(index + 1);
+            ++weight;
+        }
+        if (weight == 0) revert TrainingRunNotOnCommittee(round, msg.sender);
+        $.votes[index] = VoteRecord({
             validator: msg.sender,
-            evalLoss: evalLoss,
-            weight: SafeCast.toUint128(weight),
-            modelHash: modelHash
+            weight: uint8(weight),
+            revealed: false,
+            evalLoss: 0,
+            commitment: commitment,
+            modelHash: bytes32(0)
         });
-        _state = s.incrementVotes();
-        emit ScoresSubmitted(runId(), round, msg.sender, weight, modelHash, evalLoss, scores);
+        $.members[msg.sender] = m.withActiveRound(round);
+        $.state = s.incrementVotes();
+        emit VoteCommitted(runId(), round, msg.sender, weight, commitment);
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Pause and halt never change how a round settles (G3): the open round is settled in
-    ///      full, slashes included, whenever they were called. They only decide whether the next
-    ///      round opens: not while paused (it opens at unpause), never after a halt.
-    function finalizeRound(uint256 round) external nonReentrant {
-        RoundState s = _state;
-        if (round != s.number()) revert TrainingRunWrongRound(round, s.number());
-        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) revert TrainingRunRoundFinalized(round);
-        if (block.timestamp <= s.scoreDeadline()) {
-            revert TrainingRunPhaseNotOpen(
-                round,
-                Phase.Finalizable,
-                s.scoreDeadline(),
-                block.timestamp
-            );
-        }
-        // mark the round closed before any external call (mint, slash)
-        _state = s.withFlag(RoundLib.FLAG_FINALIZED);
-        _settle(s);
-        // decided on the flags read before any external call (checks-effects-interactions)
+    function revealVote(
+        uint256 round,
+        uint16[] calldata seatLengths,
+        uint32[] calldata scores,
+        bytes32 modelHash,
+        uint64 evalLoss,
+        bytes32 salt
+    ) external {
+        // hashed first, while few locals are live
+        bytes32 computed = RoundLib.voteCommitment(
+            runId(),
+            round,
+            msg.sender,
+            seatLengths,
+            scores,
+            modelHash,
+            evalLoss,
+            salt
+        );
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
+        _guard($, s, round, Phase.VoteReveal, Phase.VoteReveal);
+        Member m = $.members[msg.sender];
+        if (m.activeRound() != round || m.role() != Role.Validator)
+            revert TrainingRunNoVoteCommitted(round, msg.sender);
+        if (m.revealedRound() == round)
+            revert TrainingRunVoteAlreadyRevealed(round, msg.sender);
+        VoteRecord storage v = $.votes[_voteIndexOf($, s, msg.sender)];
+        if (computed != v.commitment)
+            revert TrainingRunRevealMismatch(round, msg.sender, computed, v.commitment);
+        if (seatLengths.length != v.weight)
+            revert TrainingRunVoteShapeMismatch(seatLengths.length, v.weight);
+        Committee.storeVoteScores($, _params($).committeeSize, seatLengths, scores);
+        v.revealed = true;
+        v.modelHash = modelHash;
+        v.evalLoss = evalLoss;
+        $.members[msg.sender] = m.withRevealedRound(round);
+        $.state = s.incrementVoteReveals();
+        _emitVoteRevealed(round, v, seatLengths, scores);
+    }
+
+    function _emitVoteRevealed(
+        uint256 round,
+        VoteRecord storage v,
+        uint16[] calldata seatLengths,
+        uint32[] calldata scores
+    ) private {
+        emit VoteRevealed(
+            runId(),
+            round,
+            msg.sender,
+            v.weight,
+            v.modelHash,
+            v.evalLoss,
+            seatLengths,
+            scores
+        );
+    }
+
+    /// @inheritdoc ITrainingRun
+    /// @dev Pause and halt never change how a round settles (G3); they only decide whether the
+    ///      next round opens. Never reverts for randomness that is not readable yet: it arms the
+    ///      challenge (that write must not be rolled back) and returns false.
+    function finalizeRound(uint256 round, uint256 maxItems) external nonReentrant returns (bool done) {
+        if (maxItems == 0) revert TrainingRunZeroBatch();
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
+        if (round == s.number() && s.hasFlag(RoundLib.FLAG_FINALIZED))
+            revert TrainingRunRoundFinalized(round);
+        bytes32 rand = _guard($, s, round, Phase.Finalizable, Phase.Finalizable);
+        if (rand == bytes32(0)) return false;
+        done = RoundSettlement.settle($, runId(), stakeManager(), token(), rand, maxItems);
+        if (!done) return false;
+        // flags read before the settlement's external calls (checks-effects-interactions)
         if (!s.hasFlag(RoundLib.FLAG_PAUSED) && !s.hasFlag(RoundLib.FLAG_HALTED)) {
-            _openRound(round + 1);
+            _openRound($, round + 1);
         }
     }
 
     /// @inheritdoc ITrainingRun
     function claim() external nonReentrant returns (uint256 amount) {
-        Member m = _members[msg.sender];
+        RunStorage storage $ = RoundLib.load();
+        Member m = $.members[msg.sender];
+        (m, ) = _creditPoints($, $.state, msg.sender, m, $.stakes[msg.sender]);
         amount = m.rewards();
         if (amount == 0) return 0;
-        _members[msg.sender] = m.withRewards(0);
+        $.members[msg.sender] = m.withRewards(0);
         emit RewardsClaimed(runId(), msg.sender, amount);
         IERC20(token()).safeTransfer(msg.sender, amount);
     }
@@ -311,59 +348,56 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ITrainingRun
     function setParams(RunParams calldata newParams) external {
         _checkGovernance();
-        RoundState s = _state;
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
-        RunParamsLib.validate(newParams);
-        _setParams(s.number() + 1, newParams);
+        RunParamsLib.setPending($, newParams, runId(), s.number() + 1);
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Only future rounds: the open round keeps its phases and settles in full at finalize
-    ///      (slashes, rewards, model); the next round opens only at unpause. So neither the
-    ///      guardian nor governance can cancel a slash whose scores are public (G3).
     function pause() external {
-        if (msg.sender != _guardian && msg.sender != governance()) {
+        RunStorage storage $ = RoundLib.load();
+        if (msg.sender != $.guardian && msg.sender != governance()) {
             revert TrainingRunNotGuardianOrGovernance(msg.sender);
         }
-        RoundState s = _state;
+        RoundState s = $.state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
         if (s.hasFlag(RoundLib.FLAG_PAUSED)) revert TrainingRunPaused(s.number());
-        _state = s.withFlag(RoundLib.FLAG_PAUSED);
+        $.state = s.withFlag(RoundLib.FLAG_PAUSED);
         emit Paused(runId(), s.number(), msg.sender);
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Opens the next round at once if the last one was finalized while paused.
     function unpause() external {
         _checkGovernance();
-        RoundState s = _state;
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
         if (!s.hasFlag(RoundLib.FLAG_PAUSED)) revert TrainingRunNotPaused(s.number());
         s = s.withoutFlag(RoundLib.FLAG_PAUSED);
-        _state = s;
+        $.state = s;
         emit Unpaused(runId(), s.number(), msg.sender);
-        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) _openRound(s.number() + 1);
+        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) _openRound($, s.number() + 1);
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Like pause, a halt takes effect when the open round closes: that round still runs
-    ///      its phases and settles in full at finalize (anyone, after its score deadline), so
-    ///      governance cannot cancel its slashes; its members can leave once it is finalized.
     function halt() external {
         _checkGovernance();
-        RoundState s = _state;
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
-        _state = s.withFlag(RoundLib.FLAG_HALTED);
+        $.state = s.withFlag(RoundLib.FLAG_HALTED);
         emit Halted(runId(), s.number(), msg.sender);
     }
 
     /// @inheritdoc ITrainingRun
     function announceCheckpoint(uint256 round, string calldata cid) external {
-        Member m = _members[msg.sender];
+        RunStorage storage $ = RoundLib.load();
+        Member m = $.members[msg.sender];
         if (m.role() != Role.Validator)
             revert TrainingRunWrongRole(msg.sender, m.role(), Role.Validator);
-        uint256 every = _params().checkpointEvery;
-        uint256 current = _state.number();
+        uint256 every = _params($).checkpointEvery;
+        uint256 current = $.state.number();
         if (round == 0 || round > current || round % every != 0)
             revert TrainingRunNotCheckpointRound(round, every, current);
         _checkCid(cid);
@@ -373,7 +407,10 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ITrainingRun
     function setGuardian(address newGuardian) external {
         _checkGovernance();
-        _setGuardian(newGuardian);
+        RunStorage storage $ = RoundLib.load();
+        address old = $.guardian;
+        $.guardian = newGuardian;
+        emit GuardianSet(runId(), old, newGuardian);
     }
 
     // ------------------------------------------------------------------ views
@@ -400,76 +437,151 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
 
     /// @inheritdoc ITrainingRun
     function guardian() external view returns (address) {
-        return _guardian;
+        return RoundLib.load().guardian;
     }
 
     /// @inheritdoc ITrainingRun
     function currentRound() external view returns (RoundInfo memory info) {
-        RoundState s = _state;
+        RunStorage storage $ = RoundLib.load();
+        RoundState s = $.state;
         info.round = s.number();
         info.commitDeadline = uint64(s.commitDeadline());
         info.revealDeadline = uint64(s.revealDeadline());
         info.scoreDeadline = uint64(s.scoreDeadline());
+        info.voteRevealDeadline = uint64(s.voteRevealDeadline());
         info.commits = uint16(s.commits());
         info.reveals = uint16(s.reveals());
         info.votes = uint16(s.votes());
+        info.voteReveals = uint16(s.voteReveals());
         info.finalized = s.hasFlag(RoundLib.FLAG_FINALIZED);
-        // info.voided stays false: a pause no longer voids a round (G3)
-        info.seed = _seed;
-        info.modelHash = _modelHash;
+        info.challengeBlock = $.challengeBlock;
+        info.randomness = _randomnessView($);
+        info.randomnessReady = info.randomness != bytes32(0);
+        info.seed = $.seed;
+        info.seatRandomness = $.seatRandomness;
+        info.seatTotal = $.seatTotal;
+        info.settled = uint16($.settleCursor);
+        info.modelHash = $.modelHash;
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev A pause or halt shows only once the open round is finalized: until then the round
-    ///      runs its phases (node/src/run/round-phase.ts mirrors this).
     function phase() external view returns (Phase) {
-        RoundState s = _state;
-        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) {
-            return s.hasFlag(RoundLib.FLAG_HALTED) ? Phase.Halted : Phase.Paused;
-        }
-        if (block.timestamp <= s.commitDeadline()) return Phase.Commit;
-        if (block.timestamp <= s.revealDeadline()) return Phase.Reveal;
-        if (block.timestamp <= s.scoreDeadline()) return Phase.Score;
-        return Phase.Finalizable;
+        return _phaseOf(RoundLib.load().state);
     }
 
     /// @inheritdoc ITrainingRun
     function params() external view returns (RunParams memory) {
-        return _params();
+        return _params(RoundLib.load());
     }
 
     /// @inheritdoc ITrainingRun
     function pendingParams() external view returns (bool pending, RunParams memory next) {
-        return (_hasPending, _paramSets[1 - _activeSet]);
+        RunStorage storage $ = RoundLib.load();
+        return ($.hasPending, $.paramSets[1 - $.activeSet]);
     }
 
     /// @inheritdoc ITrainingRun
     function memberOf(address node) external view returns (MemberInfo memory) {
-        Member m = _members[node];
+        RunStorage storage $ = RoundLib.load();
+        Member m = $.members[node];
+        Stake k = $.stakes[node];
+        (uint256 credit, ) = _pointsValue($, $.state, k);
         return
             MemberInfo({
                 role: m.role(),
+                lock: k.lock(),
+                eligibleFrom: m.eligibleFrom(),
                 activeRound: m.activeRound(),
                 revealedRound: m.revealedRound(),
-                rewards: m.rewards()
+                rewards: m.rewards() + credit
             });
     }
 
     /// @inheritdoc ITrainingRun
-    /// @dev Reverts for an index at or past the current round's reveal count.
+    function seatDraw(address node) external view returns (bool seat, uint256 draw, uint256 threshold) {
+        RunStorage storage $ = RoundLib.load();
+        RunParams storage p = _params($);
+        Member m = $.members[node];
+        uint256 lock = $.stakes[node].lock();
+        draw = RoundLib.seatDrawOf($.seatRandomness, node);
+        if (
+            m.role() == Role.Trainer &&
+            m.eligibleFrom() <= $.state.number() &&
+            lock >= p.minTrainerStake
+        ) threshold = RoundLib.seatThreshold(p.trainerSeats, lock, $.seatTotal);
+        seat = draw < threshold;
+    }
+
+    /// @inheritdoc ITrainingRun
+    function committee() external view returns (address[] memory seats) {
+        RunStorage storage $ = RoundLib.load();
+        uint256 c = _params($).committeeSize;
+        if ($.committeeRound == $.state.number()) {
+            seats = new address[](c);
+            for (uint256 j = 0; j < c; ++j) seats[j] = $.seats[j].holder();
+            return seats;
+        }
+        bytes32 rand = _randomnessView($);
+        if (rand == bytes32(0)) return new address[](c);
+        return Committee.draw($, rand);
+    }
+
+    /// @inheritdoc ITrainingRun
+    function committeeFor(bytes32 randomness) external view returns (address[] memory seats) {
+        RunStorage storage $ = RoundLib.load();
+        return Committee.draw($, randomness);
+    }
+
+    /// @inheritdoc ITrainingRun
+    function scorersOf(uint256 index) external view returns (uint256[] memory seats) {
+        RunStorage storage $ = RoundLib.load();
+        _checkIndex(index, $.state.reveals());
+        RunParams storage p = _params($);
+        uint256 base = RoundLib.assignmentBase(
+            _randomnessView($),
+            $.reveals[index].node(),
+            p.committeeSize
+        );
+        seats = new uint256[](p.scorersPerUpdate);
+        for (uint256 t = 0; t < seats.length; ++t) seats[t] = (base + t) % p.committeeSize;
+    }
+
+    /// @inheritdoc ITrainingRun
+    function assignedTo(uint256 seat) external view returns (uint256[] memory indices) {
+        RunStorage storage $ = RoundLib.load();
+        _checkIndex(seat, _params($).committeeSize);
+        return Committee.assignedTo($, _randomnessView($), seat);
+    }
+
+    /// @inheritdoc ITrainingRun
+    function validatorSet() external view returns (address[] memory validators, uint256[] memory locks) {
+        RunStorage storage $ = RoundLib.load();
+        uint256 n = $.validatorCount;
+        validators = new address[](n);
+        locks = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 entry = $.validators[i];
+            validators[i] = address(uint160(entry));
+            locks[i] = entry >> 160;
+        }
+    }
+
+    /// @inheritdoc ITrainingRun
     function revealedUpdate(
         uint256 index
     ) external view returns (address node, bytes32 contentHash, uint64 samples) {
-        _checkIndex(index, _state.reveals());
-        RevealEntry e = _reveals[index];
+        RunStorage storage $ = RoundLib.load();
+        _checkIndex(index, $.state.reveals());
+        RevealEntry e = $.reveals[index];
         node = e.node();
-        return (node, _commitments[node], e.samples());
+        return (node, $.commitments[node], e.samples());
     }
 
     /// @inheritdoc ITrainingRun
     function committer(uint256 index) external view returns (address) {
-        _checkIndex(index, _state.commits());
-        return _committers[index];
+        RunStorage storage $ = RoundLib.load();
+        _checkIndex(index, $.state.commits());
+        return $.committers[index];
     }
 
     /// @inheritdoc ITrainingRun
@@ -481,431 +593,319 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         returns (
             address validator,
             uint256 weight,
+            bytes32 commitment,
+            bool revealed,
             bytes32 modelHash,
-            uint64 evalLoss,
-            uint32[] memory scores
+            uint64 evalLoss
         )
     {
-        RoundState s = _state;
-        _checkIndex(index, s.votes());
-        Vote storage v = _votes[index];
-        uint256 n = s.reveals();
-        scores = new uint32[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 word = _scoreWords[(index << 5) | (i / RoundLib.SCORES_PER_WORD)];
-            // a score is <= SCORE_MAX < 2^32
-            scores[i] = uint32(RoundLib.scoreAt(word, i % RoundLib.SCORES_PER_WORD));
-        }
-        return (v.validator, v.weight, v.modelHash, v.evalLoss, scores);
+        RunStorage storage $ = RoundLib.load();
+        _checkIndex(index, $.state.votes());
+        VoteRecord storage v = $.votes[index];
+        return (v.validator, v.weight, v.commitment, v.revealed, v.modelHash, v.evalLoss);
     }
 
     /// @inheritdoc ITrainingRun
     function model() external view returns (bytes32 modelHash, uint64 evalLoss) {
-        return (_modelHash, _evalLoss);
+        RunStorage storage $ = RoundLib.load();
+        return ($.modelHash, $.evalLoss);
     }
 
     /// @inheritdoc ITrainingRun
     function initialModelCid() external view returns (string memory) {
-        return _initialModelCid;
+        return RoundLib.load().initialModelCid;
     }
 
     /// @inheritdoc ITrainingRun
     function paused() external view returns (bool) {
-        return _state.hasFlag(RoundLib.FLAG_PAUSED);
+        return RoundLib.load().state.hasFlag(RoundLib.FLAG_PAUSED);
     }
 
     /// @inheritdoc ITrainingRun
     function halted() external view returns (bool) {
-        return _state.hasFlag(RoundLib.FLAG_HALTED);
+        return RoundLib.load().state.hasFlag(RoundLib.FLAG_HALTED);
+    }
+
+    // ------------------------------------------------------------------ internal: phases
+
+    /// @dev The one definition of the round's phase.
+    function _phaseOf(RoundState s) private view returns (Phase) {
+        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) {
+            return s.hasFlag(RoundLib.FLAG_HALTED) ? Phase.Halted : Phase.Paused;
+        }
+        if (block.timestamp <= s.commitDeadline()) return Phase.Commit;
+        if (block.timestamp <= s.revealDeadline()) return Phase.Reveal;
+        if (block.timestamp <= s.scoreDeadline()) return Phase.Score;
+        if (block.timestamp <= s.voteRevealDeadline()) return Phase.VoteReveal;
+        return Phase.Finalizable;
+    }
+
+    /// @dev The one guard of every round entry point: the named round is the current one, not
+    ///      settled, and its phase is within [from, to]. After the commit deadline it arms the
+    ///      challenge and returns the round's randomness once it is fixed (else zero).
+    function _guard(
+        RunStorage storage $,
+        RoundState s,
+        uint256 round,
+        Phase from,
+        Phase to
+    ) private returns (bytes32 rand) {
+        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) {
+            if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
+            revert TrainingRunPaused(s.number());
+        }
+        if (round != s.number()) revert TrainingRunWrongRound(round, s.number());
+        Phase current = _phaseOf(s);
+        if (current < from || current > to) revert TrainingRunWrongPhase(round, current, from);
+        if (current != Phase.Commit) rand = _arm($, round);
+    }
+
+    /// @dev Arms the challenge (first call after the commit deadline, or when the armed hash
+    ///      expired unread) and stores the randomness once blockhash(challengeBlock) is readable.
+    ///      The first arming also snapshots the trainer locks eligible for the next round's lottery.
+    function _arm(RunStorage storage $, uint256 round) private returns (bytes32 rand) {
+        rand = $.randomness;
+        if (rand != bytes32(0)) return rand;
+        uint256 cb = $.challengeBlock;
+        if (cb != 0) {
+            if (block.number <= cb) return bytes32(0);
+            if (block.number - cb <= BLOCKHASH_WINDOW) {
+                rand = keccak256(abi.encode(blockhash(cb), runId(), round));
+                $.randomness = rand;
+                emit ChallengeFixed(runId(), round, rand);
+                return rand;
+            }
+        } else {
+            $.nextSeatTotal = $.trainerTotal;
+        }
+        cb = block.number + 1;
+        $.challengeBlock = uint64(cb);
+        emit ChallengeArmed(runId(), round, uint64(cb));
+    }
+
+    /// @dev For join/raiseLock: arm before a lock changes once the commit deadline has passed,
+    ///      so the next lottery's snapshot never includes a lock made after it.
+    function _armIfDue(RunStorage storage $, RoundState s) private {
+        if (
+            !s.hasFlag(RoundLib.FLAG_FINALIZED) &&
+            block.timestamp > s.commitDeadline() &&
+            $.challengeBlock == 0
+        ) _arm($, s.number());
+    }
+
+    /// @dev The stored randomness, or the readable blockhash one (zero if neither).
+    function _randomnessView(RunStorage storage $) private view returns (bytes32) {
+        bytes32 rand = $.randomness;
+        if (rand != bytes32(0)) return rand;
+        uint256 cb = $.challengeBlock;
+        if (cb == 0 || block.number <= cb || block.number - cb > BLOCKHASH_WINDOW) return bytes32(0);
+        return keccak256(abi.encode(blockhash(cb), runId(), $.state.number()));
+    }
+
+    function _readyAt(RunStorage storage $) private view returns (uint256) {
+        uint256 cb = $.challengeBlock;
+        return cb == 0 ? 0 : cb + 1;
+    }
+
+    /// @dev The first round a lock made now counts in: a trainer's lottery of round r uses
+    ///      rand_{r-1}, so a lock made after round r's randomness may be known counts from r+2;
+    ///      a validator's committee is drawn from locks frozen at the commit deadline.
+    function _eligibleFrom(RoundState s, Role role) private view returns (uint256) {
+        uint256 r = s.number();
+        bool known = s.hasFlag(RoundLib.FLAG_FINALIZED) || block.timestamp > s.commitDeadline();
+        if (role == Role.Validator) return known ? r + 1 : r;
+        return known ? r + 2 : r + 1;
+    }
+
+    function _validatorSetFrozen(RoundState s) private view returns (bool) {
+        return !s.hasFlag(RoundLib.FLAG_FINALIZED) && block.timestamp > s.commitDeadline();
     }
 
     // ------------------------------------------------------------------ internal: state changes
 
-    /// @dev Opens round `number_` now: applies pending parameters, fixes the deadlines, draws
-    ///      seed_r from prevrandao and the previous blockhash. Callers ensure the run is neither
-    ///      paused nor halted.
-    function _openRound(uint256 number_) private {
+    /// @dev Opens round `number_` now: applies pending parameters, fixes the deadlines, takes
+    ///      the previous round's randomness for the seat lottery and the seed.
+    function _openRound(RunStorage storage $, uint256 number_) private {
         uint256 id = runId();
-        if (_hasPending) {
-            _activeSet = 1 - _activeSet;
-            _hasPending = false;
+        if ($.hasPending) {
+            $.activeSet = 1 - $.activeSet;
+            $.hasPending = false;
             emit ParamsApplied(id, number_);
         }
-        RunParams storage p = _params();
+        RunParams storage p = _params($);
         uint256 commitDeadline = block.timestamp + p.commitDuration;
         uint256 revealDeadline = commitDeadline + p.revealDuration;
         uint256 scoreDeadline = revealDeadline + p.scoreDuration;
-        bytes32 seed = keccak256(
-            abi.encode(block.prevrandao, blockhash(block.number - 1), id, number_)
-        );
-        _seed = seed;
-        _state = RoundLib.openState(
+        uint256 voteRevealDeadline = scoreDeadline + p.voteRevealDuration;
+        bytes32 previous = $.randomness;
+        bytes32 seed = keccak256(abi.encode(previous, id, number_));
+        $.seatRandomness = previous;
+        $.seed = seed;
+        $.seatTotal = $.nextSeatTotal;
+        $.randomness = bytes32(0);
+        $.challengeBlock = 0;
+        $.settleCursor = 0;
+        $.seatCursors = 0;
+        $.totalPoints = 0;
+        $.state = RoundLib.openState(
             number_,
             commitDeadline,
             revealDeadline,
             scoreDeadline,
-            p.maxNodesPerRound,
-            p.maxValidators,
+            voteRevealDeadline,
             0
         );
         emit RoundOpened(
             id,
             number_,
             seed,
-            _modelHash,
+            $.modelHash,
             uint64(commitDeadline),
             uint64(revealDeadline),
-            uint64(scoreDeadline)
+            uint64(scoreDeadline),
+            uint64(voteRevealDeadline)
         );
     }
 
-    function _setParams(uint256 effectiveRound, RunParams calldata newParams) private {
-        uint256 next = 1 - _activeSet;
-        RunParams memory old = _paramSets[_hasPending ? next : _activeSet];
-        _paramSets[next] = newParams;
-        _hasPending = true;
-        emit ParamsSet(runId(), effectiveRound, old, newParams);
-    }
-
-    function _setGuardian(address newGuardian) private {
-        address old = _guardian;
-        _guardian = newGuardian;
-        emit GuardianSet(runId(), old, newGuardian);
-    }
-
-    /// @dev Packs eight scores per word at keys (index << 5) | word; each score <= SCORE_MAX.
-    function _storeScores(uint256 index, uint32[] calldata scores) private {
-        uint256 n = scores.length;
-        uint256 word = 0;
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 score = scores[i];
-            if (score > RoundLib.SCORE_MAX)
-                revert TrainingRunScoreOutOfRange(i, score, RoundLib.SCORE_MAX);
-            uint256 k = i % RoundLib.SCORES_PER_WORD;
-            word |= RoundLib.scoreBits(score, k);
-            if (k == RoundLib.SCORES_PER_WORD - 1 || i == n - 1) {
-                _scoreWords[(index << 5) | (i / RoundLib.SCORES_PER_WORD)] = word;
-                word = 0;
-            }
+    /// @dev Draws and stores the committee of `round` once.
+    function _ensureCommittee(RunStorage storage $, uint256 round, bytes32 rand) private {
+        if ($.committeeRound == round) return;
+        address[] memory seats = Committee.draw($, rand);
+        for (uint256 j = 0; j < seats.length; ++j) {
+            $.seats[j] = RoundLib.newSeat(seats[j], round);
         }
+        $.committeeRound = uint64(round);
+        emit CommitteeDrawn(runId(), round, seats);
     }
 
-    function _accrue(address node, uint256 amount) private {
-        Member m = _members[node];
-        _members[node] = m.withRewards(SafeCast.toUint128(m.rewards() + amount));
-    }
-
-    // ------------------------------------------------------------------ internal: finalize
-
-    /// @dev Settles an expired, non-void round: medians, acceptance, model consensus, rewards,
-    ///      slashes, and the new global model. Reads everything first (_tally), mints the exact
-    ///      sum it is about to credit, then writes; the slashes (calls into the StakeManager)
-    ///      come last.
-    function _settle(RoundState s) private {
-        Tally memory t = _tally(s);
-        RunParams storage p = _params();
-        if (t.failure == RoundFailure.None) _computeRewards(t, p);
-        if (t.minted > 0) {
-            // The token is the run's own LearnToken (set by governance through the factory) and
-            // finalize is nonReentrant. A failing mint (cap reached, MINTER_ROLE revoked) must not
-            // block the run, so it is caught and the round pays nothing.
-            try IRewardToken(token()).mint(address(this), t.minted) {} catch {
-                emit EmissionFailed(t.runId, t.round, t.minted);
-                t.minted = 0;
-                t.trainerRewards = new uint256[](t.updateCount);
-                t.validatorRewards = new uint256[](t.voters);
-            }
+    function _voteIndexOf(
+        RunStorage storage $,
+        RoundState s,
+        address validator
+    ) private view returns (uint256) {
+        uint256 n = s.votes();
+        for (uint256 v = 0; v < n; ++v) {
+            if ($.votes[v].validator == validator) return v;
         }
-        _creditUpdates(t);
-        _creditValidators(t);
-        if (t.invalidCount > 0) _slashInvalidUpdates(t, p.invalidSlashBps);
-        if (s.commits() > s.reveals()) _slashNoReveals(t, s.commits(), p.noRevealSlashBps);
-        if (t.majority) _slashDisagreeingValidators(t, p.validatorSlashBps);
-        if (t.failure == RoundFailure.None) {
-            _modelHash = t.modelHash;
-            _evalLoss = t.evalLoss;
-            emit ModelAgreed(t.runId, t.round, t.modelHash, t.evalLoss, t.acceptedCount, t.minted);
-        } else {
-            emit RoundFailed(t.runId, t.round, t.failure);
-        }
+        revert TrainingRunNoVoteCommitted(s.number(), validator);
     }
 
-    /// @dev Loads the round's votes and scores and computes everything finalize decides.
-    function _tally(RoundState s) private view returns (Tally memory t) {
-        t.runId = runId();
-        t.round = s.number();
-        t.voters = s.votes();
-        t.updateCount = s.reveals();
-        _loadVotes(t);
-        _modelConsensus(t);
-        _scoreUpdates(t);
-        if (t.votingWeight == 0) t.failure = RoundFailure.NoValidatorVotes;
-        else if (!t.majority) t.failure = RoundFailure.NoModelMajority;
-        else if (t.acceptedCount < _params().minUpdates)
-            t.failure = RoundFailure.TooFewAcceptedUpdates;
-    }
-
-    function _loadVotes(Tally memory t) private view {
-        uint256 n = t.voters;
-        t.validators = new address[](n);
-        t.weights = new uint256[](n);
-        t.hashes = new bytes32[](n);
-        t.losses = new uint256[](n);
-        t.validatorRewards = new uint256[](n);
-        for (uint256 k = 0; k < n; ++k) {
-            Vote storage v = _votes[k];
-            t.validators[k] = v.validator;
-            t.weights[k] = v.weight;
-            t.hashes[k] = v.modelHash;
-            t.losses[k] = v.evalLoss;
-            t.votingWeight += v.weight;
-        }
-    }
-
-    /// @dev The 2/3 model hash and the lower weighted median of its backers' eval losses.
-    function _modelConsensus(Tally memory t) private pure {
-        (t.majority, t.modelHash, t.majorityWeight) = Settlement.modelMajority(
-            t.hashes,
-            t.weights,
-            t.voters,
-            t.votingWeight
-        );
-        if (!t.majority) return;
-        uint256[] memory entries = new uint256[](t.voters);
-        uint256 m = 0;
-        for (uint256 k = 0; k < t.voters; ++k) {
-            if (t.hashes[k] != t.modelHash) continue;
-            entries[m] = WeightedMedian.pack(t.losses[k], t.weights[k]);
-            ++m;
-        }
-        (uint256 loss, ) = WeightedMedian.lowerMedian(entries, m);
-        // losses were submitted as uint64, so their median is one of them
-        t.evalLoss = uint64(loss);
-    }
-
-    /// @dev Per revealed update: the stake-weighted lower median of its scores, whether it is
-    ///      accepted (median >= acceptScorePpm) or invalid (median 0 with >= 2/3 of the voting
-    ///      stake scoring 0), and its reward weight median x min(samples, innerSteps x batchSize).
-    function _scoreUpdates(Tally memory t) private view {
-        uint256 n = t.updateCount;
-        uint256[] memory outcomes = new uint256[](n);
-        uint256[] memory rewardWeights = new uint256[](n);
-        t.outcomes = outcomes;
-        t.rewardWeights = rewardWeights;
-        t.trainerRewards = new uint256[](n);
-        RunParams storage p = _params();
-        uint256 acceptScore = p.acceptScorePpm;
-        // a trainer cannot have processed more samples than H steps of one batch each
-        uint256 maxSamples = uint256(p.innerSteps) * p.batchSize;
-        uint256[][2] memory scratch = [new uint256[](t.voters), new uint256[](t.voters)];
-        for (uint256 i = 0; i < n; ++i) {
-            RevealEntry e = _reveals[i];
-            (uint256 median, uint256 zeroWeight) = _medianOf(t, i, scratch);
-            uint256 outcome = uint256(uint160(e.node())) | (median << OUTCOME_MEDIAN_SHIFT);
-            if (t.votingWeight > 0) {
-                if (median >= acceptScore) {
-                    outcome |= OUTCOME_ACCEPTED;
-                    ++t.acceptedCount;
-                    uint256 samples = e.samples();
-                    uint256 w = median * (samples < maxSamples ? samples : maxSamples);
-                    rewardWeights[i] = w;
-                    t.rewardWeightSum += w;
-                } else if (median == 0 && Settlement.isSupermajority(zeroWeight, t.votingWeight)) {
-                    outcome |= OUTCOME_INVALID;
-                    ++t.invalidCount;
-                }
-            }
-            outcomes[i] = outcome;
-        }
-    }
-
-    /// @dev Stake-weighted lower median of update `i`'s scores and the stake that scored it 0.
-    ///      scratch[0] caches each voter's current score word (loaded once per 8 updates),
-    ///      scratch[1] receives the packed (score, weight) entries the median sorts in place.
-    function _medianOf(
-        Tally memory t,
-        uint256 i,
-        uint256[][2] memory scratch
-    ) private view returns (uint256 median, uint256 zeroWeight) {
-        uint256[] memory words = scratch[0];
-        uint256[] memory entries = scratch[1];
-        uint256[] memory voterWeights = t.weights;
-        uint256 v = t.voters;
-        uint256 slot = i % RoundLib.SCORES_PER_WORD;
-        if (slot == 0) {
-            uint256 wordKey = i / RoundLib.SCORES_PER_WORD;
-            for (uint256 k = 0; k < v; ++k) {
-                words[k] = _scoreWords[(k << 5) | wordKey];
-            }
-        }
-        // Builds each voter's entry score << 128 | weight (WeightedMedian.pack; a score is
-        // <= SCORE_MAX and a weight was stored as uint128, so both fit). In assembly because it
-        // runs voters x updates times; the three arrays have exactly `v` entries (allocated by
-        // _loadVotes/_scoreUpdates), so no index leaves them. zeroWeight cannot overflow: it
-        // is part of votingWeight, a sum of stakes.
-        uint256 shift = 32 * slot;
-        uint256 mask = RoundLib.SCORE_MASK;
-        assembly ("memory-safe") {
-            let end := shl(5, v)
-            for {
-                let p := 0x20
-            } iszero(gt(p, end)) {
-                p := add(p, 0x20)
-            } {
-                let score := and(shr(shift, mload(add(words, p))), mask)
-                let weight := mload(add(voterWeights, p))
-                mstore(add(entries, p), or(shl(128, score), weight))
-                if iszero(score) {
-                    zeroWeight := add(zeroWeight, weight)
-                }
-            }
-        }
-        (median, ) = WeightedMedian.lowerMedian(entries, v);
-    }
-
-    /// @dev emissionPerRound split: validatorShareBps to the validators of the majority by
-    ///      stake, the rest to accepted updates by median score x samples, each share rounded
-    ///      down. `minted` is the exact sum credited, never more than the emission.
-    function _computeRewards(Tally memory t, RunParams storage p) private view {
-        uint256 emission = p.emissionPerRound;
-        uint256 validatorPool = (emission * p.validatorShareBps) / RunParamsLib.BPS;
-        uint256 trainerPool = emission - validatorPool;
-        uint256[] memory agreedWeights = new uint256[](t.voters);
-        for (uint256 k = 0; k < t.voters; ++k) {
-            if (t.hashes[k] == t.modelHash) agreedWeights[k] = t.weights[k];
-        }
-        t.minted =
-            Settlement.split(
-                validatorPool,
-                agreedWeights,
-                t.voters,
-                t.majorityWeight,
-                t.validatorRewards
-            ) +
-            Settlement.split(
-                trainerPool,
-                t.rewardWeights,
-                t.updateCount,
-                t.rewardWeightSum,
-                t.trainerRewards
-            );
-    }
-
-    function _creditUpdates(Tally memory t) private {
-        uint256 id = t.runId;
-        uint256 round = t.round;
-        uint256[] memory outcomes = t.outcomes;
-        uint256[] memory rewards = t.trainerRewards;
-        for (uint256 i = 0; i < outcomes.length; ++i) {
-            uint256 outcome = outcomes[i];
-            address node = address(uint160(outcome));
-            uint256 reward = rewards[i];
-            if (reward > 0) _accrue(node, reward);
-            // a median is a submitted score, <= SCORE_MAX < 2^32
-            emit UpdateScored(
-                id,
-                round,
-                node,
-                uint32(outcome >> OUTCOME_MEDIAN_SHIFT),
-                outcome & OUTCOME_ACCEPTED != 0,
-                reward
-            );
-        }
-    }
-
-    function _creditValidators(Tally memory t) private {
-        for (uint256 k = 0; k < t.voters; ++k) {
-            address validator = t.validators[k];
-            uint256 reward = t.validatorRewards[k];
-            if (reward > 0) _accrue(validator, reward);
-            emit ValidatorSettled(
-                t.runId,
-                t.round,
-                validator,
-                t.majority && t.hashes[k] == t.modelHash,
-                reward
-            );
-        }
-    }
-
-    function _slashInvalidUpdates(Tally memory t, uint256 bps) private {
-        if (bps == 0) return;
-        for (uint256 i = 0; i < t.updateCount; ++i) {
-            uint256 outcome = t.outcomes[i];
-            if (outcome & OUTCOME_INVALID == 0) continue;
-            address node = address(uint160(outcome));
-            // after reveal the node's commitment slot holds the update's content hash
-            _slash(t, node, IStakeManager.SlashReason.InvalidUpdate, bps, _commitments[node]);
-        }
-    }
-
-    /// @dev Only runs when some committer did not reveal (commits > reveals).
-    function _slashNoReveals(Tally memory t, uint256 commits, uint256 bps) private {
-        if (bps == 0) return;
-        for (uint256 i = 0; i < commits; ++i) {
-            address node = _committers[i];
-            if (_members[node].revealedRound() == t.round) continue;
-            // an unrevealed node's slot still holds its commitment: the evidence
-            _slash(t, node, IStakeManager.SlashReason.NoReveal, bps, _commitments[node]);
-        }
-    }
-
-    function _slashDisagreeingValidators(Tally memory t, uint256 bps) private {
-        if (bps == 0) return;
-        for (uint256 k = 0; k < t.voters; ++k) {
-            if (t.hashes[k] == t.modelHash) continue;
-            _slash(
-                t,
-                t.validators[k],
-                IStakeManager.SlashReason.ValidatorDisagreement,
-                bps,
-                t.hashes[k]
-            );
-        }
-    }
-
-    /// @dev Slashes `bps` of the stake this run locks of `node`, with `evidence` on record.
-    function _slash(
-        Tally memory t,
+    /// @dev Adds a validator; a full set admits it by evicting the smallest lock if it is larger.
+    function _addValidator(
+        RunStorage storage $,
         address node,
-        IStakeManager.SlashReason reason,
-        uint256 bps,
-        bytes32 evidence
-    ) private {
+        uint256 amount
+    ) private returns (address evicted, uint256 evictedLock) {
+        uint256 n = $.validatorCount;
+        uint256 position = n;
+        if (n == RunParamsLib.MAX_VALIDATOR_SET) {
+            evictedLock = type(uint256).max;
+            for (uint256 i = 0; i < n; ++i) {
+                uint256 lock = $.validators[i] >> 160;
+                if (lock < evictedLock) (evictedLock, position) = (lock, i);
+            }
+            if (evictedLock >= amount)
+                revert TrainingRunValidatorSetFull(n, evictedLock, amount);
+            evicted = address(uint160($.validators[position]));
+            Member em = $.members[evicted];
+            $.members[evicted] = em.withRole(Role.None);
+            $.stakes[evicted] = $.stakes[evicted].withLock(0).withSetSlot(0);
+        } else {
+            $.validatorCount = n + 1;
+        }
+        $.validators[position] = uint256(uint160(node)) | (amount << 160);
+        $.stakes[node] = $.stakes[node].withSetSlot(position + 1);
+    }
+
+    /// @dev leave() and evictStale(): releases `node`'s lock. Not while it is active in the
+    ///      unsettled round (that round settles with its slashes, G3), nor a validator while the
+    ///      committee is being drawn from the set.
+    function _remove(address node, bool stale) private {
+        RunStorage storage $ = RoundLib.load();
+        Member m = $.members[node];
+        Role role = m.role();
+        if (role == Role.None) revert TrainingRunNotMember(node);
+        RoundState s = $.state;
+        Stake k = $.stakes[node];
+        if (stale) {
+            RunParams storage p = _params($);
+            uint256 min = role == Role.Trainer ? p.minTrainerStake : p.minValidatorStake;
+            if (k.lock() >= min) revert TrainingRunLockNotStale(node, k.lock(), min);
+        }
+        if (m.activeRound() == s.number() && !s.hasFlag(RoundLib.FLAG_FINALIZED))
+            revert TrainingRunLeaveWhileActive(node, s.number());
+        if (role == Role.Trainer) {
+            $.trainerTotal -= k.lock();
+        } else {
+            if (_validatorSetFrozen(s)) revert TrainingRunValidatorSetFrozen(s.number());
+            uint256 last = $.validatorCount - 1;
+            uint256 position = k.setSlot() - 1;
+            if (position != last) {
+                uint256 moved = $.validators[last];
+                $.validators[position] = moved;
+                address movedNode = address(uint160(moved));
+                $.stakes[movedNode] = $.stakes[movedNode].withSetSlot(position + 1);
+            }
+            delete $.validators[last];
+            $.validatorCount = last;
+        }
+        (m, k) = _creditPoints($, s, node, m, k);
+        $.members[node] = m.withRole(Role.None);
+        $.stakes[node] = k.withLock(0).withSetSlot(0);
         IStakeManager sm = stakeManager();
-        uint256 amount = (sm.lockedBy(address(this), node) * bps) / RunParamsLib.BPS;
-        if (amount == 0) return;
-        (uint256 slashId, uint256 slashed) = sm.slash(
-            node,
-            amount,
-            reason,
-            t.runId,
-            t.round,
-            evidence
-        );
-        if (slashed > 0) emit NodeSlashed(t.runId, t.round, node, reason, slashed, slashId);
+        uint256 locked = sm.lockedBy(address(this), node);
+        if (stale) emit Evicted(runId(), node, role, locked, msg.sender);
+        else emit Left(runId(), node, role, locked);
+        sm.unlock(node, locked);
+    }
+
+    /// @dev Credits `node`'s reward points of a settled round to its rewards (storage is written
+    ///      by the caller for the member, here for the stake).
+    function _creditPoints(
+        RunStorage storage $,
+        RoundState s,
+        address node,
+        Member m,
+        Stake k
+    ) private returns (Member, Stake) {
+        (uint256 amount, bool settled) = _pointsValue($, s, k);
+        if (!settled) return (m, k);
+        uint256 round = k.pointsRound();
+        k = k.withPoints(0, 0);
+        $.stakes[node] = k;
+        if (amount > 0) {
+            m = m.withRewards(m.rewards() + amount);
+            $.members[node] = m;
+            emit TrainerRewarded(runId(), round, node, amount);
+        }
+        return (m, k);
+    }
+
+    /// @dev What `k`'s points are worth, and whether their round is settled (else 0, false).
+    function _pointsValue(
+        RunStorage storage $,
+        RoundState s,
+        Stake k
+    ) private view returns (uint256 amount, bool settled) {
+        uint256 points = k.points();
+        if (points == 0) return (0, false);
+        uint256 round = k.pointsRound();
+        if (round == s.number() && !s.hasFlag(RoundLib.FLAG_FINALIZED)) return (0, false);
+        uint256 pool = $.roundPools[round];
+        uint256 totalPoints = pool & MASK128;
+        if (totalPoints > 0) amount = ((pool >> 128) * points) / totalPoints;
+        return (amount, true);
     }
 
     /// @dev The parameters of the round in progress.
-    function _params() private view returns (RunParams storage) {
-        return _paramSets[_activeSet];
+    function _params(RunStorage storage $) private view returns (RunParams storage) {
+        return $.paramSets[$.activeSet];
     }
 
     // ------------------------------------------------------------------ internal: checks
 
     function _checkGovernance() private view {
         if (msg.sender != governance()) revert TrainingRunNotGovernance(msg.sender);
-    }
-
-    /// @dev Commit, reveal and score need the current round, not yet finalized. A pause or a
-    ///      halt does not stop the open round (G3); a finalized round is the current one only
-    ///      while the run is paused or halted, so that is the error named.
-    function _checkLive(RoundState s, uint256 round) private pure {
-        if (s.hasFlag(RoundLib.FLAG_FINALIZED)) {
-            if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
-            revert TrainingRunPaused(s.number());
-        }
-        if (round != s.number()) revert TrainingRunWrongRound(round, s.number());
     }
 
     function _checkCid(string calldata cid) private pure {
@@ -918,9 +918,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         if (index >= count) revert TrainingRunIndexOutOfRange(index, count);
     }
 
-    /// @dev A word of the clone's immutable args (abi.encodePacked(runId, stakeManager, token,
-    ///      governance)) at `offset`, read from this clone's own code (EXTCODECOPY on a warm
-    ///      address: ~110 gas). Uses the scratch space, so no memory is allocated.
+    /// @dev A word of the clone's immutable args at `offset`, read from this clone's own code.
     function _cloneArg(uint256 offset) private view returns (uint256 word) {
         assembly ("memory-safe") {
             extcodecopy(address(), 0x00, add(CLONE_ARGS_OFFSET, offset), 0x20)

@@ -10,7 +10,8 @@ interface IStakeManager {
         None,
         InvalidUpdate, // median score 0 and >= 2/3 of voting validator stake scored 0
         NoReveal, // committed and never revealed
-        ValidatorDisagreement // attested a model hash outside the 2/3 majority
+        ValidatorDisagreement, // attested a model hash outside the 2/3 majority
+        VoteNotRevealed // a committee member committed a vote and never revealed it
     }
 
     /// @notice Lifecycle of a slash record.

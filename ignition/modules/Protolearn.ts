@@ -49,7 +49,14 @@ export default buildModule("Protolearn", (m) => {
     proposalThreshold,
     quorumPercent,
   ]);
-  const implementation = m.contract("TrainingRun", []);
+  // The round contract's settlement, committee draw and parameter storage are external
+  // libraries (it would not fit the 24 KiB code limit otherwise); every run clone links them.
+  const roundSettlement = m.library("RoundSettlement");
+  const committee = m.library("Committee");
+  const runParamsLib = m.library("RunParamsLib");
+  const implementation = m.contract("TrainingRun", [], {
+    libraries: { RoundSettlement: roundSettlement, Committee: committee, RunParamsLib: runParamsLib },
+  });
   const factory = m.contract("RunFactory", [implementation, stakeManager, token, timelock, guardian]);
 
   // Genesis allocation: the deployer (operators' stake on a devnet) and the treasury (timelock).

@@ -1,5 +1,5 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
+import { AbiCoder, type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { Address, Hex } from "viem";
 import { commitmentOf } from "../../../node/src/chain/commitment.js";
@@ -31,8 +31,12 @@ export const TEST_RUN_PARAMS: RunParams = {
   commitDuration: 3600,
   revealDuration: 3600,
   scoreDuration: 3600,
+  voteRevealDuration: 3600,
   maxNodesPerRound: 64,
-  maxValidators: 16,
+  // as many expected seats as the cap: equal-stake trainers each draw below 1e6 x N x lock / T >= 1e6
+  trainerSeats: 64,
+  committeeSize: 16,
+  scorersPerUpdate: 16,
   minUpdates: 1,
   acceptScorePpm: 100_000,
   minTrainerStake: 100n * ONE,
@@ -57,6 +61,8 @@ export interface RunOptions {
   validatorStake: bigint;
   /** whether the nodes join the run (else they are only staked) */
   join: boolean;
+  /** after joining, play round 1 empty so that the trainers are eligible (default true) */
+  warmUp: boolean;
   core: Partial<CoreOptions>;
 }
 
@@ -67,6 +73,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   trainerStake: 1_000n * ONE,
   validatorStake: 10_000n * ONE,
   join: true,
+  warmUp: true,
   core: {},
 };
 
@@ -109,7 +116,7 @@ export async function deployRun(
   if (!guardian || !outsider)
     throw new Error("deployRun: needs two signers outside the token holders");
 
-  const implementation = await ethers.deployContract("TrainingRun", []);
+  const implementation = await deployTrainingRunImplementation(connection);
   const factory = await ethers.deployContract("RunFactory", [
     await implementation.getAddress(),
     await core.stakeManager.getAddress(),
@@ -136,11 +143,7 @@ export async function deployRun(
     options.validators,
     options.validatorStake,
   );
-  if (options.join) {
-    for (const t of trainers) await send(run.connect(t).join(Role.Trainer));
-    for (const v of validators) await send(run.connect(v).join(Role.Validator));
-  }
-  return {
+  const deployment = {
     core,
     governance,
     guardian,
@@ -152,6 +155,26 @@ export async function deployRun(
     trainers,
     validators,
   };
+  if (options.join) {
+    const params = options.params;
+    for (const t of trainers) await send(run.connect(t).join(Role.Trainer, params.minTrainerStake));
+    for (const v of validators) await send(run.connect(v).join(Role.Validator, params.minValidatorStake));
+    if (options.warmUp) await playRound(deployment, { revealers: [], votes: [] });
+  }
+  return deployment;
+}
+
+/** A TrainingRun implementation linked to freshly deployed copies of its three libraries. */
+export async function deployTrainingRunImplementation(
+  connection: Pick<NetworkConnection, "ethers">,
+): Promise<TrainingRun> {
+  const { ethers } = connection;
+  const libraries: Record<string, string> = {};
+  for (const name of ["RoundSettlement", "Committee", "RunParamsLib"]) {
+    const lib = await ethers.deployContract(name, []);
+    libraries[name] = await lib.getAddress();
+  }
+  return (await ethers.deployContract("TrainingRun", [], { libraries })) as unknown as TrainingRun;
 }
 
 /**
@@ -213,22 +236,89 @@ export async function timeTo(d: RunDeployment, timestamp: bigint): Promise<void>
   if (timestamp > now) await networkHelpers.time.increaseTo(timestamp);
 }
 
+export interface VotePlan {
+  validator: Wallet;
+  /** its score of every revealed update, in reveal order; it reveals only its seats' ones */
+  scores: number[];
+  modelHash: string;
+  evalLoss?: bigint;
+  /** reveal the vote (default true) */
+  reveal?: boolean;
+}
+
 export interface RoundPlan {
   /** trainers that commit and reveal (each with makeUpdate unless `updates` says otherwise) */
   revealers: Wallet[];
   /** trainers that commit and never reveal */
   silent?: Wallet[];
   updates?: Map<string, Update>;
-  /** per validator: its scores (in reveal order) and its model hash */
-  votes: { validator: Wallet; scores: number[]; modelHash: string; evalLoss?: bigint }[];
-  /** finalize afterwards (default true) */
+  /** committee members' votes (a validator without a seat is skipped) */
+  votes: VotePlan[];
+  /** settle afterwards (default true) */
   finalize?: boolean;
+  /** settlement batch size (default 1024: one transaction) */
+  batch?: number;
+}
+
+/** The vote commitment: keccak256(abi.encode(runId, round, validator, seatLengths, scores, modelHash, evalLoss, salt)). */
+export function voteCommitmentOf(v: {
+  runId: bigint;
+  round: bigint;
+  validator: string;
+  seatLengths: number[];
+  scores: number[];
+  modelHash: string;
+  evalLoss: bigint;
+  salt: string;
+}): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint256", "uint256", "address", "uint16[]", "uint32[]", "bytes32", "uint64", "bytes32"],
+      [v.runId, v.round, v.validator, v.seatLengths, v.scores, v.modelHash, v.evalLoss, v.salt],
+    ),
+  );
+}
+
+/** What validator `validator` reveals for `scores` (indexed by reveal order) given the committee. */
+export async function voteFor(d: RunDeployment, validator: string, scores: number[]) {
+  const committee = await d.run.committee();
+  const seatLengths: number[] = [];
+  const picked: number[] = [];
+  for (let j = 0; j < committee.length; j++) {
+    if (committee[j]!.toLowerCase() !== validator.toLowerCase()) continue;
+    const assigned = await d.run.assignedTo(j);
+    seatLengths.push(assigned.length);
+    for (const i of assigned) picked.push(scores[Number(i)] ?? 0);
+  }
+  return { seatLengths, scores: picked };
+}
+
+/** Mines blocks until the round's randomness is readable (arming it first if nobody has). */
+export async function fixRandomness(d: RunDeployment, round: bigint): Promise<void> {
+  const { networkHelpers } = d.core.connection;
+  let info = await d.run.currentRound();
+  if (info.challengeBlock === 0n) await send(d.run.armChallenge(round));
+  for (let i = 0; i < 3 && !(await d.run.currentRound()).randomnessReady; i++) await networkHelpers.mine(1);
+  info = await d.run.currentRound();
+  if (!info.randomnessReady) throw new Error("fixRandomness: randomness still not ready");
+}
+
+/** Settles `round` in batches of `batch` items; returns the receipts. */
+export async function settleRound(d: RunDeployment, round: bigint, batch = 1024) {
+  const receipts = [];
+  for (let i = 0; i < 10_000; i++) {
+    const info = await d.run.currentRound();
+    if (info.round !== round || info.finalized) return receipts;
+    receipts.push(await send(d.run.finalizeRound(round, batch)));
+  }
+  throw new Error("settleRound: the round never settled");
 }
 
 /**
- * Plays the current round: commits (revealers then silent), moves to the reveal phase, reveals
- * (revealers, in order), moves to the score phase, submits the votes, moves past the score
- * deadline and finalizes. Returns the round number and the finalize transaction's receipt.
+ * Plays the current round: commits (revealers then silent), reveals (revealers, in order),
+ * fixes the randomness, commits the votes of the committee members among `votes`, reveals
+ * them, moves past the vote-reveal deadline and settles. Returns the round, its info at the
+ * start, the updates, the committee and the last settlement receipt.
  */
 export async function playRound(d: RunDeployment, plan: RoundPlan) {
   const info = await d.run.currentRound();
@@ -245,16 +335,42 @@ export async function playRound(d: RunDeployment, plan: RoundPlan) {
     await send(d.run.connect(t).reveal(round, u.cid, u.contentHash, u.samples, u.salt));
   }
   await timeTo(d, info.revealDeadline);
+  await fixRandomness(d, round);
+  const committee = await d.run.committee();
+  const cast: { plan: VotePlan; seatLengths: number[]; scores: number[]; salt: string; evalLoss: bigint }[] = [];
   for (const v of plan.votes) {
-    await send(
-      d.run
-        .connect(v.validator)
-        .submitScores(round, v.scores, v.modelHash, v.evalLoss ?? 500_000_000n),
-    );
+    if (!committee.some((a) => a.toLowerCase() === v.validator.address.toLowerCase())) continue;
+    const shaped = await voteFor(d, v.validator.address, v.scores);
+    const salt = keccak256(Buffer.from(`vote-salt:${v.validator.address}:${round}`));
+    const evalLoss = v.evalLoss ?? 500_000_000n;
+    const commitment = voteCommitmentOf({
+      runId: d.runId,
+      round,
+      validator: v.validator.address,
+      ...shaped,
+      modelHash: v.modelHash,
+      evalLoss,
+      salt,
+    });
+    await send(d.run.connect(v.validator).commitVote(round, commitment));
+    cast.push({ plan: v, ...shaped, salt, evalLoss });
   }
   await timeTo(d, info.scoreDeadline);
-  const receipt = plan.finalize === false ? undefined : await send(d.run.finalizeRound(round));
-  return { round, info, updates, receipt };
+  for (const c of cast) {
+    if (c.plan.reveal === false) continue;
+    await send(
+      d.run
+        .connect(c.plan.validator)
+        .revealVote(round, c.seatLengths, c.scores, c.plan.modelHash, c.evalLoss, c.salt),
+    );
+  }
+  await timeTo(d, info.voteRevealDeadline);
+  let receipt;
+  if (plan.finalize !== false) {
+    const receipts = await settleRound(d, round, plan.batch ?? 1024);
+    receipt = receipts[receipts.length - 1];
+  }
+  return { round, info, updates, committee, receipt };
 }
 
 /** The model hash honest validators attest in tests. */
