@@ -1,7 +1,7 @@
 import { isAddressEqual, type Address, type Hex } from "viem";
 import type { ChainContext } from "../chain/client.js";
 import type { Logger } from "../observe/logger.js";
-import { roundDecodeRules } from "../round/index.js";
+import { nextModel, roundDecodeRules } from "../round/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { validateRound, type RevealedUpdate, type VerdictReason } from "../validate/index.js";
 import { AuditError } from "./audit-error.js";
@@ -35,7 +35,8 @@ export type FindingKind =
   | "malformed"
   | "rescore-differs"
   | "model-replay-failed"
-  | "eval-loss-differs";
+  | "eval-loss-differs"
+  | "wrong-model-hash";
 
 /** A claim on chain the audit could not confirm. */
 export interface AuditFinding {
@@ -75,6 +76,11 @@ export interface ReplayCheck {
 export interface AuditedRound extends Omit<RoundAudit, "contributions"> {
   contributions: AuditedContribution[];
   replay?: ReplayCheck;
+  /**
+   * P9: the model hash the on-chain accepted set yields (M_r plus the accepted updates, through
+   * the run's aggregation) and every validator that revealed another one.
+   */
+  expectedModel?: { modelHash: Hex; acceptedUpdates: number; wrong: Address[] };
 }
 
 export interface AuditReport {
@@ -309,6 +315,7 @@ async function rescore(
         dataset: replay.dataset,
         globalParams,
         seed: round.seed as Hex,
+        ...(round.randomness === null ? {} : { challenge: round.randomness }),
         reveals,
         caps: roundDecodeRules(replay.model.spec, params, round.round),
         timeoutMs: options.timeoutMs,
@@ -316,6 +323,7 @@ async function rescore(
         numShards: params.numShards,
         ...(input.signal ? { signal: input.signal } : {}),
       });
+      await checkAttestedHashes(options, replay, run, round, full, findings);
       for (const c of round.contributions) {
         if (c.reveal === null) continue;
         const verdict = validation.verdicts[c.reveal.index];
@@ -382,5 +390,60 @@ async function rescore(
     }
   } finally {
     await replay.close();
+  }
+}
+
+/**
+ * P9: once a round is settled its accepted set is public (UpdateScored), so the model hash an
+ * honest validator had to attest is a pure function of public data: M_r plus the accepted
+ * updates through the run's aggregation (M_r itself when none was accepted). Recomputes it and
+ * names every validator whose revealed vote attested another hash — the evidence for a
+ * governance slash proposal.
+ */
+async function checkAttestedHashes(
+  options: NonNullable<BuildAuditReportParameters["rescore"]>,
+  replay: ModelReplay,
+  run: RunRecord,
+  round: AuditedRound,
+  full: RoundAudit,
+  findings: AuditFinding[],
+): Promise<void> {
+  if (round.status === "open" || round.openedModelHash === null) return;
+  const voted = full.validators.filter((v) => v.revealed && v.modelHash !== null);
+  if (voted.length === 0) return;
+  const opened = await replay.modelAt(round.round, round.openedModelHash);
+  const accepted = full.contributions
+    .filter((c) => c.accepted === true && c.reveal !== null)
+    .sort((a, b) => (a.reveal?.index ?? 0) - (b.reveal?.index ?? 0));
+  let expected: Hex = opened.hash;
+  if (accepted.length > 0) {
+    const params = roundParamsAt(run, round.round);
+    const cap = updateRules(run, round.round, 8 * 1024 * 1024).maxBytes;
+    const updates = await mapBounded(accepted, DEFAULT_VERIFY_CONCURRENCY, async (c) => {
+      const reveal = c.reveal as NonNullable<Contribution["reveal"]>;
+      const bytes = await options.store.get(reveal.cid, { timeoutMs: options.timeoutMs, maxBytes: cap });
+      return { node: c.node, bytes, samples: Number(reveal.samples) };
+    });
+    expected = nextModel({
+      model: replay.model,
+      globalParams: opened.params,
+      momentum: opened.momentum,
+      updates,
+      params,
+      round: round.round,
+    }).modelHash;
+  }
+  const wrong = voted.filter((v) => (v.modelHash as Hex).toLowerCase() !== expected.toLowerCase());
+  round.expectedModel = { modelHash: expected, acceptedUpdates: accepted.length, wrong: wrong.map((v) => v.validator) };
+  for (const v of wrong) {
+    findings.push({
+      kind: "wrong-model-hash",
+      round: round.round,
+      node: v.validator,
+      index: null,
+      cid: null,
+      onChain: `attested model ${v.modelHash ?? "?"}${v.agreed === null ? "" : v.agreed ? " (in the majority)" : " (outside the majority)"}`,
+      detail: `the on-chain accepted set (${accepted.length} update(s)) applied to M_${round.round} gives ${expected}: validator ${v.validator} attested another model hash (evidence for a governance slash proposal)`,
+    });
   }
 }

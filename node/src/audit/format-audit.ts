@@ -36,8 +36,9 @@ function contributionLines(c: AuditedContribution): string[] {
   lines.push(
     `    cid ${c.reveal.cid} · content hash ${c.reveal.contentHash} · ${c.reveal.samples} samples · commit #${c.commitIndex}`,
   );
-  if (c.scores.length > 0) {
-    lines.push(`    scores: ${c.scores.map((s) => `${s.validator} ${s.scorePpm}`).join(", ")}`);
+  if (c.scorerSeats.length > 0) {
+    const got = c.scores.map((s) => `seat ${s.seat} ${s.validator} ${s.scorePpm}`).join(", ");
+    lines.push(`    scorer seats ${c.scorerSeats.join(", ")}${c.scorers === null ? "" : ` (${c.scorers} revealed)`}: ${got || "no revealed score"}`);
   }
   for (const s of c.slashes) lines.push(`    ${slashText(s)}`);
   if (c.verify !== undefined) {
@@ -73,11 +74,19 @@ function roundLines(r: AuditedRound): string[] {
   const lines = [head.join(" · ")];
   if (r.seed !== null)
     lines.push(`  seed ${r.seed}${r.paramsApplied ? " · new parameters from this round" : ""}`);
+  if (r.randomness !== null) lines.push(`  randomness ${r.randomness}`);
+  if (r.committee !== null) lines.push(`  committee (seat: holder): ${r.committee.map((a, j) => `${j}: ${a}`).join(", ")}`);
   for (const c of r.contributions) lines.push(...contributionLines(c));
   for (const v of r.validators) {
     const settled = v.agreed === null ? "not settled" : v.agreed ? "agreed" : "disagreed";
+    const vote =
+      v.commitment === null
+        ? "no vote committed"
+        : v.revealed
+          ? `vote ${v.commitment} revealed: model ${v.modelHash ?? "?"} · loss ${v.evalLoss === null ? "-" : loss(v.evalLoss)}`
+          : `vote ${v.commitment} NOT revealed`;
     lines.push(
-      `  validator ${v.validator} · weight ${learn(v.weight)} · model ${v.modelHash} · loss ${loss(v.evalLoss)} · ${settled} · reward ${learn(v.reward)}`,
+      `  validator ${v.validator} · seats ${v.seats.join(", ") || "none"} (weight ${v.weight}) · assigned updates ${v.assigned.join(", ") || "none"} · ${vote} · ${settled} · reward ${learn(v.reward)}`,
     );
     for (const s of v.slashes) lines.push(`    ${slashText(s)}`);
   }

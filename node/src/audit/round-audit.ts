@@ -9,12 +9,13 @@ import {
   type SlashStatusName,
   type Uint,
 } from "../history/chain-records.js";
+import { assignedTo, roundAssignment, voteScores } from "../history/round-votes.js";
 
 /**
  * One round's contribution records, joined from its events: per trainer the commit, the reveal,
- * every validator's score, the stake-weighted median, accepted or not, the reward and any slash
- * (with its evidence hash and appeal status from the StakeManager); per validator its vote and
- * settlement. The audit prints it, the explorer's round page shows it.
+ * its scorer seats and their scores, the median, accepted or not, the reward and any slash (with
+ * its evidence hash and appeal status from the StakeManager); the committee; per committee member
+ * its seats, the updates assigned to it, its vote commit and reveal, and its settlement. The audit prints it, the explorer's round page shows it.
  */
 
 export type RoundStatus = "open" | "agreed" | "failed";
@@ -31,7 +32,8 @@ export interface SlashView {
 
 export interface ContributionScore {
   validator: Address;
-  weight: Uint;
+  /** The committee seat the score was given for (one of the update's k scorers). */
+  seat: number;
   scorePpm: number;
 }
 
@@ -42,10 +44,15 @@ export interface Contribution {
   commitment: Hex | null;
   committedAt: EventRef | null;
   reveal: { index: number; cid: string; contentHash: Hex; samples: Uint; at: EventRef } | null;
-  /** Every validator's score of this update, in vote order. */
+  /** The committee seats assigned to score it (scorersOf), ascending; empty before the committee is drawn. */
+  scorerSeats: number[];
+  /** Every revealed score of this update (one per scoring seat whose holder revealed), in vote-reveal order. */
   scores: ContributionScore[];
-  /** The finalize outcome; null while the round is open or for an unrevealed commit. */
+  /** The settlement outcome; null while the round is open or for an unrevealed commit. */
   medianScore: number | null;
+  /** Revealed scorer seats the median was taken over (null before settlement). */
+  scorers: number | null;
+  rewardPoints: Uint | null;
   accepted: boolean | null;
   reward: Uint | null;
   slashes: SlashView[];
@@ -53,14 +60,24 @@ export interface Contribution {
 
 export interface ValidatorVoteView {
   validator: Address;
-  weight: Uint;
-  modelHash: Hex;
-  evalLoss: Uint;
+  /** Committee seats it holds this round (its vote weight). */
+  weight: number;
+  seats: number[];
+  /** The reveal indices assigned to its seats: the updates it had to score. */
+  assigned: number[];
+  /** Its blind vote (VoteCommitted), null if it committed none. */
+  commitment: Hex | null;
+  committedAt: EventRef | null;
+  /** Whether it revealed the vote. */
+  revealed: boolean;
+  /** The revealed model hash and loss (null when not revealed). */
+  modelHash: Hex | null;
+  evalLoss: Uint | null;
   /** Whether its model hash is the 2/3 majority's (null before finalize). */
   agreed: boolean | null;
   reward: Uint | null;
   slashes: SlashView[];
-  at: EventRef;
+  at: EventRef | null;
 }
 
 export interface RoundAudit {
@@ -69,7 +86,13 @@ export interface RoundAudit {
   /** M_r, the model the round trained from. */
   openedModelHash: Hex | null;
   seed: Hex | null;
-  deadlines: { commit: Uint; reveal: Uint; score: Uint } | null;
+  /** rand_r: committee, assignment and validation batches (null until fixed). */
+  randomness: Hex | null;
+  /** Seat j's holder (null until drawn). */
+  committee: Address[] | null;
+  deadlines: { commit: Uint; reveal: Uint; score: Uint; voteReveal: Uint } | null;
+  /** Settlement progress (items settled of the total), null before the first batch. */
+  settlement: { processed: number; total: number } | null;
   openedAt: EventRef | null;
   paramsApplied: boolean;
   /** For an agreed round: M_{r+1}, its held-out loss (1e9-scaled), accepted count, emission. */
@@ -109,6 +132,17 @@ export function auditRound(records: ChainRecords, run: RunRecord, round: RoundRe
   const reveals = [...round.reveals].sort((a, b) => a.index - b.index);
   const commits = [...round.commits].sort((a, b) => compareRefs(a.at, b.at));
   const votes = [...round.votes].sort((a, b) => compareRefs(a.at, b.at));
+  const assignment = roundAssignment(run, round);
+  const scoresByIndex = new Map<number, ContributionScore[]>();
+  for (const v of votes) {
+    for (const s of voteScores(assignment, v)) {
+      const list = scoresByIndex.get(s.index) ?? [];
+      list.push({ validator: v.validator, seat: s.seat, scorePpm: s.scorePpm });
+      scoresByIndex.set(s.index, list);
+    }
+  }
+  const scorerSeats = (index: number): number[] =>
+    assignment === null ? [] : assignment.bySeat.flatMap((indices, seat) => (indices.includes(index) ? [seat] : []));
   const commitIndex = new Map(commits.map((c, i) => [c.node.toLowerCase(), i]));
   const outcome = new Map(round.outcomes.map((o) => [o.node.toLowerCase(), o]));
   const settlement = new Map(round.settlements.map((s) => [s.validator.toLowerCase(), s]));
@@ -129,12 +163,11 @@ export function auditRound(records: ChainRecords, run: RunRecord, round: RoundRe
         samples: reveal.samples,
         at: reveal.at,
       },
-      scores: votes.map((v) => ({
-        validator: v.validator,
-        weight: v.weight,
-        scorePpm: v.scores[reveal.index] ?? 0,
-      })),
+      scorerSeats: scorerSeats(reveal.index),
+      scores: scoresByIndex.get(reveal.index) ?? [],
       medianScore: result?.medianScore ?? null,
+      scorers: result?.scorers ?? null,
+      rewardPoints: result?.rewardPoints ?? null,
       accepted: result?.accepted ?? null,
       reward: result?.reward ?? null,
       slashes: slashViews(records, round, reveal.node),
@@ -149,25 +182,48 @@ export function auditRound(records: ChainRecords, run: RunRecord, round: RoundRe
       commitment: commit.commitment,
       committedAt: commit.at,
       reveal: null,
+      scorerSeats: [],
       scores: [],
       medianScore: null,
+      scorers: null,
+      rewardPoints: null,
       accepted: null,
       reward: null,
       slashes: slashViews(records, round, commit.node),
     });
   });
 
-  const validators: ValidatorVoteView[] = votes.map((v) => {
-    const settled = settlement.get(v.validator.toLowerCase());
+  // Every committee member, in seat order of its first seat, then anyone else who committed a vote.
+  const members: Address[] = [];
+  const seen = new Set<string>();
+  const add = (a: Address): void => {
+    if (a === "0x0000000000000000000000000000000000000000" || seen.has(a.toLowerCase())) return;
+    seen.add(a.toLowerCase());
+    members.push(a);
+  };
+  for (const a of round.committee ?? []) add(a);
+  for (const c of round.voteCommits) add(c.validator);
+  for (const v of votes) add(v.validator);
+  const validators: ValidatorVoteView[] = members.map((validator) => {
+    const key = validator.toLowerCase();
+    const settled = settlement.get(key);
+    const commit = round.voteCommits.find((c) => c.validator.toLowerCase() === key);
+    const revealed = votes.find((v) => v.validator.toLowerCase() === key);
+    const mine = assignedTo(assignment, validator);
     return {
-      validator: v.validator,
-      weight: v.weight,
-      modelHash: v.modelHash,
-      evalLoss: v.evalLoss,
+      validator,
+      weight: revealed?.weight ?? commit?.weight ?? mine.seats.length,
+      seats: mine.seats,
+      assigned: mine.indices,
+      commitment: commit?.commitment ?? null,
+      committedAt: commit?.at ?? null,
+      revealed: revealed !== undefined,
+      modelHash: revealed?.modelHash ?? null,
+      evalLoss: revealed?.evalLoss ?? null,
       agreed: settled?.agreed ?? null,
       reward: settled?.reward ?? null,
-      slashes: slashViews(records, round, v.validator),
-      at: v.at,
+      slashes: slashViews(records, round, validator),
+      at: revealed?.at ?? commit?.at ?? null,
     };
   });
 
@@ -177,6 +233,9 @@ export function auditRound(records: ChainRecords, run: RunRecord, round: RoundRe
     status: result === null ? "open" : result.kind,
     openedModelHash: round.opened?.modelHash ?? (round.round === 1 ? run.initialModelHash : null),
     seed: round.opened?.seed ?? null,
+    randomness: round.randomness?.value ?? null,
+    committee: round.committee,
+    settlement: round.settlement === null ? null : { processed: round.settlement.processed, total: round.settlement.total },
     deadlines:
       round.opened === null
         ? null
@@ -184,6 +243,7 @@ export function auditRound(records: ChainRecords, run: RunRecord, round: RoundRe
             commit: round.opened.commitDeadline,
             reveal: round.opened.revealDeadline,
             score: round.opened.scoreDeadline,
+            voteReveal: round.opened.voteRevealDeadline,
           },
     openedAt: round.opened?.at ?? null,
     paramsApplied: round.paramsApplied,

@@ -1,6 +1,6 @@
 import { decodeFunctionData, getAddress, isAddressEqual, type Address } from "viem";
 import { auditRound, contextForRun, runRecord, updateRules, verifyReveal, type RoundAudit, type VerifyResult } from "../audit/index.js";
-import { compareRefs, paramsAt, roundsOf, type ChainRecords, type RunRecord } from "../history/index.js";
+import { compareRefs, paramsAt, roundsOf, type ChainRecords, type MembershipEvent, type RunRecord } from "../history/index.js";
 import { stakeManagerAbi } from "../chain/abis.js";
 import type { ChainContext } from "../chain/client.js";
 import { readRoundView } from "../run/round-view.js";
@@ -64,6 +64,18 @@ export function metaPayload(ctx: ExplorerContext) {
   };
 }
 
+/** Whether a member's last membership event leaves it in the run (joined or raised its lock). */
+function isMember(last: MembershipEvent | undefined): boolean {
+  return last?.kind === "joined" || last?.kind === "raised";
+}
+
+/** A member's current lock and the first round it counts in draws (trainer seats, committees). */
+function eligibility(events: readonly MembershipEvent[]): { lock: string | null; eligibleFrom: number | null } {
+  const last = events.at(-1);
+  if (!isMember(last)) return { lock: null, eligibleFrom: null };
+  return { lock: last?.locked ?? last?.amount ?? null, eligibleFrom: last?.eligibleFrom ?? null };
+}
+
 function runSummary(run: RunRecord) {
   const rounds = roundsOf(run);
   const lastAgreed = [...rounds].reverse().find((r) => r.result?.kind === "agreed");
@@ -87,8 +99,8 @@ function runSummary(run: RunRecord) {
             evalLoss: lastAgreed.result.evalLoss,
           }
         : null,
-    trainers: members.filter((m) => m?.kind === "joined" && m.role === "trainer").length,
-    validators: members.filter((m) => m?.kind === "joined" && m.role === "validator").length,
+    trainers: members.filter((m) => isMember(m) && m?.role === "trainer").length,
+    validators: members.filter((m) => isMember(m) && m?.role === "validator").length,
   };
 }
 
@@ -156,7 +168,8 @@ export async function runPayload(ctx: ExplorerContext, runId: number) {
     },
     members: Object.entries(run.members).map(([address, events]) => ({
       address: getAddress(address),
-      role: events.at(-1)?.kind === "joined" ? (events.at(-1)?.role ?? "none") : "none",
+      role: isMember(events.at(-1)) ? (events.at(-1)?.role ?? "none") : "none",
+      ...eligibility(events),
       events,
     })),
   };
@@ -268,7 +281,8 @@ export async function nodePayload(ctx: ExplorerContext, address: Address) {
     for (const round of roundsOf(run)) {
       const touched =
         round.commits.some((c) => isAddressEqual(c.node, address)) ||
-        round.votes.some((v) => isAddressEqual(v.validator, address));
+        round.voteCommits.some((v) => isAddressEqual(v.validator, address)) ||
+        (round.committee ?? []).some((a) => isAddressEqual(a, address));
       if (!touched) continue;
       const audit = auditRound(records, run, round);
       for (const c of audit.contributions.filter((x) => isAddressEqual(x.node, address)))
@@ -291,7 +305,8 @@ export async function nodePayload(ctx: ExplorerContext, address: Address) {
     ].reduce((s, r) => s + BigInt(r), 0n);
     runs.push({
       runId: run.runId,
-      role: memberships.at(-1)?.kind === "joined" ? (memberships.at(-1)?.role ?? "none") : "none",
+      role: isMember(memberships.at(-1)) ? (memberships.at(-1)?.role ?? "none") : "none",
+      ...eligibility(memberships),
       memberships,
       rewardsAccrued: member.rewards.toString(),
       rewardsEarned: earned.toString(),

@@ -16,11 +16,11 @@ import { DEFAULT_REFRESH_MS } from "./constants.js";
  */
 
 const cacheSchema = z.object({
-  version: z.literal(2),
+  version: z.literal(3),
   key: z.string(),
   lastBlock: z.number().int().min(-1),
   records: z.custom<ChainRecords>(
-    (v) => typeof v === "object" && v !== null && (v as { version?: unknown }).version === 2,
+    (v) => typeof v === "object" && v !== null && (v as { version?: unknown }).version === 3,
   ),
 });
 
@@ -136,7 +136,7 @@ export class ExplorerIndex {
     this.data = { lastBlock, records };
     await writeDurable(
       this.path,
-      JSON.stringify({ version: 2, key: this.key, lastBlock, records }),
+      JSON.stringify({ version: 3, key: this.key, lastBlock, records }),
     );
   }
 }

@@ -31,6 +31,7 @@ export interface RoundOpenedRecord {
   commitDeadline: Uint;
   revealDeadline: Uint;
   scoreDeadline: Uint;
+  voteRevealDeadline: Uint;
   at: EventRef;
 }
 
@@ -41,7 +42,7 @@ export interface CommitRecord {
 }
 
 export interface RevealRecord {
-  /** Position in reveal order: where this update's score sits in every validator's scores. */
+  /** Position in reveal order (`assignedTo` lists these indices; scorers are drawn per node). */
   index: number;
   node: Address;
   cid: string;
@@ -50,22 +51,42 @@ export interface RevealRecord {
   at: EventRef;
 }
 
+/** A committee member's blind vote (VoteCommitted). */
+export interface VoteCommitRecord {
+  validator: Address;
+  /** Committee seats it holds (its vote's weight). */
+  weight: number;
+  commitment: Hex;
+  at: EventRef;
+}
+
+/** A revealed vote (VoteRevealed). */
 export interface VoteRecord {
   validator: Address;
-  /** Validator stake locked by the run when it voted (wei). */
-  weight: Uint;
+  /** Committee seats it holds. */
+  weight: number;
   modelHash: Hex;
   /** Held-out loss of that model, 1e9-scaled. */
   evalLoss: Uint;
-  /** One score (ppm) per reveal, in reveal order. */
+  /** Per held seat (ascending), how many of `scores` belong to it. */
+  seatLengths: number[];
+  /** Per held seat, the scores (ppm) of the updates assigned to it in reveal order, concatenated ({@link voteScoresByIndex}). */
   scores: number[];
   at: EventRef;
 }
 
 export interface UpdateOutcomeRecord {
   node: Address;
+  /** Reveal index. */
+  index: number;
+  /** Median of its scorers' scores (ppm). */
   medianScore: number;
+  /** Revealed seats of its k scorers that the median was taken over. */
+  scorers: number;
   accepted: boolean;
+  /** median × capped samples when accepted (else 0). */
+  rewardPoints: Uint;
+  /** rewardPoints × pool / totalPoints once TrainerPoolSet is in (wei; "0" before). */
   reward: Uint;
   at: EventRef;
 }
@@ -100,14 +121,29 @@ export type RoundResult =
 export interface RoundRecord {
   round: number;
   opened: RoundOpenedRecord | null;
+  /** ChallengeArmed: the block whose hash is the round's randomness (re-armed when it expired). */
+  challenge: { challengeBlock: Uint; at: EventRef }[];
+  /** rand_r (ChallengeFixed): committee, assignment and validation batches derive from it. */
+  randomness: { value: Hex; at: EventRef } | null;
+  /** CommitteeDrawn: seat j's holder. */
+  committee: Address[] | null;
+  /** Blind votes, in commit order. */
+  voteCommits: VoteCommitRecord[];
   /** Whether governance parameters became active as this round opened. */
   paramsApplied: boolean;
   /** In commit order. */
   commits: CommitRecord[];
   /** In reveal order. */
   reveals: RevealRecord[];
+  /** Revealed votes, in reveal order. */
   votes: VoteRecord[];
   outcomes: UpdateOutcomeRecord[];
+  /** The last SettlementProgress (items settled of the total). */
+  settlement: { processed: number; total: number; at: EventRef } | null;
+  /** TrainerPoolSet: each accepted update earns rewardPoints × pool / totalPoints. */
+  trainerPool: { pool: Uint; totalPoints: Uint; at: EventRef } | null;
+  /** TrainerRewarded: points credited as claimable rewards (lazily, at a later commit, claim or leave). */
+  trainerRewards: { node: Address; amount: Uint; at: EventRef }[];
   settlements: ValidatorOutcomeRecord[];
   slashes: NodeSlashedRecord[];
   result: RoundResult | null;
@@ -115,10 +151,17 @@ export interface RoundRecord {
 }
 
 export interface MembershipEvent {
-  kind: "joined" | "left";
+  /** joined, raised its lock, left, or was evicted (stale lock, or the smallest validator lock in a full set). */
+  kind: "joined" | "raised" | "left" | "evicted";
   role: RoleName;
-  /** Stake locked on join, unlocked on leave (wei). */
+  /** Stake locked on join, added on raise, unlocked on leave or eviction (wei). */
   amount: Uint;
+  /** The whole lock after a join or raise (wei). */
+  locked?: Uint;
+  /** joined / raised: the first round the lock counts in draws (trainer seats, committees). */
+  eligibleFrom?: number;
+  /** evicted: who sent the eviction. */
+  by?: Address;
   at: EventRef;
 }
 
@@ -212,7 +255,8 @@ export interface GovernanceProposalRecord {
 }
 
 export interface ChainRecords {
-  version: 2;
+  /** 3: rounds v2 (committees, blind votes, batched settlement). */
+  version: 3;
   /** runId (decimal) → run. */
   runs: Record<string, RunRecord>;
   /** Account (lower-case) → its StakeManager history. */
@@ -224,18 +268,25 @@ export interface ChainRecords {
 }
 
 export function emptyRecords(): ChainRecords {
-  return { version: 2, runs: {}, stakes: {}, slashes: {}, proposals: {} };
+  return { version: 3, runs: {}, stakes: {}, slashes: {}, proposals: {} };
 }
 
 export function emptyRound(round: number): RoundRecord {
   return {
     round,
     opened: null,
+    challenge: [],
+    randomness: null,
+    committee: null,
+    voteCommits: [],
     paramsApplied: false,
     commits: [],
     reveals: [],
     votes: [],
     outcomes: [],
+    settlement: null,
+    trainerPool: null,
+    trainerRewards: [],
     settlements: [],
     slashes: [],
     result: null,

@@ -12,3 +12,4 @@ export * from "./read-records.js";
 export * from "./record-events.js";
 export * from "./round-history.js";
 export * from "./scan-records.js";
+export * from "./round-votes.js";

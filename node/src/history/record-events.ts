@@ -64,9 +64,16 @@ const runEvents = {
     commitDeadline: uint,
     revealDeadline: uint,
     scoreDeadline: uint,
+    voteRevealDeadline: uint,
   }),
-  Joined: z.object({ runId: big, node: address, role: small, locked: uint }),
+  Joined: z.object({ runId: big, node: address, role: small, locked: uint, eligibleFrom: small }),
+  LockRaised: z.object({ runId: big, node: address, role: small, added: uint, locked: uint, eligibleFrom: small }),
   Left: z.object({ runId: big, node: address, role: small, unlocked: uint }),
+  Evicted: z.object({ runId: big, node: address, role: small, unlocked: uint, by: address }),
+  ChallengeArmed: z.object({ runId: big, round: small, challengeBlock: uint }),
+  ChallengeFixed: z.object({ runId: big, round: small, randomness: hex32 }),
+  CommitteeDrawn: z.object({ runId: big, round: small, seats: z.array(address).readonly() }),
+  VoteCommitted: z.object({ runId: big, round: small, validator: address, weight: small, commitment: hex32 }),
   Committed: z.object({ runId: big, round: small, node: address, commitment: hex32 }),
   Revealed: z.object({
     runId: big,
@@ -77,23 +84,29 @@ const runEvents = {
     contentHash: hex32,
     samples: uint,
   }),
-  ScoresSubmitted: z.object({
+  VoteRevealed: z.object({
     runId: big,
     round: small,
     validator: address,
-    weight: uint,
+    weight: small,
     modelHash: hex32,
     evalLoss: uint,
+    seatLengths: z.array(small).readonly(),
     scores: z.array(small).readonly(),
   }),
   UpdateScored: z.object({
     runId: big,
     round: small,
     node: address,
+    index: small,
     medianScore: small,
+    scorers: small,
     accepted: z.boolean(),
-    reward: uint,
+    rewardPoints: uint,
   }),
+  SettlementProgress: z.object({ runId: big, round: small, processed: small, total: small }),
+  TrainerPoolSet: z.object({ runId: big, round: small, pool: uint, totalPoints: uint }),
+  TrainerRewarded: z.object({ runId: big, round: small, node: address, amount: uint }),
   ValidatorSettled: z.object({
     runId: big,
     round: small,
@@ -356,22 +369,70 @@ function recordRunEvent(
         commitDeadline: opened.commitDeadline,
         revealDeadline: opened.revealDeadline,
         scoreDeadline: opened.scoreDeadline,
+        voteRevealDeadline: opened.voteRevealDeadline,
         at,
       };
       return;
     }
     case "Joined":
-    case "Left": {
-      const e = name === "Joined" ? parse(runEvents, "Joined", log) : parse(runEvents, "Left", log);
-      const amount = "locked" in e ? e.locked : e.unlocked;
-      const list = run.members[key(e.node)] ?? [];
-      list.push({
-        kind: name === "Joined" ? "joined" : "left",
-        role: recordRole(e.role),
-        amount,
-        at,
-      });
-      run.members[key(e.node)] = list;
+    case "LockRaised":
+    case "Left":
+    case "Evicted": {
+      const list = run.members[key(log.args.node as string)] ?? [];
+      if (name === "Joined") {
+        const e = parse(runEvents, name, log);
+        list.push({ kind: "joined", role: recordRole(e.role), amount: e.locked, locked: e.locked, eligibleFrom: e.eligibleFrom, at });
+      } else if (name === "LockRaised") {
+        const e = parse(runEvents, name, log);
+        list.push({ kind: "raised", role: recordRole(e.role), amount: e.added, locked: e.locked, eligibleFrom: e.eligibleFrom, at });
+      } else if (name === "Left") {
+        const e = parse(runEvents, name, log);
+        list.push({ kind: "left", role: recordRole(e.role), amount: e.unlocked, at });
+      } else {
+        const e = parse(runEvents, name, log);
+        list.push({ kind: "evicted", role: recordRole(e.role), amount: e.unlocked, by: e.by, at });
+      }
+      run.members[key(log.args.node as string)] = list;
+      return;
+    }
+    case "ChallengeArmed": {
+      const e = parse(runEvents, name, log);
+      roundOf(run, e.round).challenge.push({ challengeBlock: e.challengeBlock, at });
+      return;
+    }
+    case "ChallengeFixed": {
+      const e = parse(runEvents, name, log);
+      roundOf(run, e.round).randomness = { value: e.randomness, at };
+      return;
+    }
+    case "CommitteeDrawn": {
+      const e = parse(runEvents, name, log);
+      roundOf(run, e.round).committee = [...e.seats];
+      return;
+    }
+    case "VoteCommitted": {
+      const e = parse(runEvents, name, log);
+      roundOf(run, e.round).voteCommits.push({ validator: e.validator, weight: e.weight, commitment: e.commitment, at });
+      return;
+    }
+    case "SettlementProgress": {
+      const e = parse(runEvents, name, log);
+      roundOf(run, e.round).settlement = { processed: e.processed, total: e.total, at };
+      return;
+    }
+    case "TrainerPoolSet": {
+      const e = parse(runEvents, name, log);
+      const record = roundOf(run, e.round);
+      record.trainerPool = { pool: e.pool, totalPoints: e.totalPoints, at };
+      const total = BigInt(e.totalPoints);
+      for (const outcome of record.outcomes) {
+        outcome.reward = total === 0n ? "0" : ((BigInt(outcome.rewardPoints) * BigInt(e.pool)) / total).toString();
+      }
+      return;
+    }
+    case "TrainerRewarded": {
+      const e = parse(runEvents, name, log);
+      roundOf(run, e.round).trainerRewards.push({ node: e.node, amount: e.amount, at });
       return;
     }
     case "Committed": {
@@ -391,13 +452,14 @@ function recordRunEvent(
       });
       return;
     }
-    case "ScoresSubmitted": {
+    case "VoteRevealed": {
       const e = parse(runEvents, name, log);
       roundOf(run, e.round).votes.push({
         validator: e.validator,
         weight: e.weight,
         modelHash: e.modelHash,
         evalLoss: e.evalLoss,
+        seatLengths: [...e.seatLengths],
         scores: [...e.scores],
         at,
       });
@@ -407,9 +469,12 @@ function recordRunEvent(
       const e = parse(runEvents, name, log);
       roundOf(run, e.round).outcomes.push({
         node: e.node,
+        index: e.index,
         medianScore: e.medianScore,
+        scorers: e.scorers,
         accepted: e.accepted,
-        reward: e.reward,
+        rewardPoints: e.rewardPoints,
+        reward: "0",
         at,
       });
       return;

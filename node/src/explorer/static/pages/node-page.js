@@ -60,9 +60,9 @@ function runSection(run) {
       "tr",
       {},
       h("td", {}, h("a", { href: `/runs/${run.runId}/rounds/${v.round}` }, `Round ${v.round}`)),
-      h("td", { class: "num" }, learn(v.weight)),
-      h("td", {}, hash(v.modelHash)),
-      h("td", { class: "num" }, loss(v.evalLoss)),
+      h("td", { class: "num" }, `${v.weight} seat(s)${v.assigned.length ? ` · updates ${v.assigned.join(", ")}` : ""}`),
+      h("td", {}, v.modelHash === null ? (v.commitment === null ? "no vote" : "not revealed") : hash(v.modelHash)),
+      h("td", { class: "num" }, v.evalLoss === null ? "—" : loss(v.evalLoss)),
       h(
         "td",
         {},
@@ -90,6 +90,8 @@ function runSection(run) {
       card("Rewards earned", learn(run.rewardsEarned), { id: `earned-${run.runId}` }),
       card("Accrued, unclaimed", learn(run.rewardsAccrued)),
       card("Claimed", learn(run.claimed)),
+      card("Lock", run.lock === null ? "—" : learn(run.lock)),
+      card("Eligible from", run.eligibleFrom === null ? "—" : `round ${run.eligibleFrom}`, { id: `eligible-${run.runId}` }),
     ),
     contributions.length > 0
       ? [

@@ -1,5 +1,6 @@
-// "/runs/<id>/rounds/<r>": M_r → M_{r+1}, seed, deadlines, the opening and closing
-// transactions, the contribution table and the validators' votes.
+// "/runs/<id>/rounds/<r>": M_r → M_{r+1}, seed, randomness, deadlines, the opening and closing
+// transactions, the committee, the contribution table and the committee members' votes (seats,
+// assigned updates, commit and reveal).
 import { getRound } from "../lib/api-client.js";
 import { badge, h, kv, render, setTitle, table } from "../lib/dom.js";
 import { learn, loss, ppm, utc } from "../lib/format.js";
@@ -29,9 +30,11 @@ function validatorRow(v) {
     "tr",
     { class: "validator" },
     h("td", {}, addressLink(v.validator)),
-    h("td", { class: "num" }, learn(v.weight)),
-    h("td", {}, hash(v.modelHash)),
-    h("td", { class: "num" }, loss(v.evalLoss)),
+    h("td", { class: "num seats" }, v.seats.length === 0 ? "—" : v.seats.join(", ")),
+    h("td", { class: "assigned" }, v.assigned.length === 0 ? "—" : v.assigned.join(", ")),
+    h("td", { class: "vote" }, v.commitment === null ? "no vote" : v.revealed ? badge("revealed", "ok") : badge("not revealed", "bad")),
+    h("td", {}, v.modelHash === null ? "—" : hash(v.modelHash)),
+    h("td", { class: "num" }, v.evalLoss === null ? "—" : loss(v.evalLoss)),
     h(
       "td",
       {},
@@ -39,7 +42,7 @@ function validatorRow(v) {
     ),
     h("td", { class: "num" }, v.reward === null ? "—" : learn(v.reward)),
     h("td", { class: "slash-cell" }, slashCell(v.slashes)),
-    h("td", {}, txLink(v.at)),
+    h("td", {}, v.at === null ? "—" : txLink(v.at)),
   );
 }
 
@@ -74,12 +77,20 @@ export async function roundPage(runId, round) {
         [`Model M_${round} (trained from)`, full(r.openedModelHash)],
         [`Model M_${round + 1} (agreed)`, r.agreed ? full(r.agreed.modelHash) : "—"],
         ["Seed", full(r.seed)],
+        ["Randomness", r.randomness ? full(r.randomness) : "not fixed yet"],
+        [
+          "Committee",
+          r.committee
+            ? h("span", { id: "committee" }, r.committee.map((a, j) => [j > 0 ? " · " : "", `${j}: `, addressLink(a)]))
+            : "not drawn yet",
+        ],
         [
           "Deadlines",
           r.deadlines
-            ? `commit ${utc(r.deadlines.commit)} · reveal ${utc(r.deadlines.reveal)} · score ${utc(r.deadlines.score)}`
+            ? `commit ${utc(r.deadlines.commit)} · reveal ${utc(r.deadlines.reveal)} · vote commit ${utc(r.deadlines.score)} · vote reveal ${utc(r.deadlines.voteReveal)}`
             : "—",
         ],
+        ["Settlement", r.settlement ? `${r.settlement.processed} of ${r.settlement.total} items` : "—"],
         ["Opened", r.openedAt ? [blockLink(r.openedAt.block), " ", txLink(r.openedAt)] : "—"],
         ["Closed", closed ? [blockLink(closed.block), " ", txLink(closed)] : "not yet"],
         ["Accept score", `${ppm(r.acceptScorePpm)} ppm`],
@@ -90,13 +101,15 @@ export async function roundPage(runId, round) {
     h(
       "p",
       { class: "note" },
-      "Scores are parts per million, one per validator in vote order; the median is stake-weighted. Verify fetches the update by its CID through the explorer's IPFS peer and re-checks keccak256 of the bytes against the content hash on chain.",
+      "Scores are parts per million, one per scoring committee seat (k seats per update, drawn from the round's randomness); the median is over the seats whose holder revealed. Verify fetches the update by its CID through the explorer's IPFS peer and re-checks keccak256 of the bytes against the content hash on chain.",
     ),
-    h("h2", {}, "Validators"),
+    h("h2", {}, "Committee votes"),
     table(
       [
         "Validator",
-        { label: "Weight", class: "num" },
+        { label: "Seats", class: "num" },
+        "Assigned updates",
+        "Vote",
         "Model hash",
         { label: "Held-out loss", class: "num" },
         "Consensus",
