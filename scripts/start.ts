@@ -59,7 +59,7 @@ const logger = createLogger({ level: "info" }, "start");
 
 /** Devnet parameters: phases long in chain time (the conductor warps), short governance. */
 const DEVNET_PARAMETERS = {
-  runParams: { ...DEFAULT_RUN_PARAMS, commitDuration: 600, revealDuration: 600, scoreDuration: 600 },
+  runParams: { ...DEFAULT_RUN_PARAMS, commitDuration: 600, revealDuration: 600, scoreDuration: 600, voteRevealDuration: 600 },
   timelockDelay: 60n,
   votingDelay: 1n,
   votingPeriod: 10n,
@@ -138,11 +138,14 @@ async function main(): Promise<void> {
       logger.info("node started", { node: `node-${account.index}`, role: account.role, address: account.address, adversary: adversary ?? "no" });
     }
 
+    // Round 1 is a registration round: the trainers' locks count from round 2 (rounds v2), so
+    // the conductor waits only for the commits of trainers that hold a seat (seatDraw).
+    const trainerAddresses = devnet.accounts.filter((a) => a.role === "trainer").map((a) => a.address);
     const bar = new SingleBar({ format: "rounds [{bar}] {value}/{total} | {status}", stream: process.stderr, hideCursor: true });
     bar.start(ROUNDS, 0, { status: "training" });
     let governance: { proposalId: string; description: string; atRound: number } | undefined;
     for (let round = 1; round <= ROUNDS; round++) {
-      const next = await conductor.playRound({ trainers: TRAINERS, validators: VALIDATORS });
+      const next = await conductor.playRound({ trainers: trainerAddresses, validators: VALIDATORS });
       bar.update(round, { status: `round ${next.round} open` });
       if (round === Math.floor(ROUNDS / 2) && governance === undefined) {
         bar.update(round, { status: `governance: H -> ${NEW_H}` });
@@ -201,7 +204,7 @@ async function buildReport(
   const validator = nodes.find((n) => n.role === "validator");
   const accuracyByRound = new Map<number, number>();
   for (const e of validator?.process.events ?? []) {
-    if (e.event === "scores submitted" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
+    if (e.event === "vote ready" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
   }
   const rounds = [];
   for (let r = 1; r <= ROUNDS; r++) {

@@ -87,13 +87,15 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     }
   }
 
-  /** Drives one round to finalize: commits → reveals → votes → next round. */
+  /** Drives one round to settlement: commits → reveals → vote commits → vote reveals → next round. */
   async function playRound(round: number, trainers: number, validators: number): Promise<void> {
     await waitFor(`round ${round} commits`, (v) => v.round === round && v.commits === trainers);
     await net.advance(PHASE);
     await waitFor(`round ${round} reveals`, (v) => v.reveals === trainers);
     await net.advance(PHASE);
-    await waitFor(`round ${round} votes`, (v) => v.votes === validators);
+    if (trainers > 0) await waitFor(`round ${round} vote commits`, (v) => v.votes === validators);
+    await net.advance(PHASE);
+    if (trainers > 0) await waitFor(`round ${round} vote reveals`, (v) => v.voteReveals === validators);
     await net.advance(PHASE);
     await waitFor(`round ${round + 1}`, (v) => v.round === round + 1);
   }
@@ -132,14 +134,20 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     await net?.stop();
   });
 
-  it("runs two rounds: the honest updates are accepted and rewarded, the sign-flipper is slashed, every node holds the chain's model", async () => {
+  it("runs a registration round and two rounds: the honest updates are accepted and rewarded, the sign-flipper is slashed, every node holds the chain's model", async () => {
     const [validator, honestA, honestB, adversary] = nodes as [TestNode, TestNode, TestNode, TestNode];
-    await playRound(1, 3, 1);
+    // Round 1: the trainers joined in it, so their locks count from round 2 (no seat, no commit).
+    for (const n of [honestA, honestB, adversary]) {
+      const [seat] = await observer.contracts.run.read.seatDraw([n.address]);
+      assert.equal(seat, false, "no trainer holds a seat in the registration round");
+    }
+    await playRound(1, 0, 1);
     await playRound(2, 3, 1);
-    // Trainers sync to round 3's model before they commit in it.
-    const round3 = await waitFor("round 3 commits", (v) => v.round === 3 && v.commits === 3);
+    await playRound(3, 3, 1);
+    // Trainers sync to round 4's model before they commit in it.
+    const round4 = await waitFor("round 4 commits", (v) => v.round === 4 && v.commits === 3);
 
-    for (const round of [1, 2]) {
+    for (const round of [2, 3]) {
       const agreed = await modelAgreed(round);
       assert.equal(agreed.length, 1, `round ${round} reached model agreement`);
       assert.equal(agreed[0]?.args.acceptedUpdates, 2n);
@@ -158,12 +166,12 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     }
 
     for (const trainer of [honestA, honestB, adversary]) {
-      assert.deepEqual(await heldHash(trainer), { round: 3, hash: round3.modelHash });
+      assert.deepEqual(await heldHash(trainer), { round: 4, hash: round4.modelHash });
     }
     const validatorModel = await heldHash(validator);
-    assert.equal(validatorModel?.round, 2);
-    const agreed1 = await modelAgreed(1);
-    assert.equal(validatorModel?.hash, agreed1[0]?.args.modelHash);
+    assert.equal(validatorModel?.round, 3);
+    const agreed2 = await modelAgreed(2);
+    assert.equal(validatorModel?.hash, agreed2[0]?.args.modelHash);
 
     const run = observer.contracts.run;
     assert.ok((await run.read.memberOf([honestA.address])).rewards > 0n);
@@ -175,11 +183,14 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
   it("lets a trainer that joins late start from the newest checkpoint and train on the chain's current model", async () => {
     const lines: string[] = [];
     const late = await launch(5, "trainer", undefined, lines);
-    const view = await waitFor("late joiner commits", (v) => v.round === 3 && v.commits === 4);
-    assert.deepEqual(await heldHash(late), { round: 3, hash: view.modelHash });
+    // It joins during round 4's commit phase, so its lock counts from round 5.
+    await waitFor("late joiner joined", () => lines.some((l) => l.includes('"no seat: not eligible until round 5"')));
+    await playRound(4, 3, 1);
+    const view = await waitFor("late joiner commits", (v) => v.round === 5 && v.commits === 4);
+    assert.deepEqual(await heldHash(late), { round: 5, hash: view.modelHash });
     const events = lines.map((l) => JSON.parse(l) as { event: string; round?: number });
     const fromCheckpoint = events.find((e) => e.event === "model from checkpoint");
-    assert.equal(fromCheckpoint?.round, 2, "it loaded the checkpoint of round 2 (announced by the validator)");
+    assert.equal(fromCheckpoint?.round, 4, "it loaded the checkpoint of round 4 (announced by the validator)");
     assert.ok(!events.some((e) => e.event === "model genesis"), "it did not replay from genesis");
   });
 

@@ -15,9 +15,11 @@ import { TEST_RUN_PARAMS } from "./helpers/network.js";
 /**
  * Crash safety with real processes: a trainer is `kill -9`ed right after its commit is mined,
  * restarted from its data folder, and must reveal exactly what it committed — and never commit
- * twice. Chain time is moved by the test, not the clock.
+ * twice; then the validator is `kill -9`ed right after its vote commit is mined and must reveal
+ * exactly the vote it persisted. Round 1 is the registration round (the trainers' locks count
+ * from round 2), so the crashes happen in round 2. Chain time is moved by the test, not the clock.
  */
-describe("a trainer killed after its commit", { timeout: 600_000 }, () => {
+describe("a trainer killed after its commit, a validator killed after its vote commit", { timeout: 600_000 }, () => {
   let devnet: Devnet;
   let observer: ChainContext;
   let conductor: Conductor;
@@ -60,16 +62,19 @@ describe("a trainer killed after its commit", { timeout: 600_000 }, () => {
     });
   }
 
-  it("reveals its committed update after a restart and the round is accepted", async () => {
-    const validator = await launch(1, []);
+  it("each reveals what it committed after a restart and the round is accepted", async () => {
+    let validator = await launch(1, []);
     running.push(validator);
     const honest = await launch(2, [validator.multiaddr]);
     running.push(honest);
     let victim = await launch(3, [validator.multiaddr, honest.multiaddr]);
     running.push(victim);
+    const trainers = devnet.accounts.filter((a) => a.role === "trainer").map((a) => a.address);
+    const registration = await conductor.playRound({ trainers, validators: 1 });
+    assert.equal(registration.round, 2, "round 1 (no eligible trainer) settled");
 
     // Kill the victim the moment its commit is mined.
-    const committed = await victim.waitForEvent((e) => e.event === "committed" && e.round === 1);
+    const committed = await victim.waitForEvent((e) => e.event === "committed" && e.round === 2);
     await killNode(victim);
     const view = await readRoundView(observer);
     assert.equal(view.phase, "commit");
@@ -78,23 +83,34 @@ describe("a trainer killed after its commit", { timeout: 600_000 }, () => {
     await conductor.warp(view.commitDeadline - view.now + 1n);
     victim = await launch(3, [validator.multiaddr, honest.multiaddr]);
     running.push(victim);
-    const revealed = await victim.waitForEvent((e) => e.event === "revealed" && e.round === 1);
+    const revealed = await victim.waitForEvent((e) => e.event === "revealed" && e.round === 2);
     assert.equal(revealed.cid, committed.cid, "it revealed exactly the update it committed");
-    assert.ok(!victim.events.some((e) => e.event === "committed" && e.round === 1), "the restarted node did not commit again");
+    assert.ok(!victim.events.some((e) => e.event === "committed" && e.round === 2), "the restarted node did not commit again");
 
-    await honest.waitForEvent((e) => e.event === "revealed" && e.round === 1);
+    await honest.waitForEvent((e) => e.event === "revealed" && e.round === 2);
     const afterReveal = await readRoundView(observer);
     await conductor.warp(afterReveal.revealDeadline - afterReveal.now + 1n);
-    await validator.waitForEvent((e) => e.event === "scores submitted" && e.round === 1);
+    // Kill the validator the moment its vote commit is mined; restart it in the vote-reveal phase.
+    const voteCommitted = await validator.waitForEvent((e) => e.event === "vote committed" && e.round === 2);
+    await killNode(validator);
     const scoring = await readRoundView(observer);
+    assert.equal(scoring.votes, 1);
     await conductor.warp(scoring.scoreDeadline - scoring.now + 1n);
-    await validator.waitForEvent((e) => e.event === "finalized" && e.round === 1);
+    validator = await launch(1, [honest.multiaddr, victim.multiaddr]);
+    running.push(validator);
+    const voteRevealed = await validator.waitForEvent((e) => e.event === "vote revealed" && e.round === 2);
+    assert.equal(voteRevealed.modelHash, voteCommitted.modelHash, "it revealed the vote it persisted before committing");
+    assert.ok(!validator.events.some((e) => e.event === "vote committed" && e.round === 2), "the restarted validator did not commit a second vote");
+    const unveiling = await readRoundView(observer);
+    assert.equal(unveiling.voteReveals, 1);
+    await conductor.warp(unveiling.voteRevealDeadline - unveiling.now + 1n);
+    await validator.waitForEvent((e) => e.event === "finalized" && e.round === 2);
 
     const scored = await observer.publicClient.getContractEvents({
       address: observer.contracts.run.address,
       abi: trainingRunAbi,
       eventName: "UpdateScored",
-      args: { runId: 1n, round: 1n },
+      args: { runId: 1n, round: 2n },
       fromBlock: BigInt(devnet.deployment.deploymentBlock),
       strict: true,
     });
@@ -105,7 +121,7 @@ describe("a trainer killed after its commit", { timeout: 600_000 }, () => {
       address: observer.contracts.run.address,
       abi: trainingRunAbi,
       eventName: "Committed",
-      args: { runId: 1n, round: 1n },
+      args: { runId: 1n, round: 2n },
       fromBlock: BigInt(devnet.deployment.deploymentBlock),
       strict: true,
     });

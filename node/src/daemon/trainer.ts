@@ -67,6 +67,9 @@ export class TrainerRole {
       if (this.seatlessRound === view.round) return;
       if (!(await this.hasSeat(view, member))) {
         this.seatlessRound = view.round;
+        // Keep the model current anyway: a later seat round starts from it at once, and a node
+        // that holds a model the chain never agreed on stops now, not when it wins a seat.
+        await this.o.sync.ensure(view.round, view.modelHash);
         return;
       }
       pending = await this.prepare(view);

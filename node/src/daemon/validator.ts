@@ -32,6 +32,8 @@ export const EVAL_LOSS_SCALE = 1e9;
 export class ValidatorRole implements RoundRole {
   /** Last round reported as "not on the committee" / "waiting for randomness" (one log line each). */
   private reported = new Map<string, number>();
+  /** The block the validator has been waiting at for the randomness, and since when (ms). */
+  private waitingAt: { block: bigint; since: number } | undefined;
   /** The run's earlier accepted updates (P6), opened on first use. */
   private index: UpdateIndex | undefined;
 
@@ -69,9 +71,19 @@ export class ValidatorRole implements RoundRole {
       return;
     }
     if (state.scoredRound >= view.round) return;
+    if (view.reveals === 0) {
+      if (this.once("empty", view.round)) log.info("no reveals to score: no vote this round");
+      await state.markScored(view.round);
+      return;
+    }
 
     if (!view.randomnessReady) {
-      if (view.challengeBlock === 0n) {
+      // Not armed yet: arm it. Armed but no block since (a devnet mines only for transactions):
+      // after a few seconds at the same block, send armChallenge again, which mines the block
+      // the randomness needs (on a live chain blocks come on their own and this never fires).
+      if (this.waitingAt?.block !== view.block) this.waitingAt = { block: view.block, since: Date.now() };
+      const stalled = view.challengeBlock !== 0n && view.block >= view.challengeBlock && Date.now() - this.waitingAt.since > 3_000;
+      if (view.challengeBlock === 0n || stalled) {
         try {
           await armChallenge(ctx, { round: view.round });
           log.info("armed the round's challenge (its randomness is readable from the next block)");
@@ -125,8 +137,9 @@ export class ValidatorRole implements RoundRole {
   private async revealPhase(view: RoundView): Promise<void> {
     const { ctx, state, logger } = this.d;
     const vote = state.vote;
-    if (vote === null || vote.round !== view.round || vote.revealed || !vote.committed) return;
+    if (vote === null || vote.round !== view.round || vote.revealed) return;
     if (view.phase === "finalizable") {
+      if (!vote.committed) return;
       if (this.once("late", view.round)) logger.child("validator", { round: view.round }).warn("missed the vote-reveal deadline: the committed vote will be slashed (VoteNotRevealed)");
       return;
     }
@@ -139,6 +152,7 @@ export class ValidatorRole implements RoundRole {
       return;
     }
     if (Number(member.activeRound) !== view.round) return; // the commit never landed: nothing to reveal
+    if (!vote.committed) await state.markVote({ committed: true }); // killed between the commit and recording it
     const sent = await revealVote(ctx, {
       round: view.round,
       seatLengths: vote.seatLengths,

@@ -1,5 +1,5 @@
 import { ProtolearnError } from "../errors.js";
-import { createTestClient, http } from "viem";
+import { createTestClient, http, type Address } from "viem";
 import type { ChainContext } from "../chain/client.js";
 import { readRoundView, type RoundView } from "../run/round-view.js";
 import type { Logger } from "../observe/logger.js";
@@ -37,7 +37,7 @@ export class Conductor {
   private async until(what: string, done: (v: RoundView) => boolean, deadline: (v: RoundView) => bigint): Promise<RoundView> {
     const started = Date.now();
     for (;;) {
-      const view = await readRoundView(this.ctx);
+      const view = await this.readAndNudge();
       if (done(view) || view.phase === "halted") return view;
       if (Date.now() - started > this.options.patienceMs) {
         this.logger.warn("conductor: not every node acted in time; moving on", { round: view.round, waitingFor: what });
@@ -49,27 +49,61 @@ export class Conductor {
   }
 
   /**
-   * Drives the current round to its finalize: waits for `trainers` commits, warps past the
-   * commit deadline, waits for the reveals, warps, waits for `validators` votes, warps, and
-   * waits for the next round to open (a keeper finalizes it). Returns the new round's view.
+   * Reads the round and, when its challenge is armed but the randomness is not readable yet,
+   * mines a block: a devnet with automine makes blocks only for transactions, and the committee,
+   * the votes and settlement all wait for blockhash(challengeBlock).
    */
-  async playRound(expected: { trainers: number; validators: number }): Promise<RoundView> {
+  private async readAndNudge(): Promise<RoundView> {
+    const view = await readRoundView(this.ctx);
+    if (view.challengeBlock > 0n && !view.randomnessReady && !view.finalized) {
+      await this.test.mine({ blocks: 1 });
+      return readRoundView(this.ctx);
+    }
+    return view;
+  }
+
+  /** How many of `trainers` hold a seat in the current round (seatDraw): the commits to wait for. */
+  private async seated(trainers: readonly Address[]): Promise<number> {
+    const draws = await Promise.all(trainers.map((t) => this.ctx.contracts.run.read.seatDraw([t])));
+    return draws.filter(([seat]) => seat).length;
+  }
+
+  /** Distinct validators holding a seat of the current committee (zero addresses skipped). */
+  private async committeeMembers(): Promise<number> {
+    const seats = await this.ctx.contracts.run.read.committee();
+    return new Set(seats.filter((a) => !/^0x0{40}$/i.test(a)).map((a) => a.toLowerCase())).size;
+  }
+
+  /**
+   * Drives the current round to its settlement: waits for the commits (of the `trainers` that
+   * hold a seat when their addresses are given, else `trainers` commits), warps past the commit
+   * deadline, waits for the reveals, warps, mines until the round's randomness is readable,
+   * waits for the committee's vote commits (every member, or `validators` when the committee is
+   * not drawn yet), warps, waits for the vote reveals, warps past the vote-reveal deadline and
+   * waits for the next round to open (a keeper settles it in batches). Returns the new round's view.
+   */
+  async playRound(expected: { trainers: number | readonly Address[]; validators: number }): Promise<RoundView> {
     const start = await readRoundView(this.ctx);
     const round = start.round;
-    const committed = await this.until("commits", (v) => v.commits >= expected.trainers, (v) => v.commitDeadline);
+    const wanted = typeof expected.trainers === "number" ? expected.trainers : await this.seated(expected.trainers);
+    const committed = await this.until("commits", (v) => v.commits >= wanted, (v) => v.commitDeadline);
     await this.warp(committed.commitDeadline - committed.now + 1n);
     const revealed = await this.until("reveals", (v) => v.reveals >= committed.commits, (v) => v.revealDeadline);
     await this.warp(revealed.revealDeadline - revealed.now + 1n);
-    const voted = await this.until("votes", (v) => v.votes >= expected.validators || v.reveals === 0, (v) => v.scoreDeadline);
+    const ready = await this.until("randomness", (v) => v.randomnessReady || v.reveals === 0, (v) => v.scoreDeadline);
+    const members = ready.randomnessReady ? await this.committeeMembers() : expected.validators;
+    const voted = await this.until("vote commits", (v) => v.votes >= members || v.reveals === 0, (v) => v.scoreDeadline);
     await this.warp(voted.scoreDeadline - voted.now + 1n);
+    const unveiled = await this.until("vote reveals", (v) => v.voteReveals >= v.votes, (v) => v.voteRevealDeadline);
+    await this.warp(unveiled.voteRevealDeadline - unveiled.now + 1n);
     const finalizeStarted = Date.now();
     for (;;) {
-      const view = await readRoundView(this.ctx);
+      const view = await this.readAndNudge();
       if (view.round > round || view.finalized) return view;
       if (Date.now() - finalizeStarted > this.options.patienceMs) {
-        throw new ProtolearnError(`round ${round} was not finalized within ${Math.round(this.options.patienceMs / 1000)} s of its score deadline`, {
+        throw new ProtolearnError(`round ${round} was not settled within ${Math.round(this.options.patienceMs / 1000)} s of its vote-reveal deadline`, {
           code: "DEVNET_NOT_FINALIZED",
-          fix: "no keeper finalized it: check the validators' logs (.protolearn/devnet/logs/) for the error that stopped them",
+          fix: "no keeper settled it (finalizeRound in batches): check the validators' logs (.protolearn/devnet/logs/) for the error that stopped them",
         });
       }
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 200));
