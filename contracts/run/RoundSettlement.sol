@@ -21,6 +21,13 @@ import {WeightedMedian} from "./WeightedMedian.sol";
 library RoundSettlement {
     uint256 private constant MASK16 = 0xffff;
     uint256 private constant MASK128 = (1 << 128) - 1;
+    /// @dev Whatever maxItems a caller passes, one call settles at most this many items and
+    ///      stops after this many slashes, so no settlement transaction can exceed the 2^24 gas
+    ///      cap (EIP-7825): ~18k gas per item and ~150k per slashed item measured
+    ///      (deployments/gas-snapshot.json), 512 x 18k + 64 x 150k stays under 2^24 with the
+    ///      closing call's 16 validator slashes on top.
+    uint256 internal constant MAX_ITEMS_PER_CALL = 512;
+    uint256 internal constant MAX_SLASHES_PER_CALL = 64;
 
     /// @dev What every item of the batch needs, read once.
     struct Batch {
@@ -36,6 +43,7 @@ library RoundSettlement {
         uint256 invalidBps;
         uint256 noRevealBps;
         uint256 counters; // seat cursors, 16 bits per seat
+        uint256 slashes; // slashes made by this call
         uint256 accepted;
         uint256 invalid;
         uint256 totalPoints;
@@ -66,11 +74,12 @@ library RoundSettlement {
         uint256 reveals = s.reveals();
         uint256 total = reveals + (s.commits() > reveals ? s.commits() : 0);
         uint256 processed = $.settleCursor & MASK16;
-        uint256 end = processed + maxItems;
+        uint256 end = processed + (maxItems < MAX_ITEMS_PER_CALL ? maxItems : MAX_ITEMS_PER_CALL);
         if (end > total) end = total;
         for (uint256 i = processed; i < end; ++i) {
             if (i < reveals) _settleUpdate($, b, i);
             else _settleCommitter($, b, i - reveals);
+            if (b.slashes >= MAX_SLASHES_PER_CALL) end = i + 1;
         }
         $.settleCursor = end | (b.accepted << 16) | (b.invalid << 32);
         $.seatCursors = b.counters;
@@ -373,6 +382,7 @@ library RoundSettlement {
         } else if (role == ITrainingRun.Role.Validator && k.setSlot() > 0) {
             $.validators[k.setSlot() - 1] = uint256(uint160(node)) | (left << 160);
         }
+        ++b.slashes;
         emit ITrainingRun.NodeSlashed(b.runId, b.round, node, reason, slashed, slashId);
     }
 }
