@@ -38,6 +38,9 @@ import {
   scoreFromLosses,
   scoreUpdate,
   topKJaccard,
+  topKOfDense,
+  duplicateOfPublic,
+  UpdateIndex,
   validateRound,
   validationBatches,
   type RevealedUpdate,
@@ -598,6 +601,63 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
       again.verdicts.map((v) => v.reason),
       result.verdicts.map((v) => v.reason),
     );
+  });
+
+  it("validateRound (P6): a trainer that resubmits the previous round's aggregate, or an update accepted in an earlier round, is a duplicate; an honest update is not", async () => {
+    // The previous round's public aggregate M_r − M_{r−1}: here the mean of two honest updates.
+    const previous = new Float32Array(theta.length);
+    const a = toDense(honestA.decoded);
+    const b = toDense(honestB.decoded);
+    for (let i = 0; i < previous.length; i++) previous[i] = ((a[i] as number) + (b[i] as number)) / 2;
+    const fresh = await honestUpdate(node("3c"));
+    const resubmitted = encode(previous); // top-1 % of the aggregate, re-encoded as the trainer's own
+    const recycled = honestB.bytes; // honestB's update of an earlier round, sent again
+    const folder = await mkdtemp(join(tmpdir(), "protolearn-update-index-"));
+    folders.push(folder);
+    const index = await UpdateIndex.open(folder, 4);
+    await index.record(ROUND - 1 + 100, [{ node: NODE_B, update: honestB.decoded }]); // a later round: not public before ROUND
+    await index.record(ROUND - 1, [{ node: NODE_B, update: honestB.decoded }]);
+    const reopened = await UpdateIndex.open(folder, 4);
+    assert.equal(reopened.size, 2, "the index survives a restart");
+    const earlier = reopened.before(ROUND);
+    assert.equal(earlier.length, 1, "only rounds before the judged one are public work");
+    const cases = [
+      { who: node("3c"), bytes: fresh.bytes },
+      { who: node("4d"), bytes: resubmitted },
+      { who: node("5e"), bytes: recycled },
+    ];
+    const reveals: RevealedUpdate[] = [];
+    for (const [i, c] of cases.entries()) {
+      reveals.push({ index: i, node: c.who, cid: await trainerStore.put(c.bytes), contentHash: contentHash(c.bytes), samples: H * TRAIN_BATCH, commitIndex: i });
+    }
+    const result = await validateRound({
+      store: validatorStore,
+      model,
+      dataset,
+      globalParams: theta,
+      seed: SEED,
+      challenge: `0x${"5c".repeat(32)}`,
+      reveals,
+      caps: { modelId: MODEL_ID, maxBytes: MAX_BYTES, round: ROUND, params: { bits: 8, maxDensity: DENSITY } },
+      timeoutMs: 5_000,
+      acceptScorePpm: 2,
+      previousAggregate: previous,
+      earlier,
+    });
+    assert.deepEqual(
+      result.verdicts.map((v) => [v.reason, v.duplicateOfPublic ?? null]),
+      [
+        ["ok", null],
+        ["duplicate", "the previous round's aggregate"],
+        ["duplicate", `round ${ROUND - 1}'s accepted update by ${NODE_B}`],
+      ],
+    );
+    assert.equal(result.verdicts[1]?.scorePpm, 0);
+    assert.deepEqual(result.accepted.map((x) => x.node), [node("3c")]);
+    // The same test without the public work scores the resubmission like weak honest work.
+    const sparsePrevious = topKOfDense(previous, decode(resubmitted).indices.length);
+    assert.ok(topKJaccard(sparsePrevious, decode(resubmitted)) > 0.9);
+    assert.equal(duplicateOfPublic(fresh.decoded, [{ label: "prev", update: topKOfDense(previous, fresh.decoded.indices.length) }]), null);
   });
 
   it("validateRound: refuses reveal lists that cannot come from one round", async () => {

@@ -1,0 +1,169 @@
+import { encodeAbiParameters, getAddress, keccak256, type Address, type Hex } from "viem";
+import { assignmentsBySeat, drawCommittee, heldSeats, type ValidatorLock } from "./committee.js";
+
+/**
+ * P8 in process: how much scoring a committee member does per round as the number of trainers
+ * grows, with the contract's own committee draw and assignment rule (node/src/run/committee.ts,
+ * checked against the contract's views in test/node/committee.test.ts). No chain, no IPFS: the
+ * draws run on synthetic randomness and addresses, and the time per scored update is measured
+ * once on the real scoring path (MNIST MLP forward passes) and multiplied.
+ *
+ * Two numbers per validator and round, because a validator does two kinds of scoring work
+ * (docs/validation.md, "Committees and blind votes"):
+ * - vote scores: the updates assigned to its seats, what its vote carries (≈ n·k/C per seat);
+ * - accept tests: every revealed update that passes the fetch/decode/norm/duplicate checks, so
+ *   that its aggregate is the accepted set the chain will fix from the medians (n).
+ */
+
+export interface CommitteeWorkOptions {
+  /** Trainer counts to simulate. @default [64, 256, 1024] */
+  trainers?: readonly number[];
+  /** C. @default 16 */
+  committeeSize?: number;
+  /** k. @default 3 (the run default) */
+  scorersPerUpdate?: number;
+  /** Validators in the set (stake-weighted draw with replacement). @default 16 */
+  validators?: number;
+  /** Validator locks: "equal", or "skewed" (validator i locks i + 1 units). @default "equal" */
+  locks?: "equal" | "skewed";
+  /** Rounds (independent randomness) averaged per size. @default 32 */
+  rounds?: number;
+  /** Milliseconds one scored update costs (measure with `measureScoringMs`); 0 = counts only. @default 0 */
+  msPerUpdate?: number;
+}
+
+export interface CommitteeWorkRow {
+  trainers: number;
+  committeeSize: number;
+  scorersPerUpdate: number;
+  validators: number;
+  /** n·k/C: the expected updates per seat. */
+  expectedPerSeat: number;
+  /** Over committee members and rounds: updates assigned to a member's seats (distinct), mean and max. */
+  assignedMean: number;
+  assignedMax: number;
+  /** Seats a committee member held, mean. */
+  seatsMean: number;
+  /** Scoring time of the vote scores per member and round (assignedMean × msPerUpdate), ms. */
+  voteScoringMs: number;
+  /** Accept tests per member and round (every revealed update): n. */
+  acceptTests: number;
+  /** acceptTests × msPerUpdate, ms. */
+  acceptTestMs: number;
+}
+
+function syntheticAddress(label: string, i: number): Address {
+  const hash = keccak256(encodeAbiParameters([{ type: "string" }, { type: "uint256" }], [label, BigInt(i)]));
+  return getAddress(`0x${hash.slice(26)}`);
+}
+
+function syntheticRandomness(round: number, n: number): Hex {
+  return keccak256(encodeAbiParameters([{ type: "string" }, { type: "uint256" }, { type: "uint256" }], ["protolearn/p8-sim", BigInt(n), BigInt(round)]));
+}
+
+/**
+ * Each committee member's scoring work per round at each trainer count (see the file comment).
+ *
+ * @example
+ * const rows = committeeWork({ msPerUpdate: await measureScoringMs() });
+ * console.table(rows); // 64, 256, 1,024 trainers, C = 16, k = 3
+ */
+export function committeeWork(options: CommitteeWorkOptions = {}): CommitteeWorkRow[] {
+  const sizes = options.trainers ?? [64, 256, 1024];
+  const C = options.committeeSize ?? 16;
+  const k = options.scorersPerUpdate ?? 3;
+  const V = options.validators ?? 16;
+  const rounds = options.rounds ?? 32;
+  const ms = options.msPerUpdate ?? 0;
+  const set: ValidatorLock[] = Array.from({ length: V }, (_, i) => ({
+    validator: syntheticAddress("validator", i),
+    lock: options.locks === "skewed" ? BigInt(i + 1) * 10n ** 18n : 10n ** 21n,
+  }));
+  return sizes.map((n) => {
+    const trainers = Array.from({ length: n }, (_, i) => syntheticAddress("trainer", i));
+    let members = 0;
+    let assignedSum = 0;
+    let assignedMax = 0;
+    let seatsSum = 0;
+    for (let r = 0; r < rounds; r++) {
+      const rand = syntheticRandomness(r, n);
+      const committee = drawCommittee(rand, set, 0n, C);
+      const bySeat = assignmentsBySeat(rand, trainers, C, k);
+      for (const member of new Set(committee)) {
+        const seats = heldSeats(committee, member);
+        const assigned = new Set(seats.flatMap((seat) => bySeat[seat] ?? [])).size;
+        members++;
+        assignedSum += assigned;
+        assignedMax = Math.max(assignedMax, assigned);
+        seatsSum += seats.length;
+      }
+    }
+    const assignedMean = assignedSum / members;
+    return {
+      trainers: n,
+      committeeSize: C,
+      scorersPerUpdate: k,
+      validators: V,
+      expectedPerSeat: (n * k) / C,
+      assignedMean,
+      assignedMax,
+      seatsMean: seatsSum / members,
+      voteScoringMs: assignedMean * ms,
+      acceptTests: n,
+      acceptTestMs: n * ms,
+    };
+  });
+}
+
+/**
+ * Milliseconds one update costs on the real scoring path (`scoreUpdate`: four forward passes of
+ * 256 examples on the MNIST MLP), the mean over `samples` synthetic sparse updates. Loads the
+ * dataset and a tfjs backend (slow the first time).
+ */
+export async function measureScoringMs(samples = 4): Promise<number> {
+  const [{ loadMnist }, { createMnistMlp }, { initParams }, { scoreUpdate }, { selectBackend }, { createRng }] = await Promise.all([
+    import("../data/mnist.js"),
+    import("../model/mlp.js"),
+    import("../model/params.js"),
+    import("../validate/score-update.js"),
+    import("../train/backend.js"),
+    import("../random/index.js"),
+  ]);
+  await selectBackend({ backend: "auto" });
+  const dataset = await loadMnist();
+  const model = createMnistMlp();
+  const theta = initParams(model.spec, "p8-sim");
+  const rng = createRng("p8-sim/updates");
+  const one = (i: number): number => {
+    const delta = new Float32Array(theta.length);
+    for (let j = 0; j < Math.ceil(theta.length / 100); j++) delta[rng.nextInt(theta.length)] = rng.nextNormal() * 1e-3;
+    const started = performance.now();
+    scoreUpdate({ model, dataset, globalParams: theta, delta, seed: syntheticRandomness(i, 0), node: syntheticAddress("trainer", i), batchSize: 256, numShards: 8 });
+    return performance.now() - started;
+  };
+  one(-1); // warm-up (kernels, caches)
+  let total = 0;
+  for (let i = 0; i < samples; i++) total += one(i);
+  return total / samples;
+}
+
+/** `committeeWork` with the scoring time measured here: the table `scripts/bench-gas.ts` prints for P8. */
+export async function committeeWorkReport(options: Omit<CommitteeWorkOptions, "msPerUpdate"> & { samples?: number } = {}): Promise<{ msPerUpdate: number; rows: CommitteeWorkRow[] }> {
+  const msPerUpdate = await measureScoringMs(options.samples ?? 4);
+  return { msPerUpdate, rows: committeeWork({ ...options, msPerUpdate }) };
+}
+
+/** The rows as a fixed-width text table. */
+export function formatCommitteeWork(report: { msPerUpdate: number; rows: readonly CommitteeWorkRow[] }): string {
+  const pad = (s: unknown, n: number) => String(s).padStart(n);
+  const lines = [
+    `P8: a committee member's scoring work per round (C = ${report.rows[0]?.committeeSize ?? "?"}, k = ${report.rows[0]?.scorersPerUpdate ?? "?"}, ${report.rows[0]?.validators ?? "?"} validators, ${report.msPerUpdate.toFixed(1)} ms per scored update)`,
+    `${pad("trainers", 9)} ${pad("n·k/C", 7)} ${pad("assigned", 9)} ${pad("max", 5)} ${pad("seats", 6)} ${pad("vote ms", 9)} ${pad("accept tests", 13)} ${pad("accept ms", 10)}`,
+  ];
+  for (const r of report.rows) {
+    lines.push(
+      `${pad(r.trainers, 9)} ${pad(r.expectedPerSeat.toFixed(1), 7)} ${pad(r.assignedMean.toFixed(1), 9)} ${pad(r.assignedMax, 5)} ${pad(r.seatsMean.toFixed(2), 6)} ${pad(Math.round(r.voteScoringMs), 9)} ${pad(r.acceptTests, 13)} ${pad(Math.round(r.acceptTestMs), 10)}`,
+    );
+  }
+  return lines.join("\n");
+}
