@@ -24,9 +24,21 @@ export const ProposalState = bigintEnum(contractEnums.ProposalState);
 /** `castVote`'s support argument (ethers takes a number). */
 export const VoteType = contractEnums.VoteType;
 
-/** `ITrainingRun.Phase` (`Phase.Commit === 0n`, …), from `ROUND_PHASES`. */
+type PascalCase<S extends string> = S extends `${infer H}-${infer T}`
+  ? `${Capitalize<H>}${PascalCase<T>}`
+  : Capitalize<S>;
+
+/** "vote-reveal" -> "VoteReveal": the contract's name of a node phase name. */
+function pascalCase(phase: string): string {
+  return phase
+    .split("-")
+    .map((part) => `${part[0]!.toUpperCase()}${part.slice(1)}`)
+    .join("");
+}
+
+/** `ITrainingRun.Phase` (`Phase.Commit === 0n`, `Phase.VoteReveal === 3n`, …), from `ROUND_PHASES`. */
 export const Phase = bigintEnum(
   Object.fromEntries(
-    ROUND_PHASES.map((phase, index) => [`${phase[0]!.toUpperCase()}${phase.slice(1)}`, index]),
-  ) as { readonly [P in RoundPhase as Capitalize<P>]: number },
+    ROUND_PHASES.map((phase, index) => [pascalCase(phase), index]),
+  ) as { readonly [P in RoundPhase as PascalCase<P>]: number },
 );

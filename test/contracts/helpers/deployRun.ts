@@ -1,5 +1,12 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { AbiCoder, type ContractTransactionResponse, id, keccak256, Wallet } from "ethers";
+import {
+  AbiCoder,
+  type ContractTransactionResponse,
+  id,
+  keccak256,
+  type LogDescription,
+  Wallet,
+} from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 import type { Address, Hex } from "viem";
 import { commitmentOf } from "../../../node/src/chain/commitment.js";
@@ -252,8 +259,12 @@ export interface RoundPlan {
   /** trainers that commit and never reveal */
   silent?: Wallet[];
   updates?: Map<string, Update>;
-  /** committee members' votes (a validator without a seat is skipped) */
-  votes: VotePlan[];
+  /** committee members' votes (a validator without a seat is skipped); a function is called
+   *  with the round's committee (seat j's holder) once the randomness is fixed */
+  votes: VotePlan[] | ((committee: string[]) => VotePlan[]);
+  /** the test stands in for the block producer: the challenge block is re-mined (snapshot and
+   *  revert, other timestamps) until the committee it draws satisfies this */
+  committeeWhere?: (committee: string[], randomness: string) => boolean;
   /** settle afterwards (default true) */
   finalize?: boolean;
   /** settlement batch size (default 1024: one transaction) */
@@ -303,6 +314,137 @@ export async function fixRandomness(d: RunDeployment, round: bigint): Promise<vo
   if (!info.randomnessReady) throw new Error("fixRandomness: randomness still not ready");
 }
 
+/**
+ * Arms the challenge of `round` (after its commit deadline) and mines its challenge block until
+ * the committee that block's hash draws satisfies `where`: the test stands in for a block
+ * producer (each try is a snapshot, an empty block at another timestamp, and a revert). Returns
+ * the committee; the randomness is readable afterwards.
+ */
+export async function fixRandomnessWhere(
+  d: RunDeployment,
+  round: bigint,
+  where: (committee: string[], randomness: string) => boolean,
+  tries = 500,
+): Promise<string[]> {
+  const { ethers, networkHelpers } = d.core.connection;
+  let info = await d.run.currentRound();
+  if (info.challengeBlock === 0n) await send(d.run.armChallenge(round));
+  info = await d.run.currentRound();
+  const latest = await ethers.provider.getBlock("latest");
+  if (!latest || BigInt(latest.number) + 1n !== info.challengeBlock)
+    throw new Error("fixRandomnessWhere: the challenge block is already mined");
+  for (let i = 0; i < tries; i++) {
+    const snapshot = await networkHelpers.takeSnapshot();
+    await ethers.provider.send("evm_mine", [latest.timestamp + 1 + i]);
+    const block = await ethers.provider.getBlock(Number(info.challengeBlock));
+    const rand = randomnessOf(block!.hash!, d.runId, round);
+    const committee = [...(await d.run.committeeFor(rand))];
+    if (where(committee, rand)) {
+      await networkHelpers.mine(1);
+      return committee;
+    }
+    await snapshot.restore();
+  }
+  throw new Error(`fixRandomnessWhere: no committee in ${tries} challenge blocks satisfies the condition`);
+}
+
+/** rand_r = keccak256(abi.encode(blockhash(challengeBlock), runId, round)). */
+export function randomnessOf(blockHash: string, runId: bigint, round: bigint): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint256"], [blockHash, runId, round]),
+  );
+}
+
+/** A trainer's seat-lottery draw (ppm): uint256(keccak256(abi.encode(rand, node))) % 1e6. */
+export function seatDrawOf(randomness: string, node: string): bigint {
+  return BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [randomness, node]))) % 1_000_000n;
+}
+
+/** The lottery threshold: min(1e6, seats x lock x 1e6 / total). */
+export function seatThresholdOf(seats: bigint, lock: bigint, total: bigint): bigint {
+  if (total === 0n) return 0n;
+  const t = (seats * lock * 1_000_000n) / total;
+  return t > 1_000_000n ? 1_000_000n : t;
+}
+
+/** Committee seats per holder (lower-case address -> seats). */
+export function seatCounts(committee: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const holder of committee) {
+    if (holder === "0x0000000000000000000000000000000000000000") continue;
+    const key = holder.toLowerCase();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Seats `address` holds in `committee`. */
+export function seatsOf(committee: readonly string[], address: string): number {
+  return seatCounts(committee).get(address.toLowerCase()) ?? 0;
+}
+
+/** The run's events named `name` in a receipt, parsed. */
+export function events(
+  d: RunDeployment,
+  receipt: { logs: readonly { topics: readonly string[]; data: string }[] } | null | undefined,
+  name: string,
+): LogDescription[] {
+  if (!receipt) throw new Error("no receipt: the round was not settled");
+  const out: LogDescription[] = [];
+  for (const log of receipt.logs) {
+    const parsed = d.run.interface.parseLog(log);
+    if (parsed?.name === name) out.push(parsed);
+  }
+  return out;
+}
+
+/** The run's events named `name` over several receipts. */
+export function eventsOf(
+  d: RunDeployment,
+  receipts: readonly ({ logs: readonly { topics: readonly string[]; data: string }[] } | null)[],
+  name: string,
+): LogDescription[] {
+  return receipts.flatMap((r) => events(d, r, name));
+}
+
+/** The lower median of equally weighted values (the smallest m with 2 * #(v <= m) >= n). */
+export function lowerMedian(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length / 2) - 1]!;
+}
+
+/**
+ * What settlement decides for revealed update `index` (TypeScript reference): the scores its
+ * k seats' holders revealed (`scores[holder]`, indexed by reveal order; holders without a
+ * revealed vote are absent), their lower median, whether the update is decided, accepted and
+ * invalid. `scorers` are the seats of `scorersOf(index)`.
+ */
+export function expectedUpdate(
+  committee: readonly string[],
+  scorers: readonly bigint[],
+  revealedScores: Map<string, readonly number[]>,
+  index: number,
+  acceptScorePpm: number,
+) {
+  const values: number[] = [];
+  for (const seat of scorers) {
+    const holder = committee[Number(seat)]!.toLowerCase();
+    const scores = revealedScores.get(holder);
+    if (scores) values.push(scores[index] ?? 0);
+  }
+  const median = lowerMedian(values);
+  const decided = values.length >= Math.floor(scorers.length / 2) + 1;
+  const zeros = values.filter((v) => v === 0).length;
+  return {
+    scorers: values.length,
+    median,
+    decided,
+    accepted: decided && median >= acceptScorePpm,
+    invalid: decided && median === 0 && 3 * zeros >= 2 * values.length,
+  };
+}
+
 /** Settles `round` in batches of `batch` items; returns the receipts. */
 export async function settleRound(d: RunDeployment, round: bigint, batch = 1024) {
   const receipts = [];
@@ -330,15 +472,17 @@ export async function playRound(d: RunDeployment, plan: RoundPlan) {
     await send(d.run.connect(t).commit(round, commitmentOf({ runId: d.runId, round, node: t.address as Address, ...u })));
   }
   await timeTo(d, info.commitDeadline);
+  if (plan.committeeWhere) await fixRandomnessWhere(d, round, plan.committeeWhere);
   for (const t of plan.revealers) {
     const u = updates.get(t.address)!;
     await send(d.run.connect(t).reveal(round, u.cid, u.contentHash, u.samples, u.salt));
   }
   await timeTo(d, info.revealDeadline);
   await fixRandomness(d, round);
-  const committee = await d.run.committee();
+  const committee = [...(await d.run.committee())];
+  const votes = typeof plan.votes === "function" ? plan.votes(committee) : plan.votes;
   const cast: { plan: VotePlan; seatLengths: number[]; scores: number[]; salt: string; evalLoss: bigint }[] = [];
-  for (const v of plan.votes) {
+  for (const v of votes) {
     if (!committee.some((a) => a.toLowerCase() === v.validator.address.toLowerCase())) continue;
     const shaped = await voteFor(d, v.validator.address, v.scores);
     const salt = keccak256(Buffer.from(`vote-salt:${v.validator.address}:${round}`));
@@ -381,43 +525,46 @@ export const OTHER_HASH = keccak256(Buffer.from("a different model"));
 export const TX_GAS_CAP = 16_777_216n;
 
 /**
- * The most expensive finalize the parameter bounds allow, set up and ready to finalize: 64
- * revealed updates that will all be invalid (64 slashes), 16 validators of which 15 light ones
- * disagree with a heavy 2/3 majority (15 more slashes), scores submitted in the order that makes
- * the median's insertion sort shift every entry. Returns the round to finalize.
+ * The settlement batch the worst case is measured at. A slashing item costs about 160k gas (the
+ * StakeManager's slash record), so 64 of them take ~10M: a batch of 128 all-slashed items would
+ * not fit under 2^24 (the node's default `finalizeBatch` of 128 fits only rounds where few
+ * updates are slashed).
+ */
+export const DEFAULT_SETTLE_BATCH = 64;
+
+/**
+ * The most expensive settlement the parameter bounds allow, set up and ready to settle: 128
+ * revealed updates that will all be invalid (a median of 16 scorer seats, then a slash each),
+ * scored by a committee of 16 distinct validators (the most votes a round can have) drawn
+ * from a full set of 64; 9 of them reveal (6 attest the agreed hash, 3 another: 3 disagreement
+ * slashes) and 7 commit and never reveal (7 VoteNotRevealed slashes). Settled in batches of
+ * DEFAULT_SETTLE_BATCH: the first batch is 64 slashing items; the second also closes the round
+ * (the vote tally, the validators' settlement and its 10 slashes, the trainer pool).
  */
 export async function prepareWorstCaseRound(
   connection: Pick<NetworkConnection, "ethers" | "networkHelpers">,
 ) {
-  const maxNodes = 64;
-  const maxValidators = 16;
-  const params: RunParams = { ...TEST_RUN_PARAMS, maxNodesPerRound: maxNodes, maxValidators };
-  const d = await deployRun(connection, {
-    trainers: maxNodes,
-    validators: maxValidators - 1,
-    params,
-  });
-  // a validator joining after the minimum rose 100-fold holds 100 / 115 of the voting stake
-  await send(
-    d.run
-      .connect(d.governance)
-      .setParams({ ...params, minValidatorStake: 100n * BigInt(params.minValidatorStake) }),
-  );
-  await playRound(d, { revealers: [], votes: [] });
-  const [heavy] = await fundedWallets(d.core, "worst-case-heavy", 1, 100_000n * ONE);
-  await send(d.run.connect(heavy!).join(Role.Validator));
-  const { round } = await playRound(d, {
+  const maxNodes = 2 * DEFAULT_SETTLE_BATCH;
+  const committeeSize = 16;
+  const params: RunParams = {
+    ...TEST_RUN_PARAMS,
+    maxNodesPerRound: maxNodes,
+    trainerSeats: maxNodes,
+    committeeSize,
+    scorersPerUpdate: committeeSize,
+  };
+  const d = await deployRun(connection, { trainers: maxNodes, validators: 64, params });
+  const { round, committee } = await playRound(d, {
     revealers: d.trainers,
-    votes: [
-      // descending values, then the heavy zero last: every insertion shifts all earlier entries
-      ...d.validators.map((v, k) => ({
-        validator: v,
-        scores: d.trainers.map(() => 1_000_000 - 1_000 * k),
-        modelHash: OTHER_HASH,
+    committeeWhere: (seats) => seatCounts(seats).size === committeeSize,
+    votes: (seats) =>
+      seats.map((holder, j) => ({
+        validator: d.validators.find((v) => v.address === holder)!,
+        scores: d.trainers.map(() => 0),
+        modelHash: j < 6 ? AGREED_HASH : OTHER_HASH,
+        reveal: j < 9,
       })),
-      { validator: heavy!, scores: d.trainers.map(() => 0), modelHash: AGREED_HASH },
-    ],
     finalize: false,
   });
-  return { d, round, maxNodes, maxValidators };
+  return { d, round, committee, maxNodes, committeeSize, batch: DEFAULT_SETTLE_BATCH };
 }
