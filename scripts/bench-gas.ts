@@ -1,55 +1,65 @@
 /**
- * Gas benchmark of the training-run contracts on Hardhat's EDR chain (receipt gasUsed).
+ * Gas benchmark of the training-run contracts (protocol v2) on Hardhat's EDR chain (receipt gasUsed).
  *
  *   npm run bench:gas              # prints tables
  *   npm run bench:gas -- --json    # prints one JSON object (committed as deployments/gas-snapshot.json)
+ *   npm run bench:gas -- --sizes 4,16   # only these trainer counts (default 4,16,64,256,1024)
  *
- * Each measurement deploys the system the way production does (node/src/deploy `deploySystem`,
- * the Ignition module with the default run parameters) on Hardhat's in-process chain and sends
- * every transaction through the node's own chain actions (node/src/chain/actions), so what is
- * measured is what a node pays. For 4, 16 and 64 trainers with 3 validators it plays two full
- * rounds on a fresh run and measures the second ("steady": every reused slot already nonzero,
- * the state a long-running run is in) and the first ("first": the node's first round, fresh
- * slots). Every figure is given as gasUsed and as gasUsed - 21,000 (execution and calldata
- * beyond the intrinsic cost). Keys, updates and scores are deterministic, so the numbers are
- * reproducible.
+ * Each row deploys the system the way production does (node/src/deploy `deploySystem`, the
+ * Ignition module with the default run parameters, except that the lottery expects as many
+ * seats as there are trainers so that every trainer commits) on Hardhat's in-process chain and
+ * sends every transaction through the node's own chain actions (node/src/chain/actions), so
+ * what is measured is what a node pays. Every row has 8 validators and a committee of C = 16
+ * seats with the default k. Round 1 is the registration round (no trainer is eligible yet);
+ * round 2 is measured as "first" (fresh slots) and round 3 as "steady" (reused nonzero slots,
+ * the state a long-running run is in). Settlement runs in batches of the keeper's default size.
+ * Keys, updates and scores are deterministic, so the numbers are reproducible.
  */
+import { parseArgs } from "node:util";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
 import {
   bytesToHex,
   custom,
-  formatEther,
   keccak256,
   parseEther,
   parseEventLogs,
   toBytes,
+  type Address,
   type Hex,
   type TransactionReceipt,
 } from "viem";
 import { privateKeyToAccount, type Account } from "viem/accounts";
 import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
 import * as actions from "../node/src/chain/actions/index.js";
+import { DEFAULT_FINALIZE_BATCH } from "../node/src/chain/actions/finalize-round.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
-import { commitmentOf } from "../node/src/chain/commitment.js";
+import { commitmentOf, voteCommitmentOf } from "../node/src/chain/commitment.js";
 import { loadDeployment } from "../node/src/chain/deployment.js";
 import { deploySystem } from "../node/src/deploy/deploy-system.js";
 import { devAccount } from "../node/src/devnet/dev-keys.js";
-import {
-  applyRunParamChanges,
-  descriptionHash,
-  paramsProposal,
-  proposalArrays,
-} from "../node/src/governance/index.js";
 import { createRng } from "../node/src/random/rng.js";
+import { assignmentsBySeat, heldSeats, voteShape } from "../node/src/run/committee.js";
 
 const INTRINSIC = 21_000;
-const TRAINER_COUNTS = [4, 16, 64] as const;
-const VALIDATORS = 3;
+const DEFAULT_SIZES = [4, 16, 64, 256, 1024];
+const VALIDATORS = 8;
+
+/** EIP-7825: no transaction may use more gas than this (EDR enforces it). */
+const TX_GAS_CAP = 16_777_216;
+
+/** The targets of issue 9 (docs/contracts.md, "Gas"). */
+const TARGETS = { finalizePerTrainer: 15_000, largestTx: TX_GAS_CAP, allInPerTrainer: 60_000 };
+
+/** The model hash the validators attest. */
+const AGREED_HASH = keccak256(toBytes("bench-gas: aggregated model"));
+
+/** Stake each trainer and validator bonds; trainers lock the minimum, validators different amounts. */
+const TRAINER_STAKE = parseEther("1000");
+const VALIDATOR_STAKE = parseEther("100000");
 
 /** A gas figure as the receipt reports it and without the 21,000 intrinsic transaction cost. */
 interface Gas {
@@ -57,28 +67,39 @@ interface Gas {
   exec: number;
 }
 
-/** Several transactions of one kind (one per node). */
+/** Several transactions of one kind. */
 interface GasStats {
+  count: number;
   mean: number;
   min: number;
   max: number;
-  meanExec: number;
+  total: number;
 }
 
 interface RoundGas {
   commit: GasStats;
   reveal: GasStats;
-  /** commit + reveal of one node, mean */
-  commitPlusReveal: Gas;
-  submitScores: GasStats;
-  finalize: Gas;
-  /** finalize gasUsed / trainers */
+  voteCommit: GasStats;
+  voteReveal: GasStats;
+  /** the settlement transactions (finalizeRound batches) */
+  settlement: GasStats;
+  /** settlement gas / trainers */
   finalizePerTrainer: number;
+  /** the round's largest single transaction */
+  largestTx: number;
+  /** commit + reveal + settlement / trainers: a trainer's own transactions and its share of the batches */
+  allInPerTrainer: number;
+  /** the same plus the committee's vote transactions / trainers */
+  allInWithVotesPerTrainer: number;
 }
 
-interface TrainerCountResult {
+interface RowResult {
   trainers: number;
   validators: number;
+  committeeSize: number;
+  scorersPerUpdate: number;
+  /** updates a committee seat scored in the steady round (mean): P8 predicts n·k/C */
+  scoredPerSeat: number;
   first: RoundGas;
   steady: RoundGas;
 }
@@ -87,33 +108,13 @@ export interface GasSnapshot {
   chain: string;
   compiler: string;
   note: string;
-  targets: { commitPlusReveal: number; finalizePerTrainer: number };
-  stake: Gas;
-  join: { trainer: Gas; validator: Gas };
-  claim: Gas;
-  leave: Gas;
-  runs: TrainerCountResult[];
-  /** (finalize(64) - finalize(16)) / 48: what one more trainer adds to finalize, steady state */
-  finalizeMarginalPerTrainer: number;
-  /** the costliest finalize the bounds allow (64 invalid updates, 15 of 16 validators outside
-   *  the majority: 79 slashes; slowest score order), against the 2^24 transaction gas cap */
-  worstCaseFinalize: Gas & { slashes: number; txGasCap: number };
+  targets: typeof TARGETS;
+  finalizeBatch: number;
+  single: { stake: Gas; joinTrainer: Gas; joinValidator: Gas; raiseLock: Gas; claim: Gas; leave: Gas };
+  rows: RowResult[];
+  /** one settlement batch of 64 updates that all score 0 (64 slashes) */
+  worstBatch: Gas & { slashes: number; txGasCap: number };
 }
-
-
-/** EIP-7825: no transaction may use more gas than this (EDR enforces it). */
-const TX_GAS_CAP = 16_777_216n;
-
-/** The model hash the validators in consensus attest; another one for those outside it. */
-const AGREED_HASH = keccak256(toBytes("bench-gas: aggregated model"));
-const OTHER_HASH = keccak256(toBytes("bench-gas: a different model"));
-
-/** Stake each trainer and validator bonds (the run locks its role's minimum of it). */
-const TRAINER_STAKE = parseEther("1000");
-const VALIDATOR_STAKE = parseEther("10000");
-
-/** Module parameters: the default run, and a short vote and timelock (the worst case changes a parameter). */
-const BENCH_PARAMETERS = { runParams: DEFAULT_RUN_PARAMS, votingPeriod: 5n, timelockDelay: 60n };
 
 type EdrConnection = NetworkConnection & {
   networkHelpers: {
@@ -123,13 +124,11 @@ type EdrConnection = NetworkConnection & {
   };
 };
 
-/** One deployed system and its accounts, every one with a signer context on the in-process chain. */
 interface Bench {
   connection: EdrConnection;
   deployer: SignerContext;
   trainers: SignerContext[];
   validators: SignerContext[];
-  /** Signer context of any account on this deployment. */
   signer(account: Account): Promise<SignerContext>;
 }
 
@@ -140,25 +139,28 @@ function gas(receipt: TransactionReceipt): Gas {
 
 function stats(receipts: TransactionReceipt[]): GasStats {
   const values = receipts.map((r) => Number(r.gasUsed));
-  const mean = Math.round(values.reduce((a, b) => a + b, 0) / values.length);
-  return { mean, min: Math.min(...values), max: Math.max(...values), meanExec: mean - INTRINSIC };
+  if (values.length === 0) return { count: 0, mean: 0, min: 0, max: 0, total: 0 };
+  const total = values.reduce((a, b) => a + b, 0);
+  return { count: values.length, mean: Math.round(total / values.length), min: Math.min(...values), max: Math.max(...values), total };
 }
 
-/** A deterministic account: key keccak256("protolearn:<label>:<i>"). */
 function benchAccount(label: string, i: number): Account {
   return privateKeyToAccount(keccak256(toBytes(`protolearn:${label}:${i}`)));
 }
 
-/**
- * Deploys the system with `deploySystem` and gives it `trainers` and `validators` accounts,
- * each given ETH, sent `stake` LEARN by the deployer, staked and (when `join`) joined.
- */
+/** Deploys the system with `runParams` and funds, stakes and joins the bench's accounts. */
 async function deployBench(
   connection: EdrConnection,
-  options: { trainers: number; validators: number; join?: boolean },
+  runParams: typeof DEFAULT_RUN_PARAMS,
+  options: { trainers: number; validators: number },
 ): Promise<Bench> {
   const outDir = await mkdtemp(join(tmpdir(), "protolearn-bench-gas-"));
-  const record = await deploySystem({ connection, networkName: "hardhat", outDir, parameters: BENCH_PARAMETERS });
+  const record = await deploySystem({
+    connection,
+    networkName: "hardhat",
+    outDir,
+    parameters: { runParams, votingPeriod: 5n, timelockDelay: 60n },
+  });
   const deployment = await loadDeployment(record.network, outDir);
   await rm(outDir, { recursive: true, force: true });
   const signer = (account: Account) =>
@@ -174,14 +176,14 @@ async function deployBench(
   const bench: Bench = { connection, deployer, trainers: [], validators: [], signer };
   bench.trainers = await fundedSigners(bench, "trainer", options.trainers, TRAINER_STAKE);
   bench.validators = await fundedSigners(bench, "validator", options.validators, VALIDATOR_STAKE);
-  if (options.join !== false) {
-    for (const t of bench.trainers) await actions.join(t, { role: "trainer" });
-    for (const v of bench.validators) await actions.join(v, { role: "validator" });
+  for (const t of bench.trainers) await actions.join(t, { role: "trainer" });
+  // validator locks 1x … 8x the minimum: the committee draw is stake-weighted
+  for (const [i, v] of bench.validators.entries()) {
+    await actions.join(v, { role: "validator", amount: runParams.minValidatorStake * BigInt(i + 1) });
   }
   return bench;
 }
 
-/** `count` deterministic accounts, each given 10 ETH and `stake` LEARN, all of it staked. */
 async function fundedSigners(bench: Bench, label: string, count: number, stake: bigint): Promise<SignerContext[]> {
   const signers: SignerContext[] = [];
   for (let i = 0; i < count; i++) {
@@ -197,17 +199,25 @@ async function fundedSigners(bench: Bench, label: string, count: number, stake: 
   return signers;
 }
 
-/**
- * Mines a block just after `timestamp`, so that a transaction simulated against the latest
- * block (as the transaction sender does) already sees the time past it.
- */
+/** Mines a block just after `timestamp`. */
 async function timeAfter(bench: Bench, timestamp: bigint | number): Promise<void> {
   const { time } = bench.connection.networkHelpers;
   const target = BigInt(timestamp) + 1n;
   if (target > BigInt(await time.latest())) await time.increaseTo(target);
 }
 
-/** A synthetic update of realistic size: a 59-character CIDv1, a content hash and a salt. */
+/** Arms the challenge if nobody did and mines until the round's randomness is readable. */
+async function fixRandomness(bench: Bench, round: bigint): Promise<Hex> {
+  const { run } = bench.deployer.contracts;
+  if ((await run.read.currentRound()).challengeBlock === 0n) await actions.armChallenge(bench.deployer, { round });
+  for (let i = 0; i < 4; i++) {
+    const info = await run.read.currentRound();
+    if (info.randomnessReady) return info.randomness;
+    await bench.connection.networkHelpers.mine(1);
+  }
+  throw new Error("bench-gas: the round's randomness never became readable");
+}
+
 function syntheticUpdate(rng: ReturnType<typeof createRng>, samples: number) {
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => rng.nextInt(256));
   return {
@@ -218,158 +228,166 @@ function syntheticUpdate(rng: ReturnType<typeof createRng>, samples: number) {
   };
 }
 
-interface RoundPlan {
-  /** trainers that commit and reveal */
-  revealers: SignerContext[];
-  /** per validator: its scores (in reveal order) and its model hash */
-  votes: (revealers: number) => { validator: SignerContext; scores: number[]; modelHash: Hex }[];
-  seed: string;
-  /** finalize afterwards (default true) */
-  finalize?: boolean;
+interface Played {
+  commits: TransactionReceipt[];
+  reveals: TransactionReceipt[];
+  voteCommits: TransactionReceipt[];
+  voteReveals: TransactionReceipt[];
+  settlement: TransactionReceipt[];
+  scoredPerSeat: number;
 }
 
-/** Plays the current round: commits, reveals, scores, and (unless told otherwise) finalizes. */
-async function playRound(bench: Bench, plan: RoundPlan) {
-  const rng = createRng(plan.seed);
+/**
+ * Plays the current round: every trainer in `revealers` commits and reveals, every committee
+ * member commits and reveals a vote (`scoreOf` per reveal index, the agreed model hash), and a
+ * keeper settles in batches of `batch`.
+ */
+async function playRound(
+  bench: Bench,
+  revealers: SignerContext[],
+  seed: string,
+  scoreOf: (index: number) => number,
+  batch = DEFAULT_FINALIZE_BATCH,
+): Promise<Played> {
+  const rng = createRng(seed);
   const { run } = bench.deployer.contracts;
   const info = await run.read.currentRound();
   const round = info.round;
-  const updates = plan.revealers.map(() => syntheticUpdate(rng, 500 + rng.nextInt(1_000)));
+  const params = await run.read.params();
+  const updates = revealers.map(() => syntheticUpdate(rng, 500 + rng.nextInt(1_000)));
   const commits: TransactionReceipt[] = [];
-  for (const [i, t] of plan.revealers.entries()) {
+  for (const [i, t] of revealers.entries()) {
     const commitment = commitmentOf({ runId: 1, round, node: t.account.address, ...updates[i]! });
     commits.push((await actions.commit(t, { round, commitment })).receipt);
   }
   await timeAfter(bench, info.commitDeadline);
   const reveals: TransactionReceipt[] = [];
-  for (const [i, t] of plan.revealers.entries()) {
-    reveals.push((await actions.reveal(t, { round, ...updates[i]! })).receipt);
-  }
+  for (const [i, t] of revealers.entries()) reveals.push((await actions.reveal(t, { round, ...updates[i]! })).receipt);
   await timeAfter(bench, info.revealDeadline);
-  const scores: TransactionReceipt[] = [];
-  for (const vote of plan.votes(plan.revealers.length)) {
-    const sent = await actions.submitScores(vote.validator, {
+  const rand = await fixRandomness(bench, round);
+  const committee = (await run.read.committee()) as readonly Address[];
+  const bySeat = assignmentsBySeat(
+    rand,
+    revealers.map((t) => t.account.address),
+    Number(params.committeeSize),
+    Number(params.scorersPerUpdate),
+  );
+  const voteCommits: TransactionReceipt[] = [];
+  const opened: { v: SignerContext; seatLengths: number[]; scores: number[]; salt: Hex }[] = [];
+  for (const v of bench.validators) {
+    const seats = heldSeats(committee, v.account.address);
+    if (seats.length === 0) continue;
+    const shape = voteShape(seats, (seat) => bySeat[seat] ?? [], scoreOf);
+    const salt = keccak256(toBytes(`${seed}:salt:${v.account.address}`));
+    const commitment = voteCommitmentOf({
+      runId: 1n,
       round,
-      scores: vote.scores,
-      modelHash: vote.modelHash,
+      validator: v.account.address,
+      ...shape,
+      modelHash: AGREED_HASH,
       evalLoss: 400_000_000n,
+      salt,
     });
-    scores.push(sent.receipt);
+    voteCommits.push((await actions.commitVote(v, { round, commitment })).receipt);
+    opened.push({ v, ...shape, salt });
   }
   await timeAfter(bench, info.scoreDeadline);
-  const finalize = plan.finalize === false ? undefined : (await actions.finalizeRound(bench.deployer, { round })).receipt;
-  return { round, commits, reveals, scores, finalize };
+  const voteReveals: TransactionReceipt[] = [];
+  for (const o of opened) {
+    const sent = await actions.revealVote(o.v, {
+      round,
+      seatLengths: o.seatLengths,
+      scores: o.scores,
+      modelHash: AGREED_HASH,
+      evalLoss: 400_000_000n,
+      salt: o.salt,
+    });
+    voteReveals.push(sent.receipt);
+  }
+  await timeAfter(bench, info.voteRevealDeadline);
+  const settlement: TransactionReceipt[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const sent = await actions.finalizeRound(bench.deployer, { round, maxItems: batch });
+    settlement.push(sent.receipt);
+    if (sent.done) break;
+  }
+  const seatCounts = bySeat.map((s) => s.length);
+  const scoredPerSeat = seatCounts.reduce((a, b) => a + b, 0) / Math.max(1, seatCounts.length);
+  return { commits, reveals, voteCommits, voteReveals, settlement, scoredPerSeat };
 }
 
-/** Plays one round with every trainer revealing and every validator agreeing; returns its gas. */
-async function measuredRound(bench: Bench, seed: string): Promise<RoundGas> {
-  const rng = createRng(`${seed}:scores`);
-  const played = await playRound(bench, {
-    revealers: bench.trainers,
-    votes: (n) =>
-      bench.validators.map((validator) => ({
-        validator,
-        scores: Array.from({ length: n }, () => 200_000 + rng.nextInt(800_000)),
-        modelHash: AGREED_HASH,
-      })),
-    seed,
-  });
-  const finalize = played.finalize!;
+function roundGas(played: Played, trainers: number): RoundGas {
   const commit = stats(played.commits);
   const reveal = stats(played.reveals);
-  const pair = commit.mean + reveal.mean;
+  const voteCommit = stats(played.voteCommits);
+  const voteReveal = stats(played.voteReveals);
+  const settlement = stats(played.settlement);
+  const all = [...played.commits, ...played.reveals, ...played.voteCommits, ...played.voteReveals, ...played.settlement];
+  const finalizePerTrainer = Math.round(settlement.total / trainers);
+  const allIn = commit.mean + reveal.mean + finalizePerTrainer;
   return {
     commit,
     reveal,
-    commitPlusReveal: { gasUsed: pair, exec: pair - 2 * INTRINSIC },
-    submitScores: stats(played.scores),
-    finalize: gas(finalize),
-    finalizePerTrainer: Math.round(Number(finalize.gasUsed) / bench.trainers.length),
+    voteCommit,
+    voteReveal,
+    settlement,
+    finalizePerTrainer,
+    largestTx: Math.max(...all.map((r) => Number(r.gasUsed))),
+    allInPerTrainer: allIn,
+    allInWithVotesPerTrainer: allIn + Math.round((voteCommit.total + voteReveal.total) / trainers),
   };
 }
 
-async function measure(): Promise<GasSnapshot> {
-  const connection = (await network.create()) as EdrConnection;
-  const runs: TrainerCountResult[] = [];
-  let extras: Pick<GasSnapshot, "stake" | "join" | "claim" | "leave"> | undefined;
-  for (const trainers of TRAINER_COUNTS) {
-    const bench = await deployBench(connection, { trainers, validators: VALIDATORS });
-    const first = await measuredRound(bench, `bench-gas:${trainers}:1`);
-    const steady = await measuredRound(bench, `bench-gas:${trainers}:2`);
-    runs.push({ trainers, validators: VALIDATORS, first, steady });
-    if (!extras) extras = await measureExtras(bench);
-  }
-  const worstCaseFinalize = await measureWorstCase(connection);
-  const f16 = runs.find((r) => r.trainers === 16)!.steady.finalize.gasUsed;
-  const f64 = runs.find((r) => r.trainers === 64)!.steady.finalize.gasUsed;
+/** The run parameters of a row: the defaults, with a lottery that seats every trainer. */
+function rowParams(trainers: number): typeof DEFAULT_RUN_PARAMS {
+  const maxNodes = Math.max(trainers, DEFAULT_RUN_PARAMS.maxNodesPerRound);
+  // Day-long phases: every transaction mines a block at least a second later, and 1,024 trainers
+  // need thousands of them (the phase lengths do not change any gas figure).
+  const day = 24 * 3600;
   return {
-    chain: "Hardhat 3 EDR (edr-simulated, cancun), receipt gasUsed",
-    compiler: "solc 0.8.30, optimizer 200 runs",
-    note: "first = a node's first round (fresh slots); steady = later rounds (reused nonzero slots); exec = gasUsed - 21000",
-    targets: { commitPlusReveal: 60_000, finalizePerTrainer: 15_000 },
-    ...extras!,
-    runs,
-    finalizeMarginalPerTrainer: Math.round((f64 - f16) / (64 - 16)),
-    worstCaseFinalize,
+    ...DEFAULT_RUN_PARAMS,
+    maxNodesPerRound: maxNodes,
+    trainerSeats: maxNodes,
+    minUpdates: 1,
+    commitDuration: day,
+    revealDuration: day,
+    scoreDuration: day,
+    voteRevealDuration: day,
   };
 }
 
-/**
- * The most expensive finalize the parameter bounds allow: 64 revealed updates that will all be
- * invalid (64 slashes), 16 validators of which 15 light ones disagree with a heavy 2/3 majority
- * (15 more slashes), scores submitted in the order that makes the median's insertion sort shift
- * every entry. The heavy validator joins after governance raised the validator minimum 100-fold,
- * so it holds 100 / 115 of the voting stake.
- */
-async function measureWorstCase(connection: EdrConnection) {
-  const bench = await deployBench(connection, { trainers: 64, validators: 15 });
-  const { deployer } = bench;
-  const { run } = deployer.contracts;
-  const current = await run.read.params();
-  const { next, changes } = applyRunParamChanges(current, [
-    `minValidatorStake=${formatEther(current.minValidatorStake * 100n)}`,
-  ]);
-  await passProposal(bench, paramsProposal({ run: run.address, runId: 1, next, changes }));
-  await playRound(bench, { revealers: [], votes: () => [], seed: "bench-gas:worst:1" });
-  const [heavy] = await fundedSigners(bench, "worst-case-heavy", 1, current.minValidatorStake * 100n);
-  await actions.join(heavy!, { role: "validator" });
-  const { round } = await playRound(bench, {
-    revealers: bench.trainers,
-    votes: (n) => [
-      // descending values, then the heavy zero last: every insertion shifts all earlier entries
-      ...bench.validators.map((validator, k) => ({
-        validator,
-        scores: Array.from({ length: n }, () => 1_000_000 - 1_000 * k),
-        modelHash: OTHER_HASH,
-      })),
-      { validator: heavy!, scores: Array.from({ length: n }, () => 0), modelHash: AGREED_HASH },
-    ],
-    seed: "bench-gas:worst:2",
-    finalize: false,
-  });
-  const { receipt } = await actions.finalizeRound(deployer, { round });
-  const slashes = parseEventLogs({ abi: run.abi, eventName: "NodeSlashed", logs: receipt.logs }).length;
-  return { ...gas(receipt), slashes, txGasCap: Number(TX_GAS_CAP) };
+function honestScores(seed: string): (index: number) => number {
+  const rng = createRng(seed);
+  const cache = new Map<number, number>();
+  return (index) => {
+    if (!cache.has(index)) cache.set(index, 200_000 + rng.nextInt(800_000));
+    return cache.get(index)!;
+  };
 }
 
-/** Propose, vote (the deployer's genesis votes pass the quorum), queue, wait the timelock, execute. */
-async function passProposal(bench: Bench, draft: ReturnType<typeof paramsProposal>): Promise<void> {
-  const { deployer, connection } = bench;
-  await actions.delegate(deployer);
-  await connection.networkHelpers.mine(1);
-  const arrays = proposalArrays(draft.actions);
-  const { proposalId } = await actions.propose(deployer, { ...arrays, description: draft.description });
-  await connection.networkHelpers.mine(2);
-  await actions.castVote(deployer, { proposalId, support: "For" });
-  await connection.networkHelpers.mine(Number(BENCH_PARAMETERS.votingPeriod) + 1);
-  const hash = descriptionHash(draft.description);
-  await actions.queue(deployer, { ...arrays, descriptionHash: hash });
-  await timeAfter(bench, BigInt(await connection.networkHelpers.time.latest()) + BENCH_PARAMETERS.timelockDelay);
-  await actions.execute(deployer, { ...arrays, descriptionHash: hash });
+async function measureRow(connection: EdrConnection, trainers: number): Promise<{ row: RowResult; bench: Bench }> {
+  const params = rowParams(trainers);
+  const bench = await deployBench(connection, params, { trainers, validators: VALIDATORS });
+  // round 1: registration (trainers that joined during it are eligible from round 2)
+  await playRound(bench, [], `bench-gas:${trainers}:1`, () => 0);
+  const first = await playRound(bench, bench.trainers, `bench-gas:${trainers}:2`, honestScores(`${trainers}:2`));
+  const steady = await playRound(bench, bench.trainers, `bench-gas:${trainers}:3`, honestScores(`${trainers}:3`));
+  return {
+    bench,
+    row: {
+      trainers,
+      validators: VALIDATORS,
+      committeeSize: Number(params.committeeSize),
+      scorersPerUpdate: Number(params.scorersPerUpdate),
+      scoredPerSeat: steady.scoredPerSeat,
+      first: roundGas(first, trainers),
+      steady: roundGas(steady, trainers),
+    },
+  };
 }
 
-/** stake, join (both roles), claim and leave, on a run that has played two rounds. */
-async function measureExtras(bench: Bench): Promise<Pick<GasSnapshot, "stake" | "join" | "claim" | "leave">> {
+/** stake, join (both roles), raiseLock, claim and leave, on a run that has played rounds. */
+async function measureSingle(bench: Bench): Promise<GasSnapshot["single"]> {
   const amount = parseEther("10000");
   const stakes: TransactionReceipt[] = [];
   const joiners: SignerContext[] = [];
@@ -383,13 +401,51 @@ async function measureExtras(bench: Bench): Promise<Pick<GasSnapshot, "stake" | 
   }
   const joinTrainer = await actions.join(joiners[0]!, { role: "trainer" });
   const joinValidator = await actions.join(joiners[1]!, { role: "validator" });
+  const raise = await actions.raiseLock(joiners[0]!, { added: parseEther("100") });
   const claim = await actions.claim(bench.trainers[0]!);
   const leave = await actions.leave(joiners[0]!);
   return {
     stake: gas(stakes[0]!),
-    join: { trainer: gas(joinTrainer.receipt), validator: gas(joinValidator.receipt) },
+    joinTrainer: gas(joinTrainer.receipt),
+    joinValidator: gas(joinValidator.receipt),
+    raiseLock: gas(raise.receipt),
     claim: gas(claim.receipt),
     leave: gas(leave.receipt),
+  };
+}
+
+/** A settlement batch of 64 updates that every scorer scored 0: 64 slashes in one transaction. */
+async function measureWorstBatch(connection: EdrConnection): Promise<GasSnapshot["worstBatch"]> {
+  const params = rowParams(64);
+  const bench = await deployBench(connection, params, { trainers: 64, validators: VALIDATORS });
+  await playRound(bench, [], "bench-gas:worst:1", () => 0);
+  const played = await playRound(bench, bench.trainers, "bench-gas:worst:2", () => 0, 64);
+  const first = played.settlement.reduce((a, b) => (b.gasUsed > a.gasUsed ? b : a));
+  const { run } = bench.deployer.contracts;
+  const slashes = parseEventLogs({ abi: run.abi, eventName: "NodeSlashed", logs: first.logs }).length;
+  return { ...gas(first), slashes, txGasCap: TX_GAS_CAP };
+}
+
+async function measure(sizes: number[]): Promise<GasSnapshot> {
+  const connection = (await network.create()) as EdrConnection;
+  const rows: RowResult[] = [];
+  let single: GasSnapshot["single"] | undefined;
+  for (const trainers of sizes) {
+    process.stderr.write(`bench-gas: ${trainers} trainers …\n`);
+    const { row, bench } = await measureRow(connection, trainers);
+    rows.push(row);
+    if (!single) single = await measureSingle(bench);
+  }
+  const worstBatch = await measureWorstBatch(connection);
+  return {
+    chain: "Hardhat 3 EDR (edr-simulated, cancun), receipt gasUsed",
+    compiler: "solc 0.8.30; TrainingRun optimizer 1 run (size), libraries and the rest 200 runs",
+    note: "first = round 2 (a trainer's first round, fresh slots); steady = round 3 (reused slots); exec = gasUsed - 21000; 8 validators, committee C = 16",
+    targets: TARGETS,
+    finalizeBatch: DEFAULT_FINALIZE_BATCH,
+    single: single!,
+    rows,
+    worstBatch,
   };
 }
 
@@ -399,51 +455,46 @@ function pad(s: string | number, n: number): string {
 
 function printTables(s: GasSnapshot): void {
   console.log(`protolearn gas benchmark: ${s.chain}; ${s.compiler}`);
-  console.log(`${s.note}\n`);
+  console.log(`${s.note}; settlement batches of ${s.finalizeBatch}\n`);
   console.log("single calls                 gasUsed     exec");
-  const single: [string, Gas][] = [
-    ["stake (first)", s.stake],
-    ["join as trainer", s.join.trainer],
-    ["join as validator", s.join.validator],
-    ["claim", s.claim],
-    ["leave", s.leave],
-  ];
-  for (const [name, g] of single)
+  for (const [name, g] of Object.entries(s.single) as [string, Gas][])
     console.log(`${name.padEnd(26)} ${pad(g.gasUsed, 9)} ${pad(g.exec, 8)}`);
   console.log("");
   console.log(
-    "trainers round   commit  reveal  c+r used  c+r exec  scores(mean)  finalize  finalize/trainer",
+    "trainers round   commit  reveal  voteCommit  voteReveal(max)  batches  finalize/trainer  largest tx  all-in/trainer  +votes/trainer  scored/seat",
   );
-  for (const r of s.runs) {
+  for (const r of s.rows) {
     for (const [label, g] of [
       ["first", r.first],
       ["steady", r.steady],
     ] as const) {
       console.log(
-        `${pad(r.trainers, 8)} ${label.padEnd(6)} ${pad(g.commit.mean, 7)} ${pad(g.reveal.mean, 7)} ${pad(
-          g.commitPlusReveal.gasUsed,
-          9,
-        )} ${pad(g.commitPlusReveal.exec, 9)} ${pad(g.submitScores.mean, 13)} ${pad(g.finalize.gasUsed, 9)} ${pad(
-          g.finalizePerTrainer,
-          17,
-        )}`,
+        `${pad(r.trainers, 8)} ${label.padEnd(6)} ${pad(g.commit.mean, 7)} ${pad(g.reveal.mean, 7)} ${pad(g.voteCommit.mean, 11)} ${pad(
+          g.voteReveal.max,
+          16,
+        )} ${pad(g.settlement.count, 8)} ${pad(g.finalizePerTrainer, 17)} ${pad(g.largestTx, 11)} ${pad(g.allInPerTrainer, 15)} ${pad(
+          g.allInWithVotesPerTrainer,
+          15,
+        )} ${pad(label === "steady" ? r.scoredPerSeat.toFixed(1) : "", 12)}`,
       );
     }
   }
+  const w = s.worstBatch;
+  console.log(`\nworst settlement batch (${w.slashes} slashes): ${w.gasUsed} of the ${w.txGasCap} transaction gas cap`);
   console.log(
-    `\nfinalize, marginal gas per extra trainer (steady, 16 -> 64): ${s.finalizeMarginalPerTrainer}`,
-  );
-  const w = s.worstCaseFinalize;
-  console.log(
-    `finalize, worst case the bounds allow (${w.slashes} slashes): ${w.gasUsed} of the ${w.txGasCap} transaction gas cap`,
-  );
-  console.log(
-    `targets: commit + reveal <= ${s.targets.commitPlusReveal} per node; finalize <= ${s.targets.finalizePerTrainer} per trainer`,
+    `targets: finalize <= ${s.targets.finalizePerTrainer} per trainer; largest tx <= ${s.targets.largestTx}; all-in <= ${s.targets.allInPerTrainer} per trainer`,
   );
 }
 
-const { values } = parseArgs({ options: { json: { type: "boolean", default: false } } });
-const snapshot = await measure();
+const { values } = parseArgs({
+  options: { json: { type: "boolean", default: false }, sizes: { type: "string" } },
+});
+const sizes = values.sizes ? values.sizes.split(",").map((x) => Number(x.trim())) : DEFAULT_SIZES;
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
+  console.error(`bench-gas: --sizes takes trainer counts 1 … 1024 separated by commas, got "${values.sizes}"`);
+  process.exit(2);
+}
+const snapshot = await measure(sizes);
 if (values.json) {
   console.log(JSON.stringify(snapshot, null, 2));
 } else {
