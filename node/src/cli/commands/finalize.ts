@@ -12,17 +12,25 @@ import {
 } from "../context.js";
 import { phaseName } from "../../run/round-phase.js";
 
-/** `protolearn finalize`: the permissionless finalizeRound of the current round, once its score phase closed. */
+/** `protolearn finalize [--batch n]`: the permissionless finalizeRound of the current round, in batches until settled, once its vote-reveal phase closed. */
 export function registerFinalize(program: Command, io: CliIo): void {
   withChainOptions(
     program
       .command("finalize")
       .description(
-        "finalize the current round after its score deadline (anyone may; nodes with keeper=true do it)",
-      ),
+        "settle the current round after its vote-reveal deadline, in batches of --batch items (anyone may; nodes with keeper=true do it)",
+      )
+      .option("--batch <n>", "settlement items per finalizeRound call", "128"),
   )
-    .addHelpText("after", "\nExample:\n  $ protolearn finalize")
-    .action(async (flags: ChainFlags) => {
+    .addHelpText("after", "\nExample:\n  $ protolearn finalize --batch 64")
+    .action(async (flags: ChainFlags & { batch?: string }) => {
+      const batch = Number(flags.batch ?? "128");
+      if (!Number.isInteger(batch) || batch < 1) {
+        throw new ProtolearnError(`--batch ${flags.batch ?? ""} is not a positive whole number`, {
+          code: "CLI_BAD_FLAG",
+          fix: "pass --batch 128 (or any whole number of settlement items from 1 up)",
+        });
+      }
       const ctx = await openSigner(flags, io);
       const { run } = ctx.chain.contracts;
       const [info, phase, block] = await Promise.all([
@@ -45,16 +53,18 @@ export function registerFinalize(program: Command, io: CliIo): void {
           },
         );
       }
-      if (block.timestamp <= BigInt(info.scoreDeadline)) {
+      if (block.timestamp <= BigInt(info.voteRevealDeadline)) {
         throw new ProtolearnError(
-          `round ${info.round} is in its ${phaseName(phase)} phase; it can be finalized after the score deadline ${describeTime(BigInt(info.scoreDeadline), block.timestamp)}`,
+          `round ${info.round} is in its ${phaseName(phase)} phase; it can be finalized after the vote-reveal deadline ${describeTime(BigInt(info.voteRevealDeadline), block.timestamp)}`,
           { code: "CLI_PHASE_NOT_OPEN", fix: "run `protolearn finalize` again after that time" },
         );
       }
-      const sent = await sendTx(ctx, finalizeRound, {
-        round: info.round,
-        label: `finalize round ${info.round}`,
-      });
+      // Batches until settled; a call that only armed the challenge settles nothing (the
+      // randomness is readable from the next block), so the next call goes on.
+      let sent = await sendTx(ctx, finalizeRound, { round: info.round, maxItems: batch, label: `finalize round ${info.round}` });
+      for (let calls = 1; !sent.done && calls < 1000; calls++) {
+        sent = await sendTx(ctx, finalizeRound, { round: info.round, maxItems: batch, label: `finalize round ${info.round}` });
+      }
       const next = await run.read.currentRound();
       emit(
         io,
