@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { isAddressEqual, zeroAddress, type Address, type Hex } from "viem";
-import { ChainHistory, roundsOf } from "../../history/index.js";
+import { ChainHistory, roundAssignment, roundsOf, voteScores } from "../../history/index.js";
 import {
   describeTime,
   emit,
@@ -29,6 +29,8 @@ export interface StatusReport {
     commitDeadline: bigint;
     revealDeadline: bigint;
     scoreDeadline: bigint;
+    voteRevealDeadline: bigint;
+    voteReveals: number;
     commits: number;
     reveals: number;
     votes: number;
@@ -80,6 +82,7 @@ async function lastUpdateOf(ctx: CliReadContext, node: Address): Promise<LastUpd
     const outcome = round.outcomes.find((o) => isAddressEqual(o.node, node));
     if (outcome === undefined) continue;
     const reveal = round.reveals.find((r) => isAddressEqual(r.node, node));
+    const assignment = roundAssignment(history.run(ctx.config.runId), round);
     return {
       round: BigInt(round.round),
       medianScorePpm: outcome.medianScore,
@@ -88,7 +91,11 @@ async function lastUpdateOf(ctx: CliReadContext, node: Address): Promise<LastUpd
       scores:
         reveal === undefined
           ? []
-          : round.votes.map((v) => ({ validator: v.validator, scorePpm: v.scores[reveal.index] ?? 0 })),
+          : round.votes.flatMap((v) =>
+              voteScores(assignment, v)
+                .filter((s) => s.index === reveal.index)
+                .map((s) => ({ validator: v.validator, scorePpm: s.scorePpm })),
+            ),
     };
   }
   return null;
@@ -177,6 +184,8 @@ export async function readStatus(
       commitDeadline: BigInt(info.commitDeadline),
       revealDeadline: BigInt(info.revealDeadline),
       scoreDeadline: BigInt(info.scoreDeadline),
+      voteRevealDeadline: BigInt(info.voteRevealDeadline),
+      voteReveals: info.voteReveals,
       commits: info.commits,
       reveals: info.reveals,
       votes: info.votes,
@@ -201,7 +210,8 @@ function humanStatus(r: StatusReport): string {
     `round        ${run.round}, phase ${run.phase}${run.halted ? (run.phase === "halted" ? " — HALTED for good" : " — HALTED after this round") : run.paused ? (run.phase === "paused" ? " — PAUSED" : " — PAUSED from the next round") : ""}`,
     `  commit     until ${describeTime(run.commitDeadline, now)}   (${run.commits} commits)`,
     `  reveal     until ${describeTime(run.revealDeadline, now)}   (${run.reveals} reveals)`,
-    `  score      until ${describeTime(run.scoreDeadline, now)}   (${run.votes} validator votes)`,
+    `  score      until ${describeTime(run.scoreDeadline, now)}   (${run.votes} committee vote commits)`,
+    `  vote reveal until ${describeTime(run.voteRevealDeadline, now)}   (${run.voteReveals} votes revealed)`,
     `model        ${run.modelHash}${run.evalLoss > 0n ? ` (held-out loss ${(Number(run.evalLoss) / 1e9).toFixed(4)})` : ""}`,
     `params       ${run.pendingParams === null ? "no change pending" : "a change set by governance applies from the next round"}`,
   ];
