@@ -314,7 +314,7 @@ describe("protolearn CLI on an anvil devnet", () => {
           name: "finalize while the commit phase is open",
           argv: () => ["finalize", ...flags],
           error:
-            /round 1 is in its commit phase; it can be finalized after the score deadline .* \(in \d+ min/,
+            /round 1 is in its commit phase; it can be finalized after the vote-reveal deadline .* \(in \d+ min/,
         },
         {
           name: "nothing has finished unbonding",
@@ -403,11 +403,11 @@ describe("protolearn CLI on an anvil devnet", () => {
     assert.deepEqual(await snapshot(me), before);
   });
 
-  it("finalize after the score deadline closes the round (no votes: it fails) and opens the next", async () => {
+  it("finalize after the vote-reveal deadline settles the round in batches (no votes: it fails) and opens the next", async () => {
     const info = await chain.contracts.run.read.currentRound();
     const now = (await chain.publicClient.getBlock()).timestamp;
     await rpc(devnet.chain.rpcUrl, "evm_increaseTime", [
-      Number(BigInt(info.scoreDeadline) - now + 1n),
+      Number(BigInt(info.voteRevealDeadline) - now + 1n),
     ]);
     await rpc(devnet.chain.rpcUrl, "evm_mine", []);
     const result = await cli(["finalize", "--json", ...flags]);
