@@ -143,9 +143,14 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     }
     await playRound(1, 0, 1);
     await playRound(2, 3, 1);
-    await playRound(3, 3, 1);
-    // Trainers sync to round 4's model before they commit in it.
-    const round4 = await waitFor("round 4 commits", (v) => v.round === 4 && v.commits === 3);
+    // The sign-flipper's slash took its lock below minTrainerStake: a stale lock takes no seat (P5).
+    const adversaryMember = await observer.contracts.run.read.memberOf([adversary.address]);
+    const { minTrainerStake } = await observer.contracts.run.read.params();
+    assert.ok(adversaryMember.lock < minTrainerStake, "the slash left the adversary's lock below the minimum");
+    assert.equal((await observer.contracts.run.read.seatDraw([adversary.address]))[0], false);
+    await playRound(3, 2, 1);
+    // Trainers sync to round 4's model before they commit in it (the seatless one too).
+    const round4 = await waitFor("round 4 commits", (v) => v.round === 4 && v.commits === 2);
 
     for (const round of [2, 3]) {
       const agreed = await modelAgreed(round);
@@ -155,14 +160,19 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
       const byNode = new Map(scored.map((e) => [e.args.node.toLowerCase(), e.args]));
       assert.equal(byNode.get(honestA.address.toLowerCase())?.accepted, true);
       assert.equal(byNode.get(honestB.address.toLowerCase())?.accepted, true);
-      assert.equal(byNode.get(adversary.address.toLowerCase())?.accepted, false);
-      assert.equal(byNode.get(adversary.address.toLowerCase())?.medianScore, 0);
       const slashed = await nodeSlashed(round);
-      assert.deepEqual(
-        slashed.map((e) => [e.args.node, e.args.reason]),
-        [[adversary.address, 1]],
-        "only the adversary is slashed, for an invalid update (reason 1)",
-      );
+      if (round === 2) {
+        assert.equal(byNode.get(adversary.address.toLowerCase())?.accepted, false);
+        assert.equal(byNode.get(adversary.address.toLowerCase())?.medianScore, 0);
+        assert.deepEqual(
+          slashed.map((e) => [e.args.node, e.args.reason]),
+          [[adversary.address, 1]],
+          "only the adversary is slashed, for an invalid update (reason 1)",
+        );
+      } else {
+        assert.equal(byNode.get(adversary.address.toLowerCase()), undefined, "the stale adversary did not commit");
+        assert.deepEqual(slashed, []);
+      }
     }
 
     for (const trainer of [honestA, honestB, adversary]) {
@@ -185,8 +195,8 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     const late = await launch(5, "trainer", undefined, lines);
     // It joins during round 4's commit phase, so its lock counts from round 5.
     await waitFor("late joiner joined", () => lines.some((l) => l.includes('"no seat: not eligible until round 5"')));
-    await playRound(4, 3, 1);
-    const view = await waitFor("late joiner commits", (v) => v.round === 5 && v.commits === 4);
+    await playRound(4, 2, 1);
+    const view = await waitFor("late joiner commits", (v) => v.round === 5 && v.commits === 3);
     assert.deepEqual(await heldHash(late), { round: 5, hash: view.modelHash });
     const events = lines.map((l) => JSON.parse(l) as { event: string; round?: number });
     const fromCheckpoint = events.find((e) => e.event === "model from checkpoint");

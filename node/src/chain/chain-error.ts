@@ -24,7 +24,13 @@ export class ChainError extends ProtolearnError {
  * name (test/node/fix-hints.test.ts checks every name against the contracts' ABIs).
  */
 export const REVERT_FIXES: Readonly<Record<string, string>> = {
-  TrainingRunPhaseClosed: "the phase is over: wait for the next round (see `protolearn status`)",
+  TrainingRunWrongPhase: "the round is not in the phase this call needs: see the deadlines in `protolearn status` and wait for the next round if it is over",
+  TrainingRunRandomnessNotReady: "the round's randomness is not readable yet: call armChallenge if nobody has, then send again a block after readyAt",
+  TrainingRunNoSeat: "this trainer did not win a seat in this round's lottery (seatDraw): wait for the next round, or raise the lock for better odds",
+  TrainingRunNotYetEligible: "the lock counts in draws only from a later round (memberOf.eligibleFrom): wait for that round",
+  TrainingRunLockBelowMinimum: "the lock is below the run's current minimum: raise it with raiseLock to take seats again",
+  TrainingRunNotOnCommittee: "this validator holds no seat in this round's committee: nothing to vote on this round",
+  TrainingRunValidatorSetFrozen: "validator locks cannot change between a commit deadline and settlement: try again once the round is settled",
   TrainingRunAlreadyCommitted: "this node already committed in this round; it will reveal that commitment",
   TrainingRunNotMember: "join the run first with `protolearn join`",
   TrainingRunPaused: "the run is paused by governance or the guardian; wait for it to resume",

@@ -157,8 +157,10 @@ export const CLI_REVERT_FIXES: Readonly<Record<string, string>> = {
     "wait until the round you took part in is finalized (see `protolearn status`), then leave",
   TrainingRunAlreadyJoined: "you are already a member: `protolearn leave` first to change role",
   TrainingRunNotMember: "join the run first with `protolearn join`",
-  TrainingRunPhaseNotOpen:
-    "that phase has not opened yet: see the deadlines in `protolearn status`",
+  TrainingRunWrongPhase:
+    "the round is not in that phase: see the deadlines in `protolearn status`",
+  TrainingRunValidatorSetFull:
+    "the validator set is full: join with a larger --amount than the smallest lock it names",
   TrainingRunNotGuardianOrGovernance:
     "only the guardian may pause directly; anyone may propose it with `protolearn propose pause`",
   TrainingRunNotPaused: "the run is not paused, so there is nothing to resume",
