@@ -22,12 +22,17 @@ library RoundSettlement {
     uint256 private constant MASK16 = 0xffff;
     uint256 private constant MASK128 = (1 << 128) - 1;
     /// @dev Whatever maxItems a caller passes, one call settles at most this many items and
-    ///      stops after this many slashes, so no settlement transaction can exceed the 2^24 gas
-    ///      cap (EIP-7825): ~18k gas per item and ~150k per slashed item measured
-    ///      (deployments/gas-snapshot.json), 512 x 18k + 64 x 150k stays under 2^24 with the
-    ///      closing call's 16 validator slashes on top.
+    ///      stops after this many slashes, and stops once its items have used ITEMS_GAS_BUDGET,
+    ///      so no settlement transaction can exceed the 2^24 gas cap (EIP-7825). The item and
+    ///      slash counts alone do not bound it: an item costs ~18k gas at k = 4 but ~34k at
+    ///      k = 16, a slashed one ~160k, so 448 items + 64 slashes at k = 16 take ~25M
+    ///      (test/contracts/TrainingRunWorstCase.test.ts). The gas budget keeps a call's items
+    ///      under ~9.2M (the budget plus one item), leaving room for the closing call's tally,
+    ///      mint and up to 16 validator slashes (~2.7M) under 3/4 of 2^24. Only how the items
+    ///      split into calls depends on gas; what each item settles to does not.
     uint256 internal constant MAX_ITEMS_PER_CALL = 512;
     uint256 internal constant MAX_SLASHES_PER_CALL = 64;
+    uint256 internal constant ITEMS_GAS_BUDGET = 9_000_000;
 
     /// @dev What every item of the batch needs, read once.
     struct Batch {
@@ -76,10 +81,12 @@ library RoundSettlement {
         uint256 processed = $.settleCursor & MASK16;
         uint256 end = processed + (maxItems < MAX_ITEMS_PER_CALL ? maxItems : MAX_ITEMS_PER_CALL);
         if (end > total) end = total;
+        uint256 gasAtStart = gasleft();
         for (uint256 i = processed; i < end; ++i) {
             if (i < reveals) _settleUpdate($, b, i);
             else _settleCommitter($, b, i - reveals);
-            if (b.slashes >= MAX_SLASHES_PER_CALL) end = i + 1;
+            if (b.slashes >= MAX_SLASHES_PER_CALL || gasAtStart - gasleft() >= ITEMS_GAS_BUDGET)
+                end = i + 1;
         }
         $.settleCursor = end | (b.accepted << 16) | (b.invalid << 32);
         $.seatCursors = b.counters;
