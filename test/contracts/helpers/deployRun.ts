@@ -137,12 +137,8 @@ export async function deployRun(
     core.token.connect(governance).grantRole(await core.token.MINTER_ADMIN_ROLE(), factoryAddress),
   );
 
-  await send(
-    factory.connect(governance).createRun(options.params, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
-  );
-  const runId = await factory.runCount();
-  const run = await ethers.getContractAt("TrainingRun", await factory.runOf(runId));
-
+  // funded before round 1 opens: every automined block moves chain time by at least a second,
+  // and a thousand wallets must still join within round 1's commit phase
   const trainers = await fundedWallets(core, "trainer", options.trainers, options.trainerStake);
   const validators = await fundedWallets(
     core,
@@ -150,6 +146,11 @@ export async function deployRun(
     options.validators,
     options.validatorStake,
   );
+  await send(
+    factory.connect(governance).createRun(options.params, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+  );
+  const runId = await factory.runCount();
+  const run = await ethers.getContractAt("TrainingRun", await factory.runOf(runId));
   const deployment = {
     core,
     governance,
@@ -524,27 +525,24 @@ export const OTHER_HASH = keccak256(Buffer.from("a different model"));
 /** EIP-7825: no transaction may use more gas than this (EDR enforces it). */
 export const TX_GAS_CAP = 16_777_216n;
 
-/**
- * The settlement batch the worst case is measured at. A slashing item costs about 160k gas (the
- * StakeManager's slash record), so 64 of them take ~10M: a batch of 128 all-slashed items would
- * not fit under 2^24 (the node's default `finalizeBatch` of 128 fits only rounds where few
- * updates are slashed).
- */
-export const DEFAULT_SETTLE_BATCH = 64;
+/** A keeper may pass any maxItems: the contract caps one call at 512 items, 64 slashes and a
+ *  gas budget for its items (RoundSettlement.ITEMS_GAS_BUDGET). */
+export const MAX_ITEMS_PER_CALL = 512;
+export const MAX_SLASHES_PER_CALL = 64;
 
 /**
- * The most expensive settlement the parameter bounds allow, set up and ready to settle: 128
- * revealed updates that will all be invalid (a median of 16 scorer seats, then a slash each),
- * scored by a committee of 16 distinct validators (the most votes a round can have) drawn
- * from a full set of 64; 9 of them reveal (6 attest the agreed hash, 3 another: 3 disagreement
- * slashes) and 7 commit and never reveal (7 VoteNotRevealed slashes). Settled in batches of
- * DEFAULT_SETTLE_BATCH: the first batch is 64 slashing items; the second also closes the round
- * (the vote tally, the validators' settlement and its 10 slashes, the trainer pool).
+ * The most expensive settlement the parameter bounds allow, set up and ready to settle: 1,024
+ * revealed updates scored by k = C = 16 seats held by 16 distinct validators (the most votes a
+ * round can have, drawn from a full set of 64). In each block of 512 updates the first 448 are
+ * accepted (a 16-score median, reward points: ~34k gas each) and the last 64 invalid (the
+ * median, then a slash: ~160k each). 9 committee members reveal (6 attest the agreed hash, 3
+ * another: 3 disagreement slashes), 7 commit and never reveal (7 VoteNotRevealed slashes), so
+ * the closing call adds 10 validator slashes, the mint and the trainer pool.
  */
 export async function prepareWorstCaseRound(
   connection: Pick<NetworkConnection, "ethers" | "networkHelpers">,
 ) {
-  const maxNodes = 2 * DEFAULT_SETTLE_BATCH;
+  const maxNodes = 2 * MAX_ITEMS_PER_CALL;
   const committeeSize = 16;
   const params: RunParams = {
     ...TEST_RUN_PARAMS,
@@ -553,18 +551,25 @@ export async function prepareWorstCaseRound(
     committeeSize,
     scorersPerUpdate: committeeSize,
   };
-  const d = await deployRun(connection, { trainers: maxNodes, validators: 64, params });
+  const d = await deployRun(connection, {
+    trainers: maxNodes,
+    validators: 64,
+    params,
+    trainerStake: BigInt(params.minTrainerStake),
+    validatorStake: BigInt(params.minValidatorStake),
+  });
+  const invalid = (i: number) => i % MAX_ITEMS_PER_CALL >= MAX_ITEMS_PER_CALL - MAX_SLASHES_PER_CALL;
   const { round, committee } = await playRound(d, {
     revealers: d.trainers,
     committeeWhere: (seats) => seatCounts(seats).size === committeeSize,
     votes: (seats) =>
       seats.map((holder, j) => ({
         validator: d.validators.find((v) => v.address === holder)!,
-        scores: d.trainers.map(() => 0),
+        scores: d.trainers.map((_, i) => (invalid(i) ? 0 : 900_000 - 1_000 * j)),
         modelHash: j < 6 ? AGREED_HASH : OTHER_HASH,
         reveal: j < 9,
       })),
     finalize: false,
   });
-  return { d, round, committee, maxNodes, committeeSize, batch: DEFAULT_SETTLE_BATCH };
+  return { d, round, committee, maxNodes, committeeSize, invalid };
 }
