@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { ContractTransactionReceipt, LogDescription } from "ethers";
+import type { ContractTransactionReceipt } from "ethers";
 import { network } from "hardhat";
 import type { Address } from "viem";
 import { commitmentOf } from "../../node/src/chain/commitment.js";
@@ -8,18 +8,25 @@ import { ONE } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
   deployRun,
+  events,
+  expectedUpdate,
   fundedWallets,
   INITIAL_MODEL_HASH,
+  lowerMedian,
   makeUpdate,
   OTHER_HASH,
   playRound,
   Role,
   RoundFailure,
+  type RoundPlan,
   type RunDeployment,
+  seatCounts,
+  seatsOf,
   send,
   SlashReason,
   TEST_RUN_PARAMS,
   timeTo,
+  type VotePlan,
 } from "./helpers/deployRun.js";
 
 const connection = await network.create();
@@ -30,146 +37,142 @@ const EMISSION = BigInt(P.emissionPerRound);
 const VALIDATOR_POOL = (EMISSION * BigInt(P.validatorShareBps)) / 10_000n;
 const TRAINER_POOL = EMISSION - VALIDATOR_POOL;
 const MAX_SAMPLES = BigInt(P.innerSteps) * BigInt(P.batchSize);
+const C = Number(P.committeeSize);
 
 const runFixture = () => deployRun(connection, { trainers: 6, validators: 3 });
 const fourValidatorsFixture = () => deployRun(connection, { trainers: 2, validators: 4 });
 
-/** The run's events in a receipt, by name. */
-function events(
-  d: RunDeployment,
-  receipt: ContractTransactionReceipt | undefined,
-  name: string,
-): LogDescription[] {
-  if (!receipt) throw new Error("no receipt: the round was not finalized");
-  const out: LogDescription[] = [];
-  for (const log of receipt.logs) {
-    const parsed = d.run.interface.parseLog(log);
-    if (parsed?.name === name) out.push(parsed);
+/** Every validator of the run holds at least one committee seat. */
+const allSeated = (d: RunDeployment) => (committee: string[]) =>
+  d.validators.every((v) => seatsOf(committee, v.address) > 0);
+
+/** A validator's share of the validator pool: pool x its seats / the paid seats (rounded down). */
+const share = (seats: number, paidSeats: number) => (VALIDATOR_POOL * BigInt(seats)) / BigInt(paidSeats);
+
+/** Plays a round and returns, besides playRound's result, the TypeScript reference of every update's outcome. */
+async function playScored(d: RunDeployment, plan: RoundPlan & { votes: VotePlan[] }) {
+  const played = await playRound(d, { ...plan, finalize: false });
+  const revealed = new Map<string, number[]>();
+  for (const v of plan.votes) {
+    if (v.reveal !== false && seatsOf(played.committee, v.validator.address) > 0)
+      revealed.set(v.validator.address.toLowerCase(), v.scores);
   }
-  return out;
+  const expected = [];
+  for (let i = 0; i < plan.revealers.length; i++) {
+    const scorers = await d.run.scorersOf(i);
+    expected.push(expectedUpdate(played.committee, scorers, revealed, i, Number(P.acceptScorePpm)));
+  }
+  await timeTo(d, played.info.voteRevealDeadline);
+  const receipt = await send(d.run.finalizeRound(played.round, 1024n));
+  return { ...played, expected, receipt };
 }
 
-function sumRewards(d: RunDeployment, receipt: ContractTransactionReceipt | undefined): bigint {
-  return [...events(d, receipt, "UpdateScored"), ...events(d, receipt, "ValidatorSettled")].reduce(
-    (acc, e) => acc + (e.args.reward as bigint),
-    0n,
-  );
+function sumValidatorRewards(d: RunDeployment, receipt: ContractTransactionReceipt): bigint {
+  return events(d, receipt, "ValidatorSettled").reduce((acc, e) => acc + (e.args.reward as bigint), 0n);
 }
 
-describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, liveness)", function () {
-  it("accepts medians >= acceptScore, rejects below, slashes an invalid update and pays score x samples and the validator share by stake", async function () {
+describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liveness)", function () {
+  it("accepts medians >= acceptScore, rejects below, slashes an invalid update, pays points = median x capped samples and the validator share by seats", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [t0, t1, t2, t3] = d.trainers;
     const [v0, v1, v2] = d.validators;
     const runAddress = await d.run.getAddress();
     const updates = new Map([
-      [t0!.address, makeUpdate(t0!.address, 1n, 1_000n)],
-      [t1!.address, makeUpdate(t1!.address, 1n, 1_000n)],
-      [t2!.address, makeUpdate(t2!.address, 1n, 1_000n)],
-      // claims more samples than H x batch allows: its weight is capped at MAX_SAMPLES
-      [t3!.address, makeUpdate(t3!.address, 1n, 5_000n)],
+      [t0!.address, makeUpdate(t0!.address, 2n, 1_000n)],
+      [t1!.address, makeUpdate(t1!.address, 2n, 1_000n)],
+      [t2!.address, makeUpdate(t2!.address, 2n, 1_000n)],
+      // claims more samples than H x batch allows: its points are capped at MAX_SAMPLES
+      [t3!.address, makeUpdate(t3!.address, 2n, 5_000n)],
     ]);
     const supplyBefore = await d.core.token.totalSupply();
-    const { receipt } = await playRound(d, {
+    const { receipt, committee, expected } = await playScored(d, {
       revealers: [t0!, t1!, t2!, t3!],
       updates,
+      committeeWhere: allSeated(d),
       votes: [
-        {
-          validator: v0!,
-          scores: [800_000, 50_000, 0, 300_000],
-          modelHash: AGREED_HASH,
-          evalLoss: 500_000_000n,
-        },
-        {
-          validator: v1!,
-          scores: [600_000, 50_000, 0, 400_000],
-          modelHash: AGREED_HASH,
-          evalLoss: 600_000_000n,
-        },
-        {
-          validator: v2!,
-          scores: [700_000, 900_000, 300_000, 200_000],
-          modelHash: AGREED_HASH,
-          evalLoss: 400_000_000n,
-        },
+        { validator: v0!, scores: [800_000, 50_000, 0, 300_000], modelHash: AGREED_HASH, evalLoss: 500_000_000n },
+        { validator: v1!, scores: [600_000, 50_000, 0, 400_000], modelHash: AGREED_HASH, evalLoss: 600_000_000n },
+        { validator: v2!, scores: [700_000, 90_000, 0, 200_000], modelHash: AGREED_HASH, evalLoss: 400_000_000n },
       ],
     });
-
-    const w0 = 700_000n * 1_000n;
-    const w3 = 300_000n * MAX_SAMPLES;
-    const r0 = (TRAINER_POOL * w0) / (w0 + w3);
-    const r3 = (TRAINER_POOL * w3) / (w0 + w3);
-    const rv = VALIDATOR_POOL / 3n;
+    // whatever the seats, t0 and t3 are accepted, t1 rejected, t2 invalid
+    expect(expected.map((e) => [e.accepted, e.invalid])).to.deep.equal([
+      [true, false],
+      [false, false],
+      [false, true],
+      [true, false],
+    ]);
+    const p0 = BigInt(expected[0]!.median) * 1_000n;
+    const p3 = BigInt(expected[3]!.median) * MAX_SAMPLES;
     const scored = events(d, receipt, "UpdateScored").map((e) => [
       e.args.node,
+      e.args.index,
       e.args.medianScore,
+      e.args.scorers,
       e.args.accepted,
-      e.args.reward,
+      e.args.rewardPoints,
     ]);
     expect(scored).to.deep.equal([
-      [t0!.address, 700_000n, true, r0],
-      [t1!.address, 50_000n, false, 0n],
-      [t2!.address, 0n, false, 0n],
-      [t3!.address, 300_000n, true, r3],
+      [t0!.address, 0n, BigInt(expected[0]!.median), BigInt(C), true, p0],
+      [t1!.address, 1n, BigInt(expected[1]!.median), BigInt(C), false, 0n],
+      [t2!.address, 2n, 0n, BigInt(C), false, 0n],
+      [t3!.address, 3n, BigInt(expected[3]!.median), BigInt(C), true, p3],
     ]);
-    const settled = events(d, receipt, "ValidatorSettled").map((e) => [
-      e.args.validator,
-      e.args.agreed,
-      e.args.reward,
+    await expect(receipt.hash).to.emit(d.run, "TrainerPoolSet").withArgs(d.runId, 2n, TRAINER_POOL, p0 + p3);
+    const seats = [v0!, v1!, v2!].map((v) => seatsOf(committee, v.address));
+    const settled = events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator, e.args.agreed, e.args.reward]);
+    expect(settled).to.have.deep.members([
+      [v0!.address, true, share(seats[0]!, C)],
+      [v1!.address, true, share(seats[1]!, C)],
+      [v2!.address, true, share(seats[2]!, C)],
     ]);
-    expect(settled).to.deep.equal([
-      [v0!.address, true, rv],
-      [v1!.address, true, rv],
-      [v2!.address, true, rv],
-    ]);
-
-    const minted = r0 + r3 + 3n * rv;
-    expect(minted).to.be.lessThanOrEqual(EMISSION);
-    await expect(receipt!.hash)
+    const validatorPaid = seats.reduce((acc, s) => acc + share(s, C), 0n);
+    const minted = TRAINER_POOL + validatorPaid;
+    // the lower median of the 16 seats' losses: each validator's loss counts once per seat
+    const losses = [v0!, v1!, v2!].flatMap((v, i) => Array(seats[i]!).fill([500, 600, 400][i]!));
+    await expect(receipt.hash)
       .to.emit(d.run, "ModelAgreed")
-      .withArgs(d.runId, 1n, AGREED_HASH, 500_000_000n, 2n, minted);
+      .withArgs(d.runId, 2n, AGREED_HASH, BigInt(lowerMedian(losses)) * 1_000_000n, 2n, minted);
     expect(await d.core.token.totalSupply()).to.equal(supplyBefore + minted);
     expect(await d.core.token.balanceOf(runAddress)).to.equal(minted);
-    expect((await d.run.memberOf(t0!.address)).rewards).to.equal(r0);
+    // trainer rewards are credited lazily: memberOf already counts them
+    expect((await d.run.memberOf(t0!.address)).rewards).to.equal((TRAINER_POOL * p0) / (p0 + p3));
+    expect((await d.run.memberOf(t3!.address)).rewards).to.equal((TRAINER_POOL * p3) / (p0 + p3));
     expect((await d.run.memberOf(t1!.address)).rewards).to.equal(0n);
-    expect((await d.run.memberOf(v2!.address)).rewards).to.equal(rv);
+    expect((await d.run.memberOf(v2!.address)).rewards).to.equal(share(seats[2]!, C));
 
-    // the invalid update: median 0 with 2/3 of the voting stake scoring 0
+    // the invalid update: median 0 with at least 2/3 of its scorer seats at 0
     const slashAmount = (BigInt(P.minTrainerStake) * BigInt(P.invalidSlashBps)) / 10_000n;
-    const [slashed] = events(d, receipt, "NodeSlashed");
-    expect([slashed!.args.node, slashed!.args.reason, slashed!.args.amount]).to.deep.equal([
-      t2!.address,
-      SlashReason.InvalidUpdate,
-      slashAmount,
+    const slashes = events(d, receipt, "NodeSlashed");
+    expect(slashes.map((e) => [e.args.node, e.args.reason, e.args.amount])).to.deep.equal([
+      [t2!.address, SlashReason.InvalidUpdate, slashAmount],
     ]);
-    const record = await d.core.stakeManager.slashRecord(slashed!.args.slashId);
-    expect([
-      record.account,
-      record.reason,
-      record.runId,
-      record.round,
-      record.evidenceHash,
-    ]).to.deep.equal([
+    const record = await d.core.stakeManager.slashRecord(slashes[0]!.args.slashId);
+    expect([record.account, record.reason, record.runId, record.round, record.evidenceHash]).to.deep.equal([
       t2!.address,
       SlashReason.InvalidUpdate,
       d.runId,
-      1n,
+      2n,
       updates.get(t2!.address)!.contentHash,
     ]);
-    expect(events(d, receipt, "NodeSlashed")).to.have.length(1);
+    // the run's record of the lock shrinks with the slash
+    expect((await d.run.memberOf(t2!.address)).lock).to.equal(BigInt(P.minTrainerStake) - slashAmount);
 
-    // round 2 trains from the agreed model
     const info = await d.run.currentRound();
-    expect([info.round, info.modelHash]).to.deep.equal([2n, AGREED_HASH]);
-    expect(await d.run.model()).to.deep.equal([AGREED_HASH, 500_000_000n]);
+    expect([info.round, info.modelHash]).to.deep.equal([3n, AGREED_HASH]);
   });
 
-  it("an update with median 0 but less than 2/3 of the stake scoring 0 is rejected and not slashed", async function () {
+  it("an update with median 0 but less than 2/3 of its scorer seats at 0 is rejected and not slashed", async function () {
     const d = await networkHelpers.loadFixture(fourValidatorsFixture);
     const [t0, t1] = d.trainers;
     const [v0, v1, v2, v3] = d.validators;
-    const { receipt } = await playRound(d, {
+    // the zero-scorers hold at least half the seats but less than two thirds
+    const { receipt, expected } = await playScored(d, {
       revealers: [t0!, t1!],
+      committeeWhere: (c) => {
+        const zeros = seatsOf(c, v0!.address) + seatsOf(c, v1!.address);
+        return 2 * zeros >= C && 3 * zeros < 2 * C;
+      },
       votes: [
         { validator: v0!, scores: [0, 500_000], modelHash: AGREED_HASH },
         { validator: v1!, scores: [0, 500_000], modelHash: AGREED_HASH },
@@ -177,11 +180,11 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
         { validator: v3!, scores: [500_000, 500_000], modelHash: AGREED_HASH },
       ],
     });
-    const scored = events(d, receipt, "UpdateScored").map((e) => [
-      e.args.medianScore,
-      e.args.accepted,
+    expect(expected.map((e) => [e.median, e.accepted, e.invalid])).to.deep.equal([
+      [0, false, false],
+      [500_000, true, false],
     ]);
-    // equal weights, values (0, 0, 0.5, 0.5): the lower weighted median is 0
+    const scored = events(d, receipt, "UpdateScored").map((e) => [e.args.medianScore, e.args.accepted]);
     expect(scored).to.deep.equal([
       [0n, false],
       [500_000n, true],
@@ -192,7 +195,7 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
   it("a trainer that committed and did not reveal is slashed NoReveal with its commitment as evidence", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [t0, t1] = d.trainers;
-    const { receipt, updates } = await playRound(d, {
+    const { receipt, updates } = await playScored(d, {
       revealers: [t0!],
       silent: [t1!],
       votes: d.validators.map((v) => ({ validator: v, scores: [500_000], modelHash: AGREED_HASH })),
@@ -206,139 +209,127 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     ]);
     const record = await d.core.stakeManager.slashRecord(slashed!.args.slashId);
     expect(record.evidenceHash).to.equal(
-      commitmentOf({ runId: d.runId, round: 1n, node: t1!.address as Address, ...updates.get(t1!.address)! }),
+      commitmentOf({ runId: d.runId, round: 2n, node: t1!.address as Address, ...updates.get(t1!.address)! }),
     );
     expect(await d.core.stakeManager.bondedOf(t1!.address)).to.equal(1_000n * ONE - expected);
-    await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
+    await expect(receipt.hash).to.emit(d.run, "ModelAgreed");
   });
 
-  it("a round without validator votes closes with RoundFailed(NoValidatorVotes): model unchanged, nothing minted", async function () {
+  it("a round without validator votes closes with RoundFailed(NoValidatorVotes): model unchanged, nothing minted, nothing decided", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const supplyBefore = await d.core.token.totalSupply();
-    const { receipt } = await playRound(d, {
-      revealers: [d.trainers[0]!, d.trainers[1]!],
-      votes: [],
-    });
-    await expect(receipt!.hash)
-      .to.emit(d.run, "RoundFailed")
-      .withArgs(d.runId, 1n, RoundFailure.NoValidatorVotes);
-    await expect(receipt!.hash).not.to.emit(d.run, "ModelAgreed");
+    const { receipt } = await playScored(d, { revealers: [d.trainers[0]!, d.trainers[1]!], votes: [] });
+    await expect(receipt.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 2n, RoundFailure.NoValidatorVotes);
+    await expect(receipt.hash).not.to.emit(d.run, "ModelAgreed");
     expect(await d.core.token.totalSupply()).to.equal(supplyBefore);
-    expect(events(d, receipt, "UpdateScored").map((e) => e.args.reward)).to.deep.equal([0n, 0n]);
+    // no scorer revealed: not decided, so neither accepted nor slashed
+    expect(events(d, receipt, "UpdateScored").map((e) => [e.args.scorers, e.args.accepted])).to.deep.equal([
+      [0n, false],
+      [0n, false],
+    ]);
     expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
     expect((await d.run.currentRound()).modelHash).to.equal(INITIAL_MODEL_HASH);
   });
 
-  it("without a 2/3 model-hash majority the round fails (NoModelMajority): no model change, no emission, no validator slashed", async function () {
+  it("without a 2/3 model-hash majority the round fails (NoModelMajority): no model change, no trainer emission, nobody slashed; only the strictly largest group is paid (P9)", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [v0, v1, v2] = d.validators;
     const supplyBefore = await d.core.token.totalSupply();
-    const { receipt } = await playRound(d, {
+    const { receipt, committee } = await playScored(d, {
       revealers: [d.trainers[0]!],
+      // three hashes, no group with 2/3 of the seats, one strictly largest
+      committeeWhere: (c) => {
+        const s = [v0!, v1!, v2!].map((v) => seatsOf(c, v.address));
+        return s.every((x) => x > 0 && 3 * x < 2 * C) && s[0]! > s[1]! && s[0]! > s[2]!;
+      },
       votes: [
         { validator: v0!, scores: [900_000], modelHash: AGREED_HASH },
         { validator: v1!, scores: [900_000], modelHash: OTHER_HASH },
         { validator: v2!, scores: [900_000], modelHash: INITIAL_MODEL_HASH },
       ],
     });
-    await expect(receipt!.hash)
-      .to.emit(d.run, "RoundFailed")
-      .withArgs(d.runId, 1n, RoundFailure.NoModelMajority);
-    expect(await d.core.token.totalSupply()).to.equal(supplyBefore);
-    expect(sumRewards(d, receipt)).to.equal(0n);
-    expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
-    expect(events(d, receipt, "ValidatorSettled").map((e) => e.args.agreed)).to.deep.equal([
-      false,
-      false,
-      false,
+    await expect(receipt.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 2n, RoundFailure.NoModelMajority);
+    await expect(receipt.hash).not.to.emit(d.run, "ModelAgreed");
+    await expect(receipt.hash).to.emit(d.run, "TrainerPoolSet").withArgs(d.runId, 2n, 0n, (x: bigint) => x > 0n);
+    const largest = seatsOf(committee, v0!.address);
+    expect(events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator, e.args.agreed, e.args.reward])).to.have.deep.members([
+      [v0!.address, true, share(largest, largest)],
+      [v1!.address, false, 0n],
+      [v2!.address, false, 0n],
     ]);
+    expect(await d.core.token.totalSupply()).to.equal(supplyBefore + VALIDATOR_POOL);
+    expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
     expect((await d.run.currentRound()).modelHash).to.equal(INITIAL_MODEL_HASH);
+    expect((await d.run.memberOf(d.trainers[0]!.address)).rewards).to.equal(0n);
   });
 
-  it("with a 2/3 majority the agreed hash becomes M_{r+1} and the disagreeing validator is slashed and unpaid", async function () {
+  it("with a 2/3 majority of the seats the agreed hash becomes M_{r+1}, its loss is the seat-weighted lower median, and the disagreeing validator is slashed and unpaid", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [v0, v1, v2] = d.validators;
-    const { receipt } = await playRound(d, {
+    const { receipt, committee } = await playScored(d, {
       revealers: [d.trainers[0]!],
+      committeeWhere: (c) => allSeated(d)(c) && 3 * seatsOf(c, v1!.address) <= C,
       votes: [
         { validator: v0!, scores: [900_000], modelHash: AGREED_HASH, evalLoss: 7n },
         { validator: v1!, scores: [900_000], modelHash: OTHER_HASH, evalLoss: 1n },
         { validator: v2!, scores: [900_000], modelHash: AGREED_HASH, evalLoss: 9n },
       ],
     });
-    // backers of AGREED_HASH hold exactly 2/3 of the voting stake: enough
-    await expect(receipt!.hash)
+    const s0 = seatsOf(committee, v0!.address);
+    const s2 = seatsOf(committee, v2!.address);
+    const loss = 2 * s0 >= s0 + s2 ? 7n : 9n;
+    const paid = share(s0, s0 + s2) + share(s2, s0 + s2);
+    await expect(receipt.hash)
       .to.emit(d.run, "ModelAgreed")
-      .withArgs(d.runId, 1n, AGREED_HASH, 7n, 1n, EMISSION);
-    const settled = events(d, receipt, "ValidatorSettled").map((e) => [
-      e.args.validator,
-      e.args.agreed,
-      e.args.reward,
-    ]);
-    expect(settled).to.deep.equal([
-      [v0!.address, true, VALIDATOR_POOL / 2n],
+      .withArgs(d.runId, 2n, AGREED_HASH, loss, 1n, TRAINER_POOL + paid);
+    expect(events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator, e.args.agreed, e.args.reward])).to.have.deep.members([
+      [v0!.address, true, share(s0, s0 + s2)],
       [v1!.address, false, 0n],
-      [v2!.address, true, VALIDATOR_POOL / 2n],
+      [v2!.address, true, share(s2, s0 + s2)],
     ]);
     const expected = (BigInt(P.minValidatorStake) * BigInt(P.validatorSlashBps)) / 10_000n;
-    const slashes = events(d, receipt, "NodeSlashed").map((e) => [
-      e.args.node,
-      e.args.reason,
-      e.args.amount,
+    const slashes = events(d, receipt, "NodeSlashed");
+    expect(slashes.map((e) => [e.args.node, e.args.reason, e.args.amount])).to.deep.equal([
+      [v1!.address, SlashReason.ValidatorDisagreement, expected],
     ]);
-    expect(slashes).to.deep.equal([[v1!.address, SlashReason.ValidatorDisagreement, expected]]);
-    const record = await d.core.stakeManager.slashRecord(
-      events(d, receipt, "NodeSlashed")[0]!.args.slashId,
-    );
-    expect(record.evidenceHash).to.equal(OTHER_HASH);
+    expect((await d.core.stakeManager.slashRecord(slashes[0]!.args.slashId)).evidenceHash).to.equal(OTHER_HASH);
     expect((await d.run.currentRound()).modelHash).to.equal(AGREED_HASH);
   });
 
-  it("fewer accepted updates than minUpdates: RoundFailed(TooFewAcceptedUpdates), no model change, no emission", async function () {
+  it("fewer accepted updates than minUpdates: RoundFailed(TooFewAcceptedUpdates), no model change, no trainer emission", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const supplyBefore = await d.core.token.totalSupply();
-    const { receipt } = await playRound(d, {
+    const { receipt } = await playScored(d, {
       revealers: [d.trainers[0]!, d.trainers[1]!],
-      votes: d.validators.map((v) => ({
-        validator: v,
-        scores: [99_999, 10],
-        modelHash: AGREED_HASH,
-      })),
+      votes: d.validators.map((v) => ({ validator: v, scores: [99_999, 10], modelHash: AGREED_HASH })),
     });
-    await expect(receipt!.hash)
-      .to.emit(d.run, "RoundFailed")
-      .withArgs(d.runId, 1n, RoundFailure.TooFewAcceptedUpdates);
-    expect(await d.core.token.totalSupply()).to.equal(supplyBefore);
-    expect(sumRewards(d, receipt)).to.equal(0n);
+    await expect(receipt.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 2n, RoundFailure.TooFewAcceptedUpdates);
+    await expect(receipt.hash).to.emit(d.run, "TrainerPoolSet").withArgs(d.runId, 2n, 0n, 0n);
+    // the validators that agreed on the model are still paid for their work
+    const validatorPaid = sumValidatorRewards(d, receipt);
+    expect(await d.core.token.totalSupply()).to.equal(supplyBefore + validatorPaid);
     expect((await d.run.currentRound()).modelHash).to.equal(INITIAL_MODEL_HASH);
   });
 
-  it("a validator's weight is its locked stake: one heavy validator outweighs two light ones in the median", async function () {
+  it("a validator's vote weight is the seats it holds: a 3x lock that holds at least half the seats decides the median", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
-    // governance raises the validator minimum; a validator joining afterwards locks 3x more
-    await send(
-      d.run
-        .connect(d.governance)
-        .setParams({ ...P, minValidatorStake: 3n * BigInt(P.minValidatorStake) }),
-    );
-    await playRound(d, { revealers: [], votes: [] });
     const [heavy] = await fundedWallets(d.core, "heavy-validator", 1, 10_000n * ONE);
-    await send(d.run.connect(heavy!).join(Role.Validator));
-    const [v0, v1] = d.validators;
-    const { round } = await playRound(d, {
+    await send(d.run.connect(heavy!).join(Role.Validator, 3n * BigInt(P.minValidatorStake)));
+    const { receipt, committee } = await playScored(d, {
       revealers: [d.trainers[0]!],
+      committeeWhere: (c) => {
+        const h = seatsOf(c, heavy!.address);
+        return 2 * h >= C && 3 * h < 2 * C;
+      },
       votes: [
-        { validator: v0!, scores: [900_000], modelHash: AGREED_HASH },
-        { validator: v1!, scores: [900_000], modelHash: AGREED_HASH },
+        ...d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
         { validator: heavy!, scores: [0], modelHash: AGREED_HASH },
       ],
-      finalize: false,
     });
-    expect((await d.run.vote(0n)).weight).to.equal(BigInt(P.minValidatorStake));
-    expect((await d.run.vote(2n)).weight).to.equal(3n * BigInt(P.minValidatorStake));
-    const receipt = await send(d.run.finalizeRound(round));
-    // weights 1, 1, 3 on (0.9, 0.9, 0): the 0 holds 3/5 >= 1/2, so the median is 0;
-    // 3/5 < 2/3, so the update is rejected but not slashed
+    // in expectation the heavy lock (3 of 6 minimum locks) holds half the seats; here it does
+    expect(2 * seatsOf(committee, heavy!.address)).to.be.greaterThanOrEqual(C);
+    expect(events(d, receipt, "ValidatorSettled").find((e) => e.args.validator === heavy!.address)).to.not.equal(undefined);
+    // the 0 holds at least half the seats, so it is the lower median; under 2/3, so no slash
     const [scored] = events(d, receipt, "UpdateScored");
     expect([scored!.args.medianScore, scored!.args.accepted]).to.deep.equal([0n, false]);
     expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
@@ -346,29 +337,23 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
 
   it("when the reward mint reverts (MINTER_ROLE revoked) the model still advances, EmissionFailed is emitted and nothing accrues", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
-    await send(
-      d.core.token
-        .connect(d.governance)
-        .revokeRole(await d.core.token.MINTER_ROLE(), await d.run.getAddress()),
-    );
-    const { receipt } = await playRound(d, {
+    await send(d.core.token.connect(d.governance).revokeRole(await d.core.token.MINTER_ROLE(), await d.run.getAddress()));
+    const { receipt, committee } = await playScored(d, {
       revealers: [d.trainers[0]!],
       votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
     });
-    await expect(receipt!.hash)
-      .to.emit(d.run, "EmissionFailed")
-      .withArgs(d.runId, 1n, TRAINER_POOL + 3n * (VALIDATOR_POOL / 3n));
-    await expect(receipt!.hash)
-      .to.emit(d.run, "ModelAgreed")
-      .withArgs(d.runId, 1n, AGREED_HASH, 500_000_000n, 1n, 0n);
-    expect(sumRewards(d, receipt)).to.equal(0n);
+    const validatorShares = [...seatCounts(committee).values()].reduce((acc, s) => acc + share(s, C), 0n);
+    await expect(receipt.hash).to.emit(d.run, "EmissionFailed").withArgs(d.runId, 2n, TRAINER_POOL + validatorShares);
+    await expect(receipt.hash).to.emit(d.run, "ModelAgreed").withArgs(d.runId, 2n, AGREED_HASH, 500_000_000n, 1n, 0n);
+    expect(sumValidatorRewards(d, receipt)).to.equal(0n);
+    await expect(receipt.hash).to.emit(d.run, "TrainerPoolSet").withArgs(d.runId, 2n, 0n, (x: bigint) => x > 0n);
     expect((await d.run.memberOf(d.trainers[0]!.address)).rewards).to.equal(0n);
   });
 
-  it("claim pays the accrued rewards once; a second claim pays nothing", async function () {
+  it("claim pays the accrued rewards once (crediting the trainer's points on the way); a second claim pays nothing", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [t0] = d.trainers;
-    await playRound(d, {
+    await playScored(d, {
       revealers: [t0!],
       votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
     });
@@ -377,7 +362,9 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     const before = await d.core.token.balanceOf(t0!.address);
     expect(await d.run.connect(t0!).claim.staticCall()).to.equal(accrued);
     await expect(d.run.connect(t0!).claim())
-      .to.emit(d.run, "RewardsClaimed")
+      .to.emit(d.run, "TrainerRewarded")
+      .withArgs(d.runId, 2n, t0!.address, accrued)
+      .and.to.emit(d.run, "RewardsClaimed")
       .withArgs(d.runId, t0!.address, accrued);
     expect(await d.core.token.balanceOf(t0!.address)).to.equal(before + accrued);
     expect(await d.run.connect(t0!).claim.staticCall()).to.equal(0n);
@@ -385,10 +372,10 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     expect(await d.core.token.balanceOf(t0!.address)).to.equal(before + accrued);
   });
 
-  it("rewards accrued after leaving stay claimable", async function () {
+  it("rewards accrued before leaving stay claimable", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [t0] = d.trainers;
-    await playRound(d, {
+    await playScored(d, {
       revealers: [t0!],
       votes: d.validators.map((v) => ({ validator: v, scores: [900_000], modelHash: AGREED_HASH })),
     });
@@ -396,63 +383,73 @@ describe("TrainingRun: finalize outcomes (accept, reject, slash, reward, livenes
     expect(await d.run.connect(t0!).claim.staticCall()).to.equal(TRAINER_POOL);
   });
 
-  it("over random rounds the rewards of a round never exceed its emission and equal what was minted to the run", async function () {
+  it("over random rounds what a round pays never exceeds its emission, and the run holds what it minted less the rounding dust", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const rng = createRng("TrainingRunSettlement: random rounds");
     const runAddress = await d.run.getAddress();
     let outcomes = 0;
     const ROUNDS = 8;
+    let owed = 0n;
     for (let r = 0; r < ROUNDS; r++) {
-      const count = 1 + rng.nextInt(d.trainers.length);
-      const revealers = rng.shuffle([...d.trainers]).slice(0, count);
+      // slashed trainers hold stale locks (below the minimum) and take no seat (P5)
+      const seated = [];
+      for (const t of d.trainers) if ((await d.run.seatDraw(t.address))[0]) seated.push(t);
+      if (seated.length === 0) break;
+      const count = 1 + rng.nextInt(seated.length);
+      const revealers = rng.shuffle(seated).slice(0, count);
       const round = (await d.run.currentRound()).round;
       const updates = new Map(
-        revealers.map(
-          (t) => [t.address, makeUpdate(t.address, round, BigInt(1 + rng.nextInt(3_000)))] as const,
-        ),
+        revealers.map((t) => [t.address, makeUpdate(t.address, round, BigInt(1 + rng.nextInt(3_000)))] as const),
       );
       const votes = d.validators.map((v) => ({
         validator: v,
         scores: revealers.map(() => (rng.nextFloat() < 0.2 ? 0 : rng.nextInt(1_000_001))),
-        // mostly agreeing; with three candidate hashes a round can lack a 2/3 majority
-        modelHash: [AGREED_HASH, AGREED_HASH, AGREED_HASH, OTHER_HASH, INITIAL_MODEL_HASH][
-          rng.nextInt(5)
-        ]!,
+        modelHash: [AGREED_HASH, AGREED_HASH, AGREED_HASH, OTHER_HASH, INITIAL_MODEL_HASH][rng.nextInt(5)]!,
       }));
       const balanceBefore = await d.core.token.balanceOf(runAddress);
-      const { receipt } = await playRound(d, { revealers, updates, votes });
-      const paid = sumRewards(d, receipt);
+      const { receipt } = await playScored(d, { revealers, updates, votes });
       const minted = (await d.core.token.balanceOf(runAddress)) - balanceBefore;
-      expect(paid).to.be.lessThanOrEqual(EMISSION);
-      expect(minted).to.equal(paid);
+      const [pool] = events(d, receipt, "TrainerPoolSet");
+      const totalPoints = pool!.args.totalPoints as bigint;
+      const trainerPool = pool!.args.pool as bigint;
+      const trainersPaid = events(d, receipt, "UpdateScored").reduce(
+        (acc, e) => acc + (totalPoints > 0n ? ((e.args.rewardPoints as bigint) * trainerPool) / totalPoints : 0n),
+        0n,
+      );
+      const paid = trainersPaid + sumValidatorRewards(d, receipt);
+      owed += paid;
+      expect(minted).to.be.lessThanOrEqual(EMISSION);
+      expect(paid).to.be.lessThanOrEqual(minted);
+      // rounding dust is at most one base unit per payee
+      expect(minted - paid).to.be.lessThan(BigInt(revealers.length + d.validators.length));
       const agreed = events(d, receipt, "ModelAgreed");
       if (agreed.length > 0) {
-        expect(agreed[0]!.args.emission).to.equal(paid);
-        // rounding dust is at most one base unit per payee
-        expect(EMISSION - paid).to.be.lessThan(BigInt(revealers.length + d.validators.length));
+        expect(agreed[0]!.args.emission).to.equal(minted);
         outcomes++;
       } else {
-        expect(paid).to.equal(0n);
+        expect(trainerPool).to.equal(0n);
       }
     }
     // the seed gives both successful and failed rounds
     expect(outcomes).to.be.greaterThan(0);
     expect(outcomes).to.be.lessThan(ROUNDS);
+    // everyone's accrued rewards (credited or not) are what the rounds paid
+    let accrued = 0n;
+    for (const w of [...d.trainers, ...d.validators]) accrued += (await d.run.memberOf(w.address)).rewards;
+    expect(accrued).to.equal(owed);
+    expect(await d.core.token.balanceOf(runAddress)).to.be.greaterThanOrEqual(accrued);
   });
 
   it("committing again in the next round works after a failed round, and each round opens with fresh counts", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [t0] = d.trainers;
-    await playRound(d, { revealers: [t0!], votes: [] });
+    await playScored(d, { revealers: [t0!], votes: [] });
     const info = await d.run.currentRound();
-    expect([info.round, info.commits, info.reveals, info.votes]).to.deep.equal([2n, 0n, 0n, 0n]);
-    const u = makeUpdate(t0!.address, 2n);
-    await send(d.run.connect(t0!).commit(2n, commitmentOf({ runId: d.runId, round: 2n, node: t0!.address as Address, ...u })));
+    expect([info.round, info.commits, info.reveals, info.votes, info.voteReveals]).to.deep.equal([3n, 0n, 0n, 0n, 0n]);
+    const u = makeUpdate(t0!.address, 3n);
+    await send(d.run.connect(t0!).commit(3n, commitmentOf({ runId: d.runId, round: 3n, node: t0!.address as Address, ...u })));
     await timeTo(d, info.commitDeadline);
-    await expect(d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt)).to.emit(
-      d.run,
-      "Revealed",
-    );
+    await expect(d.run.connect(t0!).reveal(3n, u.cid, u.contentHash, u.samples, u.salt)).to.emit(d.run, "Revealed");
     expect(info.seed).to.not.equal(ethers.ZeroHash);
   });
 });
