@@ -6,6 +6,7 @@ import { ONE, passProposal } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
   deployRun,
+  fixRandomness,
   Phase,
   playRound,
   Role,
@@ -191,12 +192,12 @@ describe("Governance attacks on stake (issue 10)", function () {
       const [, t1] = d.trainers;
       const { info } = await scoresAreIn(d);
       await send(d.run.connect(d.governance).halt());
-      await timeTo(d, info.scoreDeadline);
+      await timeTo(d, info.voteRevealDeadline);
       await expect(sm.connect(d.governance).deregisterRun(runAddress))
         .to.be.revertedWithCustomError(sm, "StakeManagerRunNotHalted")
         .withArgs(runAddress);
       const locked = await sm.lockedBy(runAddress, t1!.address);
-      await expect(d.run.finalizeRound(1n)).to.emit(d.run, "NodeSlashed");
+      await expect(d.run.finalizeRound(info.round, 1024n)).to.emit(d.run, "NodeSlashed");
       expect(await sm.lockedBy(runAddress, t1!.address)).to.be.lessThan(locked);
       expect(await d.run.phase()).to.equal(Phase.Halted);
       await expect(sm.connect(d.governance).deregisterRun(runAddress))
@@ -220,8 +221,9 @@ describe("Governance attacks on stake (issue 10)", function () {
         .withArgs(d.outsider.address, RunStatus.None, RunStatus.Registered);
       const info = await d.run.currentRound();
       await send(d.run.connect(d.governance).halt());
-      await timeTo(d, info.scoreDeadline);
-      await send(d.run.finalizeRound(1n));
+      await timeTo(d, info.voteRevealDeadline);
+      await fixRandomness(d, info.round);
+      await send(d.run.finalizeRound(info.round, 1024n));
       // a staker cannot release a lock of a run that is still registered
       await expect(sm.connect(t0!).releaseLock(runAddress))
         .to.be.revertedWithCustomError(sm, "StakeManagerUnexpectedRunStatus")
@@ -268,9 +270,9 @@ describe("Governance attacks on stake (issue 10)", function () {
       const runAddress = await d.run.getAddress();
       const [, t1] = d.trainers;
       const { info } = await scoresAreIn(d);
-      await timeTo(d, info.scoreDeadline);
+      await timeTo(d, info.voteRevealDeadline);
       const locked = await sm.lockedBy(runAddress, t1!.address);
-      await send(d.run.finalizeRound(1n));
+      await send(d.run.finalizeRound(info.round, 1024n));
       const slashId = await sm.slashCount();
       const slashed = (await sm.slashRecord(slashId)).amount;
       expect(await sm.lockedBy(runAddress, t1!.address)).to.equal(locked - slashed);
@@ -285,6 +287,10 @@ describe("Governance attacks on stake (issue 10)", function () {
         .to.emit(sm, "LockRestored")
         .withArgs(runAddress, t1!.address, slashed, slashId);
       expect((await d.run.memberOf(t1!.address)).role).to.equal(Role.Trainer);
+      // v2 gap (reported, not fixed here): the run keeps its own record of the lock, cut by the
+      // slash, and the StakeManager's restore does not reach it; the trainer's lottery weight
+      // stays at locked - slashed (here below the minimum: stale, P5) until it raises its lock
+      expect((await d.run.memberOf(t1!.address)).lock).to.equal(locked - slashed);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { phaseAt, phaseName, type RoundPhase } from "../../node/src/run/round-phase.js";
-import { AGREED_HASH, deployRun, playRound, type RunDeployment } from "./helpers/deployRun.js";
+import { AGREED_HASH, deployRun, fixRandomness, playRound, type RunDeployment } from "./helpers/deployRun.js";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -28,6 +28,7 @@ async function expectMirror(d: RunDeployment, seen: RoundPhase[]): Promise<void>
       commitDeadline: BigInt(info.commitDeadline),
       revealDeadline: BigInt(info.revealDeadline),
       scoreDeadline: BigInt(info.scoreDeadline),
+      voteRevealDeadline: BigInt(info.voteRevealDeadline),
       finalized: info.finalized,
       paused,
       halted,
@@ -50,13 +51,13 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
     const info = await d.run.currentRound();
     const seen: RoundPhase[] = [];
     await expectMirror(d, seen);
-    for (const deadline of [info.commitDeadline, info.revealDeadline, info.scoreDeadline]) {
+    for (const deadline of [info.commitDeadline, info.revealDeadline, info.scoreDeadline, info.voteRevealDeadline]) {
       for (const t of [BigInt(deadline) - 1n, BigInt(deadline), BigInt(deadline) + 1n]) {
         await mineAt(t);
         await expectMirror(d, seen);
       }
     }
-    expect(new Set(seen)).to.deep.equal(new Set(["commit", "reveal", "score", "finalizable"]));
+    expect(new Set(seen)).to.deep.equal(new Set(["commit", "reveal", "score", "vote-reveal", "finalizable"]));
   });
 
   it("agrees through a pause (the paused round's deadlines), finalize while paused, resume, the next round's deadlines, halt and the last finalize", async function () {
@@ -73,15 +74,16 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
     await expectMirror(d, seen);
     const info = await d.run.currentRound();
     const pausedRound: RoundPhase[] = [];
-    for (const deadline of [info.commitDeadline, info.revealDeadline, info.scoreDeadline]) {
+    for (const deadline of [info.commitDeadline, info.revealDeadline, info.scoreDeadline, info.voteRevealDeadline]) {
       await mineAt(BigInt(deadline));
       await expectMirror(d, pausedRound);
       await mineAt(BigInt(deadline) + 1n);
       await expectMirror(d, pausedRound);
     }
-    expect(new Set(pausedRound)).to.deep.equal(new Set(["commit", "reveal", "score", "finalizable"]));
+    expect(new Set(pausedRound)).to.deep.equal(new Set(["commit", "reveal", "score", "vote-reveal", "finalizable"]));
     seen.push(...pausedRound);
-    await d.run.finalizeRound(info.round);
+    await fixRandomness(d, info.round);
+    await d.run.finalizeRound(info.round, 1024n);
     await expectMirror(d, seen);
     expect(seen.at(-1)).to.equal("paused");
     // Resumed by governance: a new round opens; step across its deadlines.
@@ -89,7 +91,7 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
     await expectMirror(d, seen);
     const next = await d.run.currentRound();
     expect(next.round).to.equal(info.round + 1n);
-    for (const deadline of [next.commitDeadline, next.revealDeadline, next.scoreDeadline]) {
+    for (const deadline of [next.commitDeadline, next.revealDeadline, next.scoreDeadline, next.voteRevealDeadline]) {
       await mineAt(BigInt(deadline));
       await expectMirror(d, seen);
       await mineAt(BigInt(deadline) + 1n);
@@ -99,9 +101,12 @@ describe("the node's round phase mirrors TrainingRun.phase()", function () {
     await d.run.connect(d.governance).halt();
     await expectMirror(d, seen);
     expect(seen.at(-1)).to.equal("finalizable");
-    await d.run.finalizeRound(next.round);
+    await fixRandomness(d, next.round);
+    await d.run.finalizeRound(next.round, 1024n);
     await expectMirror(d, seen);
     expect(seen.at(-1)).to.equal("halted");
-    expect(new Set(seen)).to.deep.equal(new Set(["commit", "reveal", "score", "finalizable", "paused", "halted"]));
+    expect(new Set(seen)).to.deep.equal(
+      new Set(["commit", "reveal", "score", "vote-reveal", "finalizable", "paused", "halted"]),
+    );
   });
 });

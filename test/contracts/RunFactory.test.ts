@@ -98,9 +98,9 @@ describe("RunFactory", function () {
     await expect(
       d.factory
         .connect(d.governance)
-        .createRun({ ...TEST_RUN_PARAMS, maxValidators: 0 }, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
+        .createRun({ ...TEST_RUN_PARAMS, committeeSize: 0 }, INITIAL_MODEL_HASH, INITIAL_MODEL_CID),
     )
-      .to.be.revertedWithCustomError(d.run, "TrainingRunMaxValidatorsOutOfRange")
+      .to.be.revertedWithCustomError(d.run, "TrainingRunCommitteeSizeOutOfRange")
       .withArgs(0n, 1n, 16n);
     await expect(
       d.factory

@@ -110,8 +110,8 @@ describe("Stake votes (issue 10, G2)", function () {
       votes: d.validators.map((v) => ({ validator: v, scores: [900_000, 0], modelHash: AGREED_HASH })),
       finalize: false,
     });
-    await timeTo(d, info.scoreDeadline);
-    await send(d.run.finalizeRound(1n));
+    await timeTo(d, info.voteRevealDeadline);
+    await send(d.run.finalizeRound(info.round, 1024n));
     const slashId = await sm.slashCount();
     const slashed = (await sm.slashRecord(slashId)).amount;
     expect(slashed).to.be.greaterThan(0n);

@@ -6,9 +6,11 @@ const connection = await network.create();
 const { networkHelpers } = connection;
 const CID = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
 
-/** Two-round checkpoints, so round 2 is announceable once it is open. */
-const fixture = () => deployRun(connection, { params: { ...TEST_RUN_PARAMS, checkpointEvery: 1 } });
-const everyTwo = () => deployRun(connection, { params: { ...TEST_RUN_PARAMS, checkpointEvery: 2 } });
+/** Round 1 open (no warm-up round), checkpoints every round or every second round. */
+const fixture = () =>
+  deployRun(connection, { params: { ...TEST_RUN_PARAMS, checkpointEvery: 1 }, warmUp: false });
+const everyTwo = () =>
+  deployRun(connection, { params: { ...TEST_RUN_PARAMS, checkpointEvery: 2 }, warmUp: false });
 
 describe("TrainingRun: checkpoint announcements", function () {
   it("announceCheckpoint by a validator emits CheckpointAnnounced with the CID (an event, no state)", async function () {

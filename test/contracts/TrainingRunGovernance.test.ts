@@ -7,6 +7,7 @@ import { ONE } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
   deployRun,
+  fixRandomness,
   INITIAL_MODEL_CID,
   INITIAL_MODEL_HASH,
   makeUpdate,
@@ -123,20 +124,38 @@ const PARAM_RULES: { name: string; params: Partial<RunParams>; error: string; ar
     args: [0n, 1n, WEEK],
   },
   {
-    name: "maxNodes 65",
-    params: { maxNodesPerRound: 65 },
-    error: "TrainingRunMaxNodesOutOfRange",
-    args: [65n, 1n, 64n],
+    name: "voteRevealDuration 0",
+    params: { voteRevealDuration: 0 },
+    error: "TrainingRunVoteRevealDurationOutOfRange",
+    args: [0n, 1n, WEEK],
   },
   {
-    name: "maxValidators 17",
-    params: { maxValidators: 17 },
-    error: "TrainingRunMaxValidatorsOutOfRange",
+    name: "maxNodes 1025",
+    params: { maxNodesPerRound: 1025 },
+    error: "TrainingRunMaxNodesOutOfRange",
+    args: [1025n, 1n, 1024n],
+  },
+  {
+    name: "trainerSeats above maxNodes",
+    params: { maxNodesPerRound: 4, trainerSeats: 5, minUpdates: 1 },
+    error: "TrainingRunTrainerSeatsOutOfRange",
+    args: [5n, 1n, 4n],
+  },
+  {
+    name: "committeeSize 17",
+    params: { committeeSize: 17 },
+    error: "TrainingRunCommitteeSizeOutOfRange",
     args: [17n, 1n, 16n],
   },
   {
+    name: "scorersPerUpdate above committeeSize",
+    params: { committeeSize: 4, scorersPerUpdate: 5 },
+    error: "TrainingRunScorersPerUpdateOutOfRange",
+    args: [5n, 1n, 4n],
+  },
+  {
     name: "minUpdates above maxNodes",
-    params: { maxNodesPerRound: 4, minUpdates: 5 },
+    params: { maxNodesPerRound: 4, trainerSeats: 4, minUpdates: 5 },
     error: "TrainingRunMinUpdatesOutOfRange",
     args: [5n, 1n, 4n],
   },
@@ -214,6 +233,7 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         commitDuration: 100,
         revealDuration: 200,
         scoreDuration: 300,
+        voteRevealDuration: 400,
         minTrainerStake: 50n * ONE,
       };
       const before = await d.run.currentRound();
@@ -225,9 +245,10 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       expect(await d.run.currentRound()).to.deep.equal(before);
       expect((await d.run.params()).commitDuration).to.equal(BigInt(P.commitDuration));
 
-      await timeTo(d, before.scoreDeadline);
-      const receipt = await send(d.run.finalizeRound(1n));
-      await expect(receipt.hash).to.emit(d.run, "ParamsApplied").withArgs(d.runId, 2n);
+      await timeTo(d, before.voteRevealDeadline);
+      await fixRandomness(d, before.round);
+      const receipt = await send(d.run.finalizeRound(before.round, 1024n));
+      await expect(receipt.hash).to.emit(d.run, "ParamsApplied").withArgs(d.runId, 3n);
       const block = await ethers.provider.getBlock(receipt.blockNumber);
       const info = await d.run.currentRound();
       const t = BigInt(block!.timestamp);
@@ -236,7 +257,8 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         info.commitDeadline,
         info.revealDeadline,
         info.scoreDeadline,
-      ]).to.deep.equal([2n, t + 100n, t + 300n, t + 600n]);
+        info.voteRevealDeadline,
+      ]).to.deep.equal([3n, t + 100n, t + 300n, t + 600n, t + 1000n]);
       expect((await d.run.params()).minTrainerStake).to.equal(50n * ONE);
       expect((await d.run.pendingParams())[0]).to.equal(false);
     });
@@ -251,7 +273,7 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         .map((l) => d.run.interface.parseLog(l))
         .filter((e) => e?.name === "ParamsSet");
       expect(event!.args.runId).to.equal(d.runId);
-      expect(event!.args.effectiveRound).to.equal(2n);
+      expect(event!.args.effectiveRound).to.equal(3n);
       // the second call replaces the still-pending first one
       expect(event!.args.oldParams.emissionPerRound).to.equal(5n * ONE);
       expect(event!.args.newParams.emissionPerRound).to.equal(7n * ONE);
@@ -275,42 +297,45 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         .withArgs(d.outsider.address);
       await expect(d.run.connect(d.guardian).pause())
         .to.emit(d.run, "Paused")
-        .withArgs(d.runId, 1n, d.guardian.address);
+        .withArgs(d.runId, 2n, d.guardian.address);
       expect(await d.run.paused()).to.equal(true);
       // the open round runs on: the pause shows in phase() once the round is finalized
       expect(await d.run.phase()).to.equal(Phase.Commit);
       await expect(d.run.connect(d.guardian).pause())
         .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
-        .withArgs(1n);
+        .withArgs(2n);
       await expect(d.run.connect(d.guardian).unpause())
         .to.be.revertedWithCustomError(d.run, "TrainingRunNotGovernance")
         .withArgs(d.guardian.address);
       await expect(d.run.connect(d.governance).unpause())
         .to.emit(d.run, "Unpaused")
-        .withArgs(d.runId, 1n, d.governance.address);
+        .withArgs(d.runId, 2n, d.governance.address);
       await expect(d.run.connect(d.governance).unpause())
         .to.be.revertedWithCustomError(d.run, "TrainingRunNotPaused")
-        .withArgs(1n);
+        .withArgs(2n);
       await expect(d.run.connect(d.governance).pause()).to.emit(d.run, "Paused");
     });
 
-    it("once the round closed while paused, commit, reveal and submitScores revert TrainingRunPaused; joining still works", async function () {
+    it("once the round closed while paused, commit, reveal, commitVote and revealVote revert TrainingRunPaused; joining still works", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       await send(d.run.connect(d.guardian).pause());
       await playRound(d, { revealers: [], votes: [] });
       expect(await d.run.phase()).to.equal(Phase.Paused);
       const [t0] = d.trainers;
-      const u = makeUpdate(t0!.address, 2n);
-      for (const round of [1n, 2n]) {
+      const u = makeUpdate(t0!.address, 3n);
+      for (const round of [2n, 3n]) {
         await expect(d.run.connect(t0!).commit(round, ethers.ZeroHash))
           .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
-          .withArgs(1n);
+          .withArgs(2n);
       }
       await expect(
-        d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt),
+        d.run.connect(t0!).reveal(3n, u.cid, u.contentHash, u.samples, u.salt),
       ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
       await expect(
-        d.run.connect(d.validators[0]!).submitScores(2n, [], AGREED_HASH, 0n),
+        d.run.connect(d.validators[0]!).commitVote(3n, ethers.ZeroHash),
+      ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
+      await expect(
+        d.run.connect(d.validators[0]!).revealVote(3n, [], [], AGREED_HASH, 0n, ethers.ZeroHash),
       ).to.be.revertedWithCustomError(d.run, "TrainingRunPaused");
       await send(d.core.token.connect(d.core.deployer).transfer(d.outsider.address, 100n * ONE));
       await send(
@@ -319,7 +344,7 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
           .approve(await d.core.stakeManager.getAddress(), 100n * ONE),
       );
       await send(d.core.stakeManager.connect(d.outsider).stake(100n * ONE));
-      await expect(d.run.connect(d.outsider).join(Role.Trainer)).to.emit(d.run, "Joined");
+      await expect(d.run.connect(d.outsider).join(Role.Trainer, 100n * ONE)).to.emit(d.run, "Joined");
     });
 
     it("a round that expires during a pause settles as usual (its no-reveal slashes included) and the next round opens only at unpause", async function () {
@@ -334,22 +359,22 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       });
       await send(d.run.connect(d.guardian).pause());
       const supply = await d.core.token.totalSupply();
-      const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+      const receipt = await send(d.run.connect(d.outsider).finalizeRound(2n, 1024n));
       await expect(receipt.hash)
         .to.emit(d.run, "RoundFailed")
-        .withArgs(d.runId, 1n, RoundFailure.NoValidatorVotes);
+        .withArgs(d.runId, 2n, RoundFailure.NoValidatorVotes);
       await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
       for (const t of [t0!, t1!]) {
         await expect(receipt.hash)
           .to.emit(d.run, "NodeSlashed")
-          .withArgs(d.runId, 1n, t.address, SlashReason.NoReveal, anyValue, anyValue);
+          .withArgs(d.runId, 2n, t.address, SlashReason.NoReveal, anyValue, anyValue);
       }
       expect(await d.core.token.totalSupply()).to.equal(supply);
       const closed = await d.run.currentRound();
-      expect([closed.round, closed.finalized]).to.deep.equal([1n, true]);
-      await expect(d.run.finalizeRound(1n))
+      expect([closed.round, closed.finalized]).to.deep.equal([2n, true]);
+      await expect(d.run.finalizeRound(2n, 1024n))
         .to.be.revertedWithCustomError(d.run, "TrainingRunRoundFinalized")
-        .withArgs(1n);
+        .withArgs(2n);
       // the commits were finalized, so the trainers may leave
       await expect(d.run.connect(t1!).leave()).to.emit(d.run, "Left");
 
@@ -358,19 +383,24 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const opened = await d.run.currentRound();
       const block = await ethers.provider.getBlock(unpause.blockNumber);
       expect([opened.round, opened.finalized, opened.commitDeadline]).to.deep.equal([
-        2n,
+        3n,
         false,
         BigInt(block!.timestamp) + BigInt(P.commitDuration),
       ]);
-      expect(opened.commitDeadline).to.be.greaterThan(info.scoreDeadline);
-      await expect(d.run.connect(t0!).commit(2n, ethers.ZeroHash)).to.emit(d.run, "Committed");
+      expect(opened.commitDeadline).to.be.greaterThan(info.voteRevealDeadline);
+      // t0's lock was slashed below the minimum: stale, it takes no seat until raised (P5)
+      await expect(d.run.connect(t0!).commit(3n, ethers.ZeroHash)).to.be.revertedWithCustomError(
+        d.run,
+        "TrainingRunLockBelowMinimum",
+      );
+      await send(d.run.connect(t0!).raiseLock(10n * ONE));
+      expect((await d.run.memberOf(t0!.address)).eligibleFrom).to.equal(4n);
     });
 
     it("a round paused and unpaused while open settles normally and the next round opens at its finalize", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       await send(d.run.connect(d.guardian).pause());
       await send(d.run.connect(d.governance).unpause());
-      expect((await d.run.currentRound()).voided).to.equal(false);
       const { receipt } = await playRound(d, {
         revealers: [d.trainers[0]!],
         votes: d.validators.map((v) => ({
@@ -382,7 +412,7 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
       await expect(receipt!.hash).not.to.emit(d.run, "RoundFailed");
       await expect(receipt!.hash).to.emit(d.run, "RoundOpened");
-      expect((await d.run.currentRound()).round).to.equal(2n);
+      expect((await d.run.currentRound()).round).to.equal(3n);
     });
   });
 
@@ -410,19 +440,19 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         const locked = await d.core.stakeManager.lockedBy(runAddress, t1!.address);
         await expect(d.run.connect(d[who]).pause())
           .to.emit(d.run, "Paused")
-          .withArgs(d.runId, 1n, d[who].address);
+          .withArgs(d.runId, 2n, d[who].address);
         // the pause changes nothing in the open round: it still runs its phases
         expect(await d.run.phase()).to.equal(Phase.Finalizable);
         // the cheater cannot walk away before the round settles
         await expect(d.run.connect(t1!).leave())
           .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
-          .withArgs(t1!.address, 1n);
-        await timeTo(d, info.scoreDeadline);
-        const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+          .withArgs(t1!.address, 2n);
+        await timeTo(d, info.voteRevealDeadline);
+        const receipt = await send(d.run.connect(d.outsider).finalizeRound(2n, 1024n));
         const expected = (locked * BigInt(P.invalidSlashBps)) / 10_000n;
         await expect(receipt.hash)
           .to.emit(d.run, "NodeSlashed")
-          .withArgs(d.runId, 1n, t1!.address, SlashReason.InvalidUpdate, expected, anyValue);
+          .withArgs(d.runId, 2n, t1!.address, SlashReason.InvalidUpdate, expected, anyValue);
         await expect(receipt.hash).to.emit(d.run, "ModelAgreed");
         await expect(receipt.hash).not.to.emit(d.run, "RoundFailed");
         expect((await d.run.memberOf(t0!.address)).rewards).to.be.greaterThan(0n);
@@ -430,7 +460,7 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
         await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
         expect(await d.run.phase()).to.equal(Phase.Paused);
         await expect(d.run.connect(d.governance).unpause()).to.emit(d.run, "RoundOpened");
-        expect((await d.run.currentRound()).round).to.equal(2n);
+        expect((await d.run.currentRound()).round).to.equal(3n);
       });
     }
 
@@ -440,29 +470,28 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const runAddress = await d.run.getAddress();
       const { info } = await scoresAreIn(d);
       const locked = await d.core.stakeManager.lockedBy(runAddress, t1!.address);
-      await expect(d.run.connect(d.governance).halt()).to.emit(d.run, "Halted").withArgs(d.runId, 1n, d.governance.address);
+      await expect(d.run.connect(d.governance).halt()).to.emit(d.run, "Halted").withArgs(d.runId, 2n, d.governance.address);
       await expect(d.run.connect(t1!).leave())
         .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
-        .withArgs(t1!.address, 1n);
-      await timeTo(d, info.scoreDeadline);
-      const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+        .withArgs(t1!.address, 2n);
+      await timeTo(d, info.voteRevealDeadline);
+      const receipt = await send(d.run.connect(d.outsider).finalizeRound(2n, 1024n));
       const expected = (locked * BigInt(P.invalidSlashBps)) / 10_000n;
       await expect(receipt.hash)
         .to.emit(d.run, "NodeSlashed")
-        .withArgs(d.runId, 1n, t1!.address, SlashReason.InvalidUpdate, expected, anyValue);
+        .withArgs(d.runId, 2n, t1!.address, SlashReason.InvalidUpdate, expected, anyValue);
       await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
       expect(await d.run.phase()).to.equal(Phase.Halted);
       // after the last round settled, everyone may leave with what is left
       await expect(d.run.connect(t1!).leave()).to.emit(d.run, "Left");
     });
 
-    it("a pause in the commit phase voids nothing: the round's commits, reveals and scores go on and its no-reveal slash applies", async function () {
+    it("a pause in the commit phase voids nothing: the round's commits, reveals and votes go on and its no-reveal slash applies", async function () {
       const d = await networkHelpers.loadFixture(runFixture);
       const [t0, t1] = d.trainers;
       await send(d.run.connect(d.guardian).pause());
       expect(await d.run.paused()).to.equal(true);
       expect(await d.run.phase()).to.equal(Phase.Commit);
-      expect((await d.run.currentRound()).voided).to.equal(false);
       const { receipt } = await playRound(d, {
         revealers: [t0!],
         silent: [t1!],
@@ -470,13 +499,13 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       });
       await expect(receipt!.hash)
         .to.emit(d.run, "NodeSlashed")
-        .withArgs(d.runId, 1n, t1!.address, SlashReason.NoReveal, anyValue, anyValue);
+        .withArgs(d.runId, 2n, t1!.address, SlashReason.NoReveal, anyValue, anyValue);
       await expect(receipt!.hash).to.emit(d.run, "ModelAgreed");
       await expect(receipt!.hash).not.to.emit(d.run, "RoundOpened");
       // the next round does not open, and nothing can be sent for it
-      await expect(d.run.connect(t0!).commit(2n, ethers.ZeroHash))
+      await expect(d.run.connect(t0!).commit(3n, ethers.ZeroHash))
         .to.be.revertedWithCustomError(d.run, "TrainingRunPaused")
-        .withArgs(1n);
+        .withArgs(2n);
     });
   });
 
@@ -490,12 +519,11 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       }
       await expect(d.run.connect(d.governance).halt())
         .to.emit(d.run, "Halted")
-        .withArgs(d.runId, 1n, d.governance.address);
+        .withArgs(d.runId, 2n, d.governance.address);
       expect(await d.run.halted()).to.equal(true);
       // the open round runs on; the halt shows in phase() once it is finalized
       expect(await d.run.phase()).to.equal(Phase.Commit);
-      await timeTo(d, (await d.run.currentRound()).scoreDeadline);
-      await send(d.run.finalizeRound(1n));
+      await playRound(d, { revealers: [], votes: [] });
       expect(await d.run.phase()).to.equal(Phase.Halted);
     });
 
@@ -504,38 +532,39 @@ describe("TrainingRun: governance, guardian, pause and halt", function () {
       const [t0] = d.trainers;
       const runAddress = await d.run.getAddress();
       const info = await d.run.currentRound();
-      const u = makeUpdate(t0!.address, 1n);
-      await send(d.run.connect(t0!).commit(1n, commitmentOf({ runId: d.runId, round: 1n, node: t0!.address as Address, ...u })));
+      const u = makeUpdate(t0!.address, 2n);
+      await send(d.run.connect(t0!).commit(2n, commitmentOf({ runId: d.runId, round: 2n, node: t0!.address as Address, ...u })));
       await send(d.run.connect(d.governance).halt());
       const supply = await d.core.token.totalSupply();
 
       // the committed trainer cannot escape the round's settlement by leaving
       await expect(d.run.connect(t0!).leave())
         .to.be.revertedWithCustomError(d.run, "TrainingRunLeaveWhileActive")
-        .withArgs(t0!.address, 1n);
-      await timeTo(d, info.scoreDeadline);
-      const receipt = await send(d.run.connect(d.outsider).finalizeRound(1n));
+        .withArgs(t0!.address, 2n);
+      await timeTo(d, info.voteRevealDeadline);
+      await fixRandomness(d, 2n);
+      const receipt = await send(d.run.connect(d.outsider).finalizeRound(2n, 1024n));
       const slashed = (BigInt(P.minTrainerStake) * BigInt(P.noRevealSlashBps)) / 10_000n;
       await expect(receipt.hash)
         .to.emit(d.run, "NodeSlashed")
-        .withArgs(d.runId, 1n, t0!.address, SlashReason.NoReveal, slashed, anyValue);
+        .withArgs(d.runId, 2n, t0!.address, SlashReason.NoReveal, slashed, anyValue);
       await expect(receipt.hash).not.to.emit(d.run, "RoundOpened");
-      await expect(d.run.finalizeRound(1n))
+      await expect(d.run.finalizeRound(2n, 1024n))
         .to.be.revertedWithCustomError(d.run, "TrainingRunRoundFinalized")
-        .withArgs(1n);
-      await expect(d.run.connect(t0!).reveal(1n, u.cid, u.contentHash, u.samples, u.salt))
+        .withArgs(2n);
+      await expect(d.run.connect(t0!).reveal(2n, u.cid, u.contentHash, u.samples, u.salt))
         .to.be.revertedWithCustomError(d.run, "TrainingRunHalted")
-        .withArgs(1n);
+        .withArgs(2n);
       for (const call of [
         d.run.connect(d.governance).pause(),
         d.run.connect(d.governance).unpause(),
         d.run.connect(d.governance).halt(),
         d.run.connect(d.governance).setParams(P),
-        d.run.connect(d.outsider).join(Role.Trainer),
+        d.run.connect(d.outsider).join(Role.Trainer, P.minTrainerStake),
       ]) {
         await expect(call).to.be.revertedWithCustomError(d.run, "TrainingRunHalted");
       }
-      expect((await d.run.currentRound()).round).to.equal(1n);
+      expect((await d.run.currentRound()).round).to.equal(2n);
       expect(await d.core.token.totalSupply()).to.equal(supply);
 
       // the round is settled: leaving releases the run's lock
