@@ -3,7 +3,6 @@ import { AbiCoder, keccak256 } from "ethers";
 import { network } from "hardhat";
 import type { Address, Hex } from "viem";
 import { commitmentOf } from "../../node/src/chain/commitment.js";
-import { ONE } from "./helpers/deployCore.js";
 import {
   AGREED_HASH,
   deployRun,
