@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.30;
+/* solhint-disable one-contract-per-file */
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {StakeManager} from "../../staking/StakeManager.sol";
@@ -8,23 +9,32 @@ import {ITrainingRun} from "../ITrainingRun.sol";
 /// @title SybilTrainer
 /// @notice Test-only (attack S2): one trainer identity a SeatFiller controls.
 contract SybilTrainer {
-    address private immutable _owner;
+    address private immutable OWNER;
+
+    error SybilTrainerNotOwner(address caller);
 
     constructor() {
-        _owner = msg.sender;
+        OWNER = msg.sender;
+    }
+
+    modifier onlyOwner() {
+        if (msg.sender != OWNER) revert SybilTrainerNotOwner(msg.sender);
+        _;
     }
 
     /// @notice Stakes `amount` of the tokens it holds and joins `run` as a trainer with it.
-    function enlist(ITrainingRun run, StakeManager sm, IERC20 token, uint256 amount) external {
-        require(msg.sender == _owner, "owner");
+    function enlist(ITrainingRun run, StakeManager sm, IERC20 token, uint256 amount) external onlyOwner {
         token.approve(address(sm), amount);
         sm.stake(amount);
         run.join(ITrainingRun.Role.Trainer, amount);
     }
 
     /// @notice Commits `commitment` in `round`; returns whether the run accepted it.
-    function tryCommit(ITrainingRun run, uint256 round, bytes32 commitment) external returns (bool) {
-        require(msg.sender == _owner, "owner");
+    function tryCommit(
+        ITrainingRun run,
+        uint256 round,
+        bytes32 commitment
+    ) external onlyOwner returns (bool) {
         try run.commit(round, commitment) {
             return true;
         } catch {
