@@ -141,9 +141,9 @@ export async function measureScoringMs(samples = 4): Promise<number> {
     scoreUpdate({ model, dataset, globalParams: theta, delta, seed: syntheticRandomness(i, 0), node: syntheticAddress("trainer", i), batchSize: 256, numShards: 8 });
     return performance.now() - started;
   };
-  one(-1); // warm-up (kernels, caches)
+  one(0); // warm-up (kernels, caches)
   let total = 0;
-  for (let i = 0; i < samples; i++) total += one(i);
+  for (let i = 1; i <= samples; i++) total += one(i);
   return total / samples;
 }
 
