@@ -43,6 +43,7 @@ import { deploySystem } from "../node/src/deploy/deploy-system.js";
 import { devAccount } from "../node/src/devnet/dev-keys.js";
 import { createRng } from "../node/src/random/rng.js";
 import { assignmentsBySeat, heldSeats, voteShape } from "../node/src/run/committee.js";
+import { committeeWorkReport, formatCommitteeWork } from "../node/src/run/committee-work.js";
 
 const INTRINSIC = 21_000;
 const DEFAULT_SIZES = [4, 16, 64, 256, 1024];
@@ -114,6 +115,8 @@ export interface GasSnapshot {
   rows: RowResult[];
   /** one settlement batch of 64 updates that all score 0 (64 slashes) */
   worstBatch: Gas & { slashes: number; txGasCap: number };
+  /** P8, in process: a committee member's scoring work and time per round (node/src/run/committee-work.ts) */
+  scoring: Awaited<ReturnType<typeof committeeWorkReport>>;
 }
 
 type EdrConnection = NetworkConnection & {
@@ -437,6 +440,8 @@ async function measure(sizes: number[]): Promise<GasSnapshot> {
     if (!single) single = await measureSingle(bench);
   }
   const worstBatch = await measureWorstBatch(connection);
+  process.stderr.write("bench-gas: P8 scoring simulation …\n");
+  const scoring = await committeeWorkReport({ trainers: [64, 256, 1024] });
   return {
     chain: "Hardhat 3 EDR (edr-simulated, cancun), receipt gasUsed",
     compiler: "solc 0.8.30; TrainingRun optimizer 1 run (size), libraries and the rest 200 runs",
@@ -446,6 +451,7 @@ async function measure(sizes: number[]): Promise<GasSnapshot> {
     single: single!,
     rows,
     worstBatch,
+    scoring,
   };
 }
 
@@ -484,6 +490,7 @@ function printTables(s: GasSnapshot): void {
   console.log(
     `targets: finalize <= ${s.targets.finalizePerTrainer} per trainer; largest tx <= ${s.targets.largestTx}; all-in <= ${s.targets.allInPerTrainer} per trainer`,
   );
+  console.log(`\n${formatCommitteeWork(s.scoring)}`);
 }
 
 const { values } = parseArgs({
