@@ -325,6 +325,8 @@ interface ITrainingRun {
     error TrainingRunLockNotStale(address node, uint256 amount, uint256 min);
     /// @notice The amount is zero or does not fit the run's 96-bit stake fields.
     error TrainingRunLockAmountInvalid(uint256 amount);
+    /// @notice syncLock: the StakeManager's lock of `node` (`actual`) is not above the run's record.
+    error TrainingRunLockInSync(address node, uint256 recorded, uint256 actual);
 
     // ---- errors: commit / reveal ----
     /// @notice `node` already committed in `round` (one commit per node per round).
@@ -417,6 +419,11 @@ interface ITrainingRun {
 
     /// @notice Locks `added` more. The whole lock counts in draws from the returned round on.
     function raiseLock(uint256 added) external returns (uint256 eligibleFrom);
+
+    /// @notice After governance reversed a slash, the StakeManager restored the caller's lock
+    ///         (G5) but the run's record still holds the slashed amount: takes the StakeManager's
+    ///         amount, like a raise (the restored part counts from the returned round on).
+    function syncLock() external returns (uint256 eligibleFrom);
 
     /// @notice Leaves the run and unlocks the stake (not while committed or voting in an
     ///         unsettled round; a validator not between a commit deadline and settlement).

@@ -104,6 +104,22 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
     /// @inheritdoc ITrainingRun
     function raiseLock(uint256 added) external nonReentrant returns (uint256 eligibleFrom) {
         RunStorage storage $ = RoundLib.load();
+        eligibleFrom = _raise($, added);
+        stakeManager().lock(msg.sender, added);
+    }
+
+    /// @inheritdoc ITrainingRun
+    function syncLock() external nonReentrant returns (uint256 eligibleFrom) {
+        RunStorage storage $ = RoundLib.load();
+        uint256 recorded = $.stakes[msg.sender].lock();
+        uint256 actual = stakeManager().lockedBy(address(this), msg.sender);
+        if (actual <= recorded) revert TrainingRunLockInSync(msg.sender, recorded, actual);
+        eligibleFrom = _raise($, actual - recorded);
+    }
+
+    /// @dev Adds `added` to the caller's lock record (and the trainer total or its validator-set
+    ///      entry); the whole lock counts in draws from the returned round on.
+    function _raise(RunStorage storage $, uint256 added) private returns (uint256 eligibleFrom) {
         RoundState s = $.state;
         if (s.hasFlag(RoundLib.FLAG_HALTED)) revert TrainingRunHalted(s.number());
         Member m = $.members[msg.sender];
@@ -124,7 +140,6 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         $.members[msg.sender] = m.withEligibleFrom(eligibleFrom);
         $.stakes[msg.sender] = k.withLock(locked);
         emit LockRaised(runId(), msg.sender, role, added, locked, eligibleFrom);
-        stakeManager().lock(msg.sender, added);
     }
 
     /// @inheritdoc ITrainingRun

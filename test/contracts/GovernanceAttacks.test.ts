@@ -1,3 +1,4 @@
+import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import { expect } from "chai";
 import { Interface, ZeroHash, id } from "ethers";
 import { network } from "hardhat";
@@ -287,10 +288,18 @@ describe("Governance attacks on stake (issue 10)", function () {
         .to.emit(sm, "LockRestored")
         .withArgs(runAddress, t1!.address, slashed, slashId);
       expect((await d.run.memberOf(t1!.address)).role).to.equal(Role.Trainer);
-      // v2 gap (reported, not fixed here): the run keeps its own record of the lock, cut by the
-      // slash, and the StakeManager's restore does not reach it; the trainer's lottery weight
-      // stays at locked - slashed (here below the minimum: stale, P5) until it raises its lock
+      // the run keeps its own record of the lock (cut by the slash); the StakeManager's restore
+      // does not reach it until the node syncs, which puts its whole lock back into the run
+      // (counting in draws from a later round, like a raise)
       expect((await d.run.memberOf(t1!.address)).lock).to.equal(locked - slashed);
+      await expect(d.run.connect(t1!).syncLock())
+        .to.emit(d.run, "LockRaised")
+        .withArgs(d.runId, t1!.address, Role.Trainer, slashed, locked, anyValue);
+      expect((await d.run.memberOf(t1!.address)).lock).to.equal(locked);
+      // nothing left to sync: a second call reverts
+      await expect(d.run.connect(t1!).syncLock())
+        .to.be.revertedWithCustomError(d.run, "TrainingRunLockInSync")
+        .withArgs(t1!.address, locked, locked);
     });
   });
 });
