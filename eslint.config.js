@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "dist/", "ignition/deployments/", "coverage/", "test-artifacts/"] },
+  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "dist/", "ignition/deployments/", "coverage/", "test-artifacts/", ".protolearn/", ".scratch-*/"] },
   js.configs.recommended,
   {
     files: ["**/*.js", "**/*.mjs"],
