@@ -9,10 +9,12 @@ import { main } from "../../node/src/cli/main.js";
 import { startFinishedNetwork, type FinishedNetwork } from "./helpers/finishedNetwork.js";
 
 /**
- * `protolearn audit` against a network with two finished rounds (helpers/finishedNetwork.ts):
- * the records it rebuilds are cross-checked against the chain's events read independently, its
- * --verify must catch the liar's hash mismatch and the ghost's unreachable CID, --rescore must
- * reproduce the validator's scores, and --json must be byte-for-byte stable.
+ * `protolearn audit` against a network with a registration round and three finished training
+ * rounds (helpers/finishedNetwork.ts with the lazy validator of round 4): the records it rebuilds
+ * are cross-checked against the chain's events read independently, its --verify must catch the
+ * liar's hash mismatch and the ghost's unreachable CID, --rescore must reproduce the validator's
+ * scores and name the validator that attested a wrong model hash (P9), and --json must be
+ * byte-for-byte stable.
  */
 
 interface CliResult {
@@ -63,7 +65,7 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
   const peerArgs = (): string[] => fx.peers.flatMap((p) => ["--peer", p]);
 
   before(async () => {
-    fx = await startFinishedNetwork({ port: 18731 });
+    fx = await startFinishedNetwork({ port: 18731, lazyValidator: true });
     chain = await connectChain({ rpcUrl: fx.rpcUrl, deployment: fx.net.deployment, runId: 1 });
   });
 
@@ -85,15 +87,20 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
         strict: true,
       }) as const;
 
-    for (const round of [1, 2]) {
+    const registration = report.rounds.find((x) => x.round === 1);
+    assert.equal(registration?.status, "failed", "round 1 is the registration round: no trainer holds a seat");
+    assert.equal(registration?.commits, 0);
+    const { scorersPerUpdate } = await chain.contracts.run.read.params();
+    for (const round of [2, 3]) {
       const r = report.rounds.find((x) => x.round === round);
       assert.ok(r, `round ${round} is in the report`);
-      const [revealed, scored, agreed, slashed, votes] = await Promise.all([
+      const [revealed, scored, agreed, slashed, votes, settled] = await Promise.all([
         chain.publicClient.getContractEvents({ ...query(round), eventName: "Revealed" }),
         chain.publicClient.getContractEvents({ ...query(round), eventName: "UpdateScored" }),
         chain.publicClient.getContractEvents({ ...query(round), eventName: "ModelAgreed" }),
         chain.publicClient.getContractEvents({ ...query(round), eventName: "NodeSlashed" }),
-        chain.publicClient.getContractEvents({ ...query(round), eventName: "ScoresSubmitted" }),
+        chain.publicClient.getContractEvents({ ...query(round), eventName: "VoteRevealed" }),
+        chain.publicClient.getContractEvents({ ...query(round), eventName: "ValidatorSettled" }),
       ]);
       assert.equal(r.status, "agreed");
       assert.equal(r.agreed?.modelHash, agreed[0]?.args.modelHash);
@@ -113,19 +120,32 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
         const row: AuditReport["rounds"][number]["contributions"][number] | undefined =
           r.contributions.find((c) => c.node === e.args.node);
         assert.deepEqual(
-          [row?.medianScore, row?.accepted, row?.reward],
-          [e.args.medianScore, e.args.accepted, e.args.reward.toString()],
+          [row?.medianScore, row?.scorers, row?.accepted, row?.rewardPoints],
+          [e.args.medianScore, e.args.scorers, e.args.accepted, e.args.rewardPoints.toString()],
         );
       }
+      // The one validator holds every committee seat: its vote is the round's only one.
       assert.deepEqual(
-        r.validators.map((v) => [v.validator, v.agreed, v.weight]),
-        votes.map((v) => [v.args.validator, true, v.args.weight.toString()]),
+        r.validators.map((v) => [v.validator, v.weight, v.revealed, v.modelHash, v.evalLoss, v.agreed]),
+        votes.map((v) => [
+          v.args.validator,
+          Number(v.args.weight),
+          true,
+          v.args.modelHash,
+          v.args.evalLoss.toString(),
+          settled.find((s) => s.args.validator === v.args.validator)?.args.agreed,
+        ]),
       );
+      assert.equal(r.committee?.length, 16);
+      assert.ok(r.committee?.every((holder) => holder === fx.validator));
+      // Each update has k scorer seats, all the validator's, each revealed with one score.
       for (const row of revealedRows) {
+        assert.equal(row.scorerSeats.length, scorersPerUpdate);
         assert.deepEqual(
-          row.scores.map((s) => s.scorePpm),
-          votes.map((v) => v.args.scores[row.reveal?.index ?? -1]),
+          row.scores.map((s) => s.seat).sort((a, b) => a - b),
+          row.scorerSeats,
         );
+        assert.ok(row.scores.every((s) => s.validator === fx.validator && s.scorePpm === row.medianScore));
       }
       const accepted = r.contributions.filter((c) => c.accepted === true).map((c) => c.node);
       assert.deepEqual(
@@ -134,7 +154,9 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
         `round ${round}: the two honest updates are accepted`,
       );
       assert.ok(
-        r.contributions.filter((c) => c.accepted).every((c) => BigInt(c.reward ?? "0") > 0n),
+        r.contributions
+          .filter((c) => c.accepted)
+          .every((c) => BigInt(c.rewardPoints ?? "0") > 0n && BigInt(c.reward ?? "0") > 0n),
       );
       // Slashes: what the run emitted, with the StakeManager's evidence hash beside it.
       const slashRows = r.contributions.flatMap((c) =>
@@ -150,16 +172,16 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
       }
     }
 
-    const round1 = report.rounds.find((r) => r.round === 1);
-    const liarRow = round1?.contributions.find((c) => c.node === fx.liar);
-    assert.equal(liarRow?.reveal?.contentHash, fx.liarReveals.get(1)?.claimed);
+    const round2 = report.rounds.find((r) => r.round === 2);
+    const liarRow = round2?.contributions.find((c) => c.node === fx.liar);
+    assert.equal(liarRow?.reveal?.contentHash, fx.liarReveals.get(2)?.claimed);
     assert.deepEqual(
       liarRow?.slashes.map((s) => [s.reason, s.evidenceHash, s.status]),
-      [["InvalidUpdate", fx.liarReveals.get(1)?.claimed, "escrowed"]],
+      [["InvalidUpdate", fx.liarReveals.get(2)?.claimed, "escrowed"]],
     );
-    const round2 = report.rounds.find((r) => r.round === 2);
-    const ghostRow = round2?.contributions.find((c) => c.node === fx.ghost);
-    assert.equal(ghostRow?.reveal, null, "the ghost never revealed in round 2");
+    const round3 = report.rounds.find((r) => r.round === 3);
+    const ghostRow = round3?.contributions.find((c) => c.node === fx.ghost);
+    assert.equal(ghostRow?.reveal, null, "the ghost never revealed in round 3");
     assert.deepEqual(
       ghostRow?.slashes.map((s) => [s.reason, s.slashId, s.evidenceHash, s.status]),
       [["NoReveal", fx.reversedSlashId.toString(), ghostRow?.commitment, "reversed"]],
@@ -173,7 +195,7 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
     assert.equal(first.stdout, second.stdout);
     const report = JSON.parse(first.stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(report), [...Object.keys(report)].sort());
-    const round = (report.rounds as AuditReport["rounds"])[0];
+    const round = (report.rounds as AuditReport["rounds"])[1];
     assert.deepEqual(Object.keys(round ?? {}), Object.keys(round ?? {}).sort());
     assert.equal(typeof round?.agreed?.emission, "string");
     assert.match(round?.agreed?.emission ?? "", /^\d+$/);
@@ -189,15 +211,15 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
     assert.deepEqual(
       report.findings.map((f) => [f.round, f.kind, f.node, f.cid]),
       [
-        [1, "hash-mismatch", fx.liar, fx.liarReveals.get(1)?.cid],
-        [1, "unreachable", fx.ghost, fx.ghostCid],
         [2, "hash-mismatch", fx.liar, fx.liarReveals.get(2)?.cid],
+        [2, "unreachable", fx.ghost, fx.ghostCid],
+        [3, "hash-mismatch", fx.liar, fx.liarReveals.get(3)?.cid],
       ],
     );
-    const mismatch = report.rounds[0]?.contributions.find((c) => c.node === fx.liar)?.verify;
+    const mismatch = report.rounds[1]?.contributions.find((c) => c.node === fx.liar)?.verify;
     assert.equal(
       mismatch?.actualHash,
-      fx.liarReveals.get(1)?.actual,
+      fx.liarReveals.get(2)?.actual,
       "the report names the hash of the bytes really at the CID",
     );
     assert.match(report.findings[0]?.onChain ?? "", /rejected, median 0; slashed InvalidUpdate/);
@@ -218,7 +240,7 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
     const { result, report } = await auditJson(
       "--rescore",
       "--round",
-      "2",
+      "3",
       "--node",
       honestA,
       ...peerArgs(),
@@ -235,10 +257,39 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
     assert.ok((report.rounds[0]?.replay?.accuracy ?? 0) > 0.1);
   });
 
+  it("--rescore names the validator that attested a model hash other than the one the on-chain accepted set yields (P9)", async () => {
+    const lazy = fx.lazyValidator as Address;
+    assert.ok(lazy !== null);
+    const { result, report } = await auditJson("--rescore", "--round", "4", "--node", lazy, ...peerArgs());
+    assert.equal(result.code, 1, "a wrong model hash is a finding");
+    const round = report.rounds[0];
+    assert.equal(round?.round, 4);
+    const votes = await chain.publicClient.getContractEvents({
+      address: fx.runAddress,
+      abi: trainingRunAbi,
+      eventName: "VoteRevealed",
+      args: { runId: 1n, round: 4n },
+      fromBlock: 0n,
+      strict: true,
+    });
+    const attested = new Map(votes.map((v) => [v.args.validator, v.args.modelHash]));
+    assert.equal(attested.size, 2, "both validators revealed a vote");
+    assert.ok(round?.expectedModel, "the round's right model hash is computed");
+    assert.equal(round.expectedModel.modelHash, attested.get(fx.validator), "the honest validator attested the right hash");
+    assert.notEqual(attested.get(lazy), round.expectedModel.modelHash);
+    assert.deepEqual(round.expectedModel.wrong, [lazy], "only the lazy validator is named");
+    assert.deepEqual(
+      report.findings.map((f) => [f.round, f.kind, f.node]),
+      [[4, "wrong-model-hash", lazy]],
+    );
+    assert.match(report.findings[0]?.detail ?? "", /attested another model hash/);
+    assert.match(result.stderr, /1 wrong-model-hash/);
+  });
+
   it("refuses a round or run that does not exist, naming the ones that do", async () => {
     const round = await audit("--round", "99");
     assert.equal(round.code, 1);
-    assert.match(round.stderr, /run 1 has no round 99 — pick a round between 1 and 3/);
+    assert.match(round.stderr, /run 1 has no round 99 — pick a round between 1 and 5/);
     assert.equal(round.stdout, "");
     const node = await audit("--node", "not-an-address");
     assert.equal(node.code, 1);

@@ -20,7 +20,7 @@ import {
 
 /**
  * The explorer in a real browser (playwright-core driving Debian's chromium) against a network
- * with two finished rounds (helpers/finishedNetwork.ts): every page loads without script errors
+ * with a registration round and two finished training rounds (helpers/finishedNetwork.ts): every page loads without script errors
  * and without horizontal overflow at 1280×800 and at a phone's width, the contribution table is
  * cross-checked against the chain's events, "verify" passes an honest update and fails the
  * liar's, the chart (uPlot, served from node_modules) draws loss and replayed accuracy, the
@@ -135,8 +135,8 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
     const pages = [
       { path: "/", name: "runs", heading: "Training runs" },
       { path: "/runs/1", name: "run", heading: "Run 1" },
-      { path: "/runs/1/rounds/1", name: "round-1", heading: "Round 1" },
       { path: "/runs/1/rounds/2", name: "round-2", heading: "Round 2" },
+      { path: "/runs/1/rounds/3", name: "round-3", heading: "Round 3" },
       { path: `/nodes/${fx.ghost}`, name: "node-ghost", heading: fx.ghost },
       { path: `/nodes/${fx.honest[1]}`, name: "node-honest", heading: fx.honest[1] },
       { path: "/governance", name: "governance", heading: "Governance" },
@@ -164,7 +164,7 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
   });
 
   it("lists in each round's contribution table exactly the commits, reveals and outcomes the chain recorded", async () => {
-    for (const round of [1, 2]) {
+    for (const round of [2, 3]) {
       const query = {
         address: fx.runAddress,
         abi: trainingRunAbi,
@@ -209,7 +209,7 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
   });
 
   it("fits each round's contribution table into a 1280×800 window without horizontal scrolling", async () => {
-    for (const round of [1, 2]) {
+    for (const round of [2, 3]) {
       const page = await open(`/runs/1/rounds/${round}`);
       const overflow = await contributionOverflow(page);
       assert.ok(overflow.table <= 0, `round ${round}: the table scrolls by ${overflow.table}px`);
@@ -235,7 +235,7 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
   });
 
   it("filters the contribution table by status and by node", async () => {
-    const page = await open("/runs/1/rounds/2");
+    const page = await open("/runs/1/rounds/3");
     const visible = () =>
       page.$$eval("#contributions tbody tr", (trs) =>
         trs.filter((tr) => !tr.hasAttribute("hidden")).map((tr) => tr.getAttribute("data-node")),
@@ -252,7 +252,7 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
   });
 
   it("verify re-fetches an honest update and finds its hash on chain, and reports the liar's bytes as a mismatch", async () => {
-    const page = await open("/runs/1/rounds/1");
+    const page = await open("/runs/1/rounds/2");
     const verify = async (node: Address): Promise<{ status: string | undefined; text: string }> => {
       const row = page.locator(`#contributions tr[data-node="${node}"]`);
       await row.locator("button.verify").click();
@@ -268,14 +268,14 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
     assert.match(honest.text, /hash matches the chain \([\d,]+ bytes, decodes\)/);
     const liar = await verify(fx.liar);
     assert.equal(liar.status, "hash-mismatch", liar.text);
-    const actual = fx.liarReveals.get(1)?.actual ?? "";
+    const actual = fx.liarReveals.get(2)?.actual ?? "";
     assert.match(liar.text, new RegExp(`hash to ${actual.slice(0, 8)}`));
     const overflow = await contributionOverflow(page);
     assert.ok(
       overflow.table <= 0 && overflow.page <= 0 && overflow.body <= 0,
       JSON.stringify(overflow),
     );
-    await page.screenshot({ path: join(SHOTS, "round-1-verified-1280x800.png"), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, "round-2-verified-1280x800.png"), fullPage: true });
     await page.close();
   });
 
@@ -289,11 +289,11 @@ describe("protolearn explorer", { timeout: 300_000 }, () => {
     const lossRounds = await page.$$eval("#loss-chart td.loss", (cs) =>
       cs.map((c) => Number(c.getAttribute("data-round"))),
     );
-    assert.deepEqual(lossRounds, [1, 2]);
+    assert.deepEqual(lossRounds, [2, 3]);
     const accRounds = await page.$$eval("#loss-chart td.acc", (cs) =>
       cs.map((c) => Number(c.getAttribute("data-round"))),
     );
-    assert.deepEqual(accRounds, [1, 2]);
+    assert.deepEqual(accRounds, [2, 3]);
     // uPlot drew both series on its canvas; its legend names the loss series once.
     const painted = await page.waitForFunction(
       `(() => { const p = ${paintedPixels()}; return p.loss > 20 && p.acc > 20 ? p : null; })()`,

@@ -7,12 +7,13 @@ import { findChromium } from "../../../scripts/ensure-chromium.js";
 import { createTestClient, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
 import * as actions from "../../../node/src/chain/actions/index.js";
 import type { SignerContext } from "../../../node/src/chain/client.js";
-import { commitmentOf } from "../../../node/src/chain/commitment.js";
+import { commitmentOf, voteCommitmentOf } from "../../../node/src/chain/commitment.js";
 import { SlashReason, type VoteTypeName } from "../../../node/src/chain/contract-enums.js";
 import { contentHash } from "../../../node/src/codec/index.js";
 import { configSchema } from "../../../node/src/config/config.js";
 import { startNode, type RunningNode } from "../../../node/src/daemon/daemon.js";
 import { readRoundView, type RoundView } from "../../../node/src/run/round-view.js";
+import { heldSeats, voteShape } from "../../../node/src/run/committee.js";
 import { validatorRole } from "../../../node/src/daemon/validator.js";
 import {
   paramsProposal,
@@ -29,19 +30,26 @@ import { SeededRandom } from "../fixtures/prng.js";
 import { startTestNetwork, type TestNetwork } from "./network.js";
 
 /**
- * A local network with two finished rounds, shared by the audit and explorer tests: anvil with
- * the system deployed, real Helia peers, real tfjs training and a real validator daemon.
+ * A local network with two finished training rounds (rounds v2), shared by the audit and
+ * explorer tests: anvil with the system deployed, real Helia peers, real tfjs training and a real
+ * validator daemon (the only validator: it holds every committee seat).
  *
- *   round 1: honest A, honest B (daemons) · liar (reveals a content hash that is not the hash of
+ *   round 1: the registration round — everyone joins in it, so no trainer holds a seat yet
+ *   round 2: honest A, honest B (daemons) · liar (reveals a content hash that is not the hash of
  *            the bytes at its CID) · ghost (reveals the CID of bytes nobody stores)
- *   round 2: honest A, honest B · liar again · ghost commits and never reveals
+ *   round 3: honest A, honest B · liar again · ghost commits and never reveals
+ *   round 4 (only with `lazyValidator`): honest A, honest B · a second, lazy validator joins the
+ *            committee and reveals a vote that attests round 4's RoundOpened model hash instead
+ *            of computing one (P9: `audit --rescore` must name it, finding wrong-model-hash)
  *   then:    honest A claims its rewards, honest B requests an unstake, governance reverses the
  *            ghost's no-reveal slash (an appeal: proposed, voted for / against / abstain, queued,
  *            executed), and a second proposal (a parameter change) stays open with one vote.
  *
- * The liar and the ghost are built with the chain client directly (no daemon change): they hold
- * stake, join, commit and reveal like anyone else. Chain time moves only when every node has
- * acted, so nothing depends on this machine's speed.
+ * The liar, the ghost and the lazy validator are built with the chain client directly (no daemon
+ * change): they hold stake, join, commit and reveal like anyone else. The liar and the ghost lock
+ * 3× the trainer minimum, so the 10 % InvalidUpdate slash of round 2 leaves them a seat in
+ * round 3 (a lock below the minimum is stale: no seat, P5). Chain time moves only when every
+ * node has acted, so nothing depends on this machine's speed.
  */
 
 const PHASE = 3601;
@@ -79,9 +87,13 @@ export interface FinishedNetwork {
   ghost: Address;
   /** IPFS peers that hold the round's updates (for `--peer` and the explorer's peer). */
   peers: string[];
+  /** The lazy validator of round 4 (only with `lazyValidator`). */
+  lazyValidator: Address | null;
+  /** The rounds with trainers: [2, 3], and 4 with `lazyValidator`. */
+  trainingRounds: number[];
   /** What the liar revealed per round: its CID, the hash it claimed and the hash of the bytes really there. */
   liarReveals: Map<number, { cid: string; claimed: Hex; actual: Hex }>;
-  /** The CID the ghost revealed in round 1 (no peer holds its bytes). */
+  /** The CID the ghost revealed in round 2 (no peer holds its bytes). */
   ghostCid: string;
   /** The ghost's no-reveal slash that governance reversed. */
   reversedSlashId: bigint;
@@ -90,8 +102,8 @@ export interface FinishedNetwork {
   stop(): Promise<void>;
 }
 
-/** Two rounds played to the end on anvil at `port`; see the file comment. */
-export async function startFinishedNetwork(options: { port: number }): Promise<FinishedNetwork> {
+/** The registration round and two (three) training rounds played to the end on anvil at `port`; see the file comment. */
+export async function startFinishedNetwork(options: { port: number; lazyValidator?: boolean }): Promise<FinishedNetwork> {
   const net = await startTestNetwork({ port: options.port, fund: 5 });
   const logger = createLogger({ level: process.env.FIXTURE_LOG === "1" ? "info" : "error" });
   const stores: HeliaBlobStore[] = [];
@@ -145,8 +157,9 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
     const liar = await net.signer(3);
     const ghost = await net.signer(5);
     const liarStore = await openStore("liar");
+    const { minTrainerStake } = await observer.contracts.run.read.params();
     for (const who of [liar, ghost]) {
-      await actions.join(who, { role: "trainer", label: "join" });
+      await actions.join(who, { role: "trainer", amount: 3n * minTrainerStake, label: "join" });
     }
 
     const waitFor = async (
@@ -158,7 +171,7 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
       for (;;) {
         const view = await readRoundView(observer);
         if (predicate(view)) return view;
-        if (Date.now() > giveUpAt) assert.fail(`gave up waiting for ${what}: round ${view.round}, phase ${view.phase}`);
+        if (Date.now() > giveUpAt) assert.fail(`gave up waiting for ${what}: round ${view.round}, phase ${view.phase}, ${view.commits} commits, ${view.reveals} reveals, ${view.votes} votes, ${view.voteReveals} vote reveals`);
         for (const d of daemons) {
           await Promise.race([
             d.done.then(() => assert.fail(`a node stopped while waiting for ${what}`)),
@@ -206,9 +219,16 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
       });
     };
 
+    // Round 1: the registration round (every lock was made in it, so no trainer holds a seat).
+    await waitFor("round 1", (v) => v.round === 1);
+    for (let phase = 0; phase < 4; phase++) await net.advance(PHASE);
+    await waitFor("round 2", (v) => v.round === 2);
+
     const liarReveals = new Map<number, { cid: string; claimed: Hex; actual: Hex }>();
     let ghostCid = "";
-    for (const round of [1, 2]) {
+    const lastRound = options.lazyValidator === true ? 4 : 3;
+    let lazyAddress: Address | null = null;
+    for (const round of [2, 3]) {
       await waitFor(`round ${round}`, (v) => v.round === round);
       // The liar stores some bytes and commits to the hash of other bytes.
       const stored = new SeededRandom(1000 + round).bytes(4096);
@@ -217,23 +237,30 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
       const claimed = contentHash(claimedBytes);
       liarReveals.set(round, { cid: liarCid, claimed, actual: contentHash(stored) });
       await commit(liar, round, liarCid, claimed, 192);
-      // The ghost reveals (round 1) or only commits (round 2) the CID of bytes it never stores.
+      // The ghost reveals (round 2) or only commits (round 3) the CID of bytes it never stores.
       const phantom = new SeededRandom(3000 + round).bytes(2048);
       const phantomCid = await computeCid(phantom, 0);
-      if (round === 1) ghostCid = phantomCid;
+      if (round === 2) ghostCid = phantomCid;
       await commit(ghost, round, phantomCid, contentHash(phantom), 192);
 
       await waitFor(`round ${round} commits`, (v) => v.commits === 4);
       await net.advance(PHASE);
       await reveal(liar, round, liarCid, claimed, 192);
-      if (round === 1) await reveal(ghost, round, phantomCid, contentHash(phantom), 192);
-      await waitFor(`round ${round} reveals`, (v) => v.reveals === (round === 1 ? 4 : 3));
+      if (round === 2) await reveal(ghost, round, phantomCid, contentHash(phantom), 192);
+      await waitFor(`round ${round} reveals`, (v) => v.reveals === (round === 2 ? 4 : 3));
       await net.advance(PHASE);
       await waitFor(`round ${round} votes`, (v) => v.votes === 1);
-      // Stop the trainers before the last finalize, so that they never start round 3.
-      if (round === 2) for (const d of [honestA, honestB]) await d.stop();
+      await net.advance(PHASE);
+      await waitFor(`round ${round} vote reveals`, (v) => v.voteReveals === 1);
+      // Stop the trainers before the last finalize, so that they never start the next round.
+      if (round === lastRound) for (const d of [honestA, honestB]) await d.stop();
       await net.advance(PHASE);
       await waitFor(`round ${round + 1}`, (v) => v.round === round + 1);
+    }
+    if (options.lazyValidator === true) {
+      lazyAddress = await lazyValidatorRound(net, waitFor, async () => {
+        for (const d of [honestA, honestB]) await d.stop();
+      });
     }
     await validator.stop();
 
@@ -250,6 +277,8 @@ export async function startFinishedNetwork(options: { port: number }): Promise<F
       honest: [addresses[1] as Address, addresses[2] as Address],
       liar: addresses[3] as Address,
       ghost: addresses[5] as Address,
+      lazyValidator: lazyAddress,
+      trainingRounds: lastRound === 4 ? [2, 3, 4] : [2, 3],
       peers: stores.map((s) => s.multiaddrs()[0] as string),
       liarReveals,
       ghostCid,
@@ -353,4 +382,61 @@ async function postRoundActivity(
   const open = await propose(paramsProposal({ run: runAddress, runId: 1, next, changes }));
   await vote(voterAgainst, open, "For", "more steps per round");
   return { reversedSlashId, openProposalId: open };
+}
+
+/**
+ * Round 4 with a second, lazy validator (account 7): it joins the validator set in round 4's
+ * commit phase (a validator lock made before the commit deadline counts in that round's
+ * committee), and in the score phase commits a vote for its seats without doing the work: every
+ * assigned update scored 500,000 ppm and round 4's RoundOpened model hash attested as the
+ * model, with a made-up held-out loss. With two validators of equal locks it holds about half of
+ * the 16 seats, so the round usually ends without a 2/3 model majority; either way the audit
+ * must name it (P9). Returns its address.
+ */
+async function lazyValidatorRound(
+  net: TestNetwork,
+  waitFor: (what: string, predicate: (v: RoundView) => boolean) => Promise<RoundView>,
+  stopTrainers: () => Promise<void>,
+): Promise<Address> {
+  const deployer = await net.signer(0);
+  const lazy = await net.signer(7);
+  const { minValidatorStake } = await deployer.contracts.run.read.params();
+  await actions.transfer(deployer, { to: lazy.account.address, amount: minValidatorStake, label: "fund lazy" });
+  await actions.approve(lazy, { spender: net.deployment.contracts.StakeManager, amount: minValidatorStake, label: "approve" });
+  await actions.stake(lazy, { amount: minValidatorStake, label: "stake" });
+  await actions.join(lazy, { role: "validator", amount: minValidatorStake, label: "join" });
+
+  await waitFor("round 4 commits", (v) => v.round === 4 && v.commits === 2);
+  await net.advance(PHASE);
+  await waitFor("round 4 reveals", (v) => v.reveals === 2);
+  await net.advance(PHASE);
+  const view = await waitFor("round 4 randomness", (v) => v.randomnessReady);
+  const committee = await lazy.contracts.run.read.committee();
+  const seats = heldSeats(committee, lazy.account.address);
+  assert.ok(seats.length > 0, "the lazy validator holds a committee seat (16 seats drawn over two equal locks)");
+  const assigned = new Map<number, number[]>();
+  for (const seat of seats) {
+    assigned.set(seat, (await lazy.contracts.run.read.assignedTo([BigInt(seat)])).map(Number));
+  }
+  const { seatLengths, scores } = voteShape(seats, (seat) => assigned.get(seat) ?? [], () => 500_000);
+  const vote = {
+    seatLengths,
+    scores,
+    modelHash: view.modelHash,
+    evalLoss: 1_000_000_000n,
+    salt: keccak256(toHex("lazy-salt")),
+  };
+  await actions.commitVote(lazy, {
+    round: 4,
+    commitment: voteCommitmentOf({ runId: 1, round: 4, validator: lazy.account.address, ...vote }),
+    label: "commitVote",
+  });
+  await waitFor("round 4 votes", (v) => v.votes === 2);
+  await net.advance(PHASE);
+  await actions.revealVote(lazy, { round: 4, ...vote, label: "revealVote" });
+  await waitFor("round 4 vote reveals", (v) => v.voteReveals === 2);
+  await stopTrainers();
+  await net.advance(PHASE);
+  await waitFor("round 5", (v) => v.round === 5);
+  return lazy.account.address;
 }
