@@ -322,6 +322,26 @@ describe("protolearn CLI on an anvil devnet", () => {
           error: /nothing has finished unbonding yet; the next request releases .* \(in [67] d/,
         },
         {
+          name: "raise-lock by a non-member",
+          argv: () => ["raise-lock", "--amount", "10", ...devnetFlags(2)],
+          error: /is not a member of run 1.*protolearn join --amount/,
+        },
+        {
+          name: "raise-lock by more than the free stake",
+          argv: () => ["raise-lock", "--amount", "10", ...flags],
+          error: /raising the lock by 10 LEARN needs that much free stake, but only 0\.5 LEARN is free.*stake at least 9\.5 LEARN more/,
+        },
+        {
+          name: "raise-lock with an amount that is not a number",
+          argv: () => ["raise-lock", "--amount", "lots", ...flags],
+          error: /the --amount "lots" is not a positive amount of LEARN/,
+        },
+        {
+          name: "raise-lock without --amount",
+          argv: () => ["raise-lock", ...flags],
+          error: /required option '--amount <LEARN>' not specified/,
+        },
+        {
           name: "leave by a non-member",
           argv: () => ["leave", ...devnetFlags(2)],
           error: /is not a member of run 1/,
@@ -393,6 +413,18 @@ describe("protolearn CLI on an anvil devnet", () => {
         /cannot reach the chain at http:\/\/127\.0\.0\.1:18568/,
       );
     });
+  });
+
+  it("raise-lock adds free stake to the lock, which counts from the next round", async () => {
+    const result = await cli(["raise-lock", "--amount", "0.5", "--json", ...flags]);
+    assert.equal(result.code, 0, result.stderr);
+    const raised = JSON.parse(result.stdout) as { locked: string; eligibleFrom: string; stale: boolean };
+    assert.equal(raised.locked, LEARN("100.5").toString());
+    assert.equal(raised.eligibleFrom, "2", "raised in round 1's commit phase: counts from round 2");
+    assert.equal(raised.stale, false);
+    const report = await status();
+    assert.equal(report.account.lockedByRun, LEARN("100.5").toString());
+    assert.equal(report.account.free, "0");
   });
 
   it("claim with nothing accrued sends nothing and says so", async () => {

@@ -159,6 +159,10 @@ export const CLI_REVERT_FIXES: Readonly<Record<string, string>> = {
   TrainingRunNotMember: "join the run first with `protolearn join`",
   TrainingRunWrongPhase:
     "the round is not in that phase: see the deadlines in `protolearn status`",
+  TrainingRunLockBelowMinimum:
+    "your lock is below the run's current minimum (stale): raise it with `protolearn raise-lock --amount <LEARN>`",
+  TrainingRunValidatorSetFrozen:
+    "validator locks cannot change between a commit deadline and settlement: try again once the round is settled (`protolearn status`)",
   TrainingRunValidatorSetFull:
     "the validator set is full: join with a larger --amount than the smallest lock it names",
   TrainingRunNotGuardianOrGovernance:

@@ -18,6 +18,7 @@ import { registerPause } from "./commands/pause.js";
 import { registerPropose } from "./commands/propose.js";
 import { registerProposals } from "./commands/proposals.js";
 import { registerQueue } from "./commands/queue.js";
+import { registerRaiseLock } from "./commands/raise-lock.js";
 import { registerStake } from "./commands/stake.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUnstake } from "./commands/unstake.js";
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo = processIo()): Command {
   registerUnstake(program, io);
   registerWithdraw(program, io);
   registerJoin(program, io);
+  registerRaiseLock(program, io);
   registerLeave(program, io);
   registerNodeStart(program, io);
   registerClaim(program, io);
