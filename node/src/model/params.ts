@@ -49,11 +49,9 @@ export function unflattenParams(spec: ModelSpec, flat: Float32Array): tf.Tensor[
   );
 }
 
-/** Reads parameter tensors back into one flat vector (spec order). Does not dispose them. */
-export function flattenParams(spec: ModelSpec, tensors: readonly tf.Tensor[]): Float32Array {
-  const flat = new Float32Array(parameterCount(spec));
-  const offsets = parameterOffsets(spec);
-  spec.params.forEach((p, i) => {
+/** The tensors in spec order, each checked against its spec shape. */
+function checkedTensors(spec: ModelSpec, tensors: readonly tf.Tensor[]): tf.Tensor[] {
+  return spec.params.map((p, i) => {
     const t = tensors[i];
     if (t === undefined || !tf.util.arraysEqual(t.shape, [...p.shape])) {
       throw new ProtolearnError(
@@ -61,7 +59,31 @@ export function flattenParams(spec: ModelSpec, tensors: readonly tf.Tensor[]): F
         { code: "MODEL_PARAM_SHAPE", fix: `pass the tensors of ${spec.id} in spec order` },
       );
     }
+    return t;
+  });
+}
+
+/** Reads parameter tensors back into one flat vector (spec order). Does not dispose them. */
+export function flattenParams(spec: ModelSpec, tensors: readonly tf.Tensor[]): Float32Array {
+  const flat = new Float32Array(parameterCount(spec));
+  const offsets = parameterOffsets(spec);
+  checkedTensors(spec, tensors).forEach((t, i) => {
     flat.set(t.dataSync() as Float32Array, offsets[i]);
   });
+  return flat;
+}
+
+/**
+ * {@link flattenParams} with asynchronous reads: the same bits, and it also works on backends that
+ * cannot read synchronously (webgpu under Node, docs/training.md).
+ */
+export async function flattenParamsAsync(
+  spec: ModelSpec,
+  tensors: readonly tf.Tensor[],
+): Promise<Float32Array> {
+  const flat = new Float32Array(parameterCount(spec));
+  const offsets = parameterOffsets(spec);
+  const values = await Promise.all(checkedTensors(spec, tensors).map((t) => t.data()));
+  values.forEach((v, i) => flat.set(v as Float32Array, offsets[i]));
   return flat;
 }

@@ -25,24 +25,39 @@ export interface EvaluateOptions {
   limit?: number;
 }
 
-/** Sum of per-example losses and number of correct predictions of one batch (params already uploaded). */
-function scoreBatch(
+/** Sum of per-example losses and number of correct predictions of one batch, as tensors. */
+function scoreTensors(
   model: Model,
   params: readonly tf.Tensor[],
   batch: Batch,
-): { lossSum: number; correct: number } {
+): { lossSum: tf.Scalar; correct: tf.Scalar } {
   return tf.tidy(() => {
     const x = tf.tensor2d(batch.x, [batch.size, model.spec.inputSize]);
     const y = tf.tensor1d(batch.y, "int32");
     const logits = model.logits(params, x);
     const logProbs = tf.logSoftmax(logits);
     const picked = tf.sum(tf.mul(logProbs, tf.oneHot(y, model.spec.numClasses)), 1);
-    const lossSum = -(tf.sum(picked).dataSync()[0] as number);
-    const correct = tf
-      .sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "int32"))
-      .dataSync()[0] as number;
+    const lossSum = tf.neg(tf.sum(picked)) as tf.Scalar;
+    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "int32")) as tf.Scalar;
     return { lossSum, correct };
   });
+}
+
+/** Sum of per-example losses and number of correct predictions of one batch (params already uploaded). */
+function scoreBatch(
+  model: Model,
+  params: readonly tf.Tensor[],
+  batch: Batch,
+): { lossSum: number; correct: number } {
+  const t = scoreTensors(model, params, batch);
+  try {
+    return {
+      lossSum: t.lossSum.dataSync()[0] as number,
+      correct: t.correct.dataSync()[0] as number,
+    };
+  } finally {
+    tf.dispose([t.lossSum, t.correct]);
+  }
 }
 
 /** Loss and accuracy of `params` on one batch, e.g. a validator's check of an update on a trainer's shard. */
@@ -67,9 +82,7 @@ export function evaluate(
   dataset: Dataset,
   options: EvaluateOptions = {},
 ): Evaluation {
-  const split = options.split ?? "eval";
-  const batchSize = options.batchSize ?? 500;
-  const total = Math.min(options.limit ?? dataset.size[split], dataset.size[split]);
+  const { split, batchSize, total } = evaluationPlan(dataset, options);
   const tensors = unflattenParams(model.spec, params);
   let lossSum = 0;
   let correct = 0;
@@ -86,6 +99,54 @@ export function evaluate(
   } finally {
     tf.dispose(tensors);
   }
+  return evaluation(lossSum, correct, total);
+}
+
+/**
+ * {@link evaluate} with asynchronous reads: the same numbers, and it also runs on the webgpu
+ * backend, which cannot read synchronously under Node (docs/training.md).
+ */
+export async function evaluateAsync(
+  model: Model,
+  params: Float32Array,
+  dataset: Dataset,
+  options: EvaluateOptions = {},
+): Promise<Evaluation> {
+  const { split, batchSize, total } = evaluationPlan(dataset, options);
+  const tensors = unflattenParams(model.spec, params);
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    for (let start = 0; start < total; start += batchSize) {
+      const batch = dataset.batch(
+        split,
+        rangeIndices(start, Math.min(batchSize, total - start), total),
+      );
+      const t = scoreTensors(model, tensors, batch);
+      try {
+        lossSum += (await t.lossSum.data())[0] as number;
+        correct += (await t.correct.data())[0] as number;
+      } finally {
+        tf.dispose([t.lossSum, t.correct]);
+      }
+    }
+  } finally {
+    tf.dispose(tensors);
+  }
+  return evaluation(lossSum, correct, total);
+}
+
+function evaluationPlan(
+  dataset: Dataset,
+  options: EvaluateOptions,
+): { split: Split; batchSize: number; total: number } {
+  const split = options.split ?? "eval";
+  const batchSize = options.batchSize ?? 500;
+  const total = Math.min(options.limit ?? dataset.size[split], dataset.size[split]);
+  return { split, batchSize, total };
+}
+
+function evaluation(lossSum: number, correct: number, total: number): Evaluation {
   return {
     loss: total === 0 ? Number.NaN : lossSum / total,
     accuracy: total === 0 ? Number.NaN : correct / total,

@@ -5,7 +5,7 @@ import type { Dataset } from "../data/dataset.js";
 import { assignShard, DEFAULT_NUM_SHARDS, shardBatch } from "../data/shard.js";
 import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
-import { flattenParams, unflattenParams } from "../model/params.js";
+import { flattenParamsAsync, unflattenParams } from "../model/params.js";
 import { adamWOptionsSchema, createAdamW, type AdamWOptions } from "./adamw.js";
 import { trainStep } from "./train-step.js";
 
@@ -97,13 +97,18 @@ export async function innerLoop(input: InnerLoopParameters): Promise<InnerLoopRe
       if (step % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     // One read of all losses at the end keeps the backend's pipeline free of per-step syncs.
+    // Asynchronous reads: the same values, and the webgpu backend can only read this way.
     let losses: number[] = [];
     if (lossTensors.length > 0) {
       const stacked = tf.stack(lossTensors);
-      losses = Array.from(stacked.dataSync());
-      stacked.dispose();
+      try {
+        losses = Array.from(await stacked.data());
+      } finally {
+        stacked.dispose();
+      }
     }
-    return { params: flattenParams(model.spec, params), losses, samples: steps * batchSize, shard };
+    const flat = await flattenParamsAsync(model.spec, params);
+    return { params: flat, losses, samples: steps * batchSize, shard };
   } finally {
     tf.dispose([...params, ...lossTensors]);
     optimizerState.dispose();
