@@ -4,6 +4,7 @@
  *   npm run bench:train                                # prints tables
  *   npm run bench:train -- --json                      # prints one JSON object
  *   npm run bench:train -- --backend cpu --batch 32,64 --seconds 8
+ *   npm run bench:train -- --backend webgpu            # a GPU through Dawn; also times wasm for the ratio
  *
  * For each batch size B it times single calls of these operations in interleaved rounds (so
  * that load from other processes hits each alike) and reports the 10th percentile of the
@@ -33,9 +34,8 @@
  * and the dense layer 1,270,080·B: 4,437,440·B. "% of ceiling" is GFLOP/s over the same run's
  * plain matMul GFLOP/s.
  */
-import { parseArgs } from "node:util";
-
 import * as tf from "@tensorflow/tfjs-core";
+import { Command, CommanderError } from "commander";
 import type { Address, Hex } from "viem";
 
 import { loadMnist } from "../node/src/data/mnist.js";
@@ -45,31 +45,68 @@ import { createMnistMlp } from "../node/src/model/mlp.js";
 import { autodiffLossAndGradients, type Model } from "../node/src/model/model.js";
 import { initParams, unflattenParams } from "../node/src/model/params.js";
 import { createRng } from "../node/src/random/index.js";
+import { z } from "zod";
+
+import { ProtolearnError } from "../node/src/errors.js";
 import { adamWOptionsSchema, createAdamW, type AdamW } from "../node/src/train/adamw.js";
-import { backendOptionSchema, selectBackend } from "../node/src/train/backend.js";
+import {
+  backendOptionSchema,
+  selectBackend,
+  type BackendSelection,
+} from "../node/src/train/backend.js";
 import { installPlainMatMul, uninstallPlainMatMul } from "../node/src/train/plain-matmul.js";
 
-const USAGE =
-  "usage: bench-train [--json] [--backend auto|node-gpu|node|wasm|cpu] [--batch 64,128,256] [--seconds 4]";
-const { values: flags } = parseArgs({
-  options: {
-    json: { type: "boolean", default: false },
-    backend: { type: "string", default: "auto" },
-    batch: { type: "string", default: "64,128,256" },
-    seconds: { type: "string", default: "4" },
-  },
+/** The flags, validated: batch sizes 1–1,125 (MNIST's shard of 9,000 / 8), seconds > 0. */
+const flagsSchema = z.object({
+  json: z.boolean(),
+  backend: backendOptionSchema,
+  batch: z
+    .string()
+    .transform((s) => s.split(",").map((v) => Number(v.trim())))
+    .pipe(z.array(z.number().int().min(1).max(1125)).min(1)),
+  seconds: z.coerce.number().finite().positive(),
+  dawnOption: z.array(z.string().min(1)),
+  compare: z.enum(["wasm", "none"]).optional(),
 });
-const batchSizes = flags.batch.split(",").map((s) => Number.parseInt(s, 10));
-const secondsPerBatch = Number.parseFloat(flags.seconds);
-const backendOption = backendOptionSchema.safeParse(flags.backend);
-if (
-  batchSizes.some((b) => !Number.isInteger(b) || b < 1 || b > 1125) ||
-  !(secondsPerBatch > 0) ||
-  !backendOption.success
-) {
-  console.error(USAGE);
+
+const program = new Command("bench-train")
+  .description(
+    "times the MNIST MLP's and CNN's training step on a TensorFlow.js backend (docs/training.md)",
+  )
+  .option("--json", "print one JSON object", false)
+  .option("--backend <name>", "auto, node-gpu, node, wasm, cpu or webgpu", "auto")
+  .option("--batch <sizes>", "comma-separated batch sizes", "64,128,256")
+  .option("--seconds <s>", "seconds of interleaved timing per batch size", "4")
+  .option(
+    "--dawn-option <option>",
+    "webgpu: an option for Dawn's create(), e.g. backend=vulkan or adapter=<name> (repeatable)",
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option(
+    "--compare <backend>",
+    "also time the same operations on wasm and report the ratio (default: wasm when --backend webgpu, else none)",
+  )
+  .exitOverride();
+let flags: z.output<typeof flagsSchema>;
+try {
+  program.parse();
+  const parsed = flagsSchema.safeParse(program.opts());
+  if (!parsed.success) {
+    throw new ProtolearnError(
+      `invalid flags: ${parsed.error.issues.map((i) => `--${i.path.join(".")} ${i.message}`).join("; ")}`,
+      { code: "BENCH_BAD_FLAGS", fix: "see npm run bench:train -- --help" },
+    );
+  }
+  flags = parsed.data;
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  console.error(error instanceof ProtolearnError ? `error: ${error.toDisplayString()}` : error);
   process.exit(2);
 }
+const batchSizes = flags.batch;
+const secondsPerBatch = flags.seconds;
+const compareWith = flags.compare ?? (flags.backend === "webgpu" ? "wasm" : "none");
 
 const IN = 784;
 const HIDDEN = 256;
@@ -142,10 +179,27 @@ interface BatchResult {
   explicitTransposeGflops: number;
 }
 
-const backend = await selectBackend({
-  backend: backendOption.data,
-  ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
-});
+let backend: BackendSelection;
+try {
+  backend = await selectBackend({
+    backend: flags.backend,
+    dawnOptions: flags.dawnOption,
+    ...(flags.json ? {} : { log: (line: string) => console.log(line) }),
+  });
+} catch (error) {
+  console.error(error instanceof ProtolearnError ? `error: ${error.toDisplayString()}` : error);
+  process.exit(1);
+}
+/**
+ * Waits for a result: `dataSync` where the backend can read synchronously, `await data()` on
+ * webgpu, whose synchronous read needs a browser's OffscreenCanvas (docs/training.md).
+ */
+let syncRead = backend.choice !== "webgpu";
+async function sync(t: tf.Tensor | undefined): Promise<void> {
+  if (t === undefined) return;
+  if (syncRead) t.dataSync();
+  else await t.data();
+}
 const mnist = await loadMnist();
 const model = createMnistMlp();
 const autodiffModel: Model = {
@@ -155,11 +209,11 @@ const autodiffModel: Model = {
 };
 const cnn = createMnistCnn();
 /** Runs `f` with the backend's own matMul kernels (a no-op where none were wrapped). */
-function withStockMatMul(f: () => void): void {
+async function withStockMatMul(f: () => Promise<void>): Promise<void> {
   if (!backend.plainMatMul) return f();
   uninstallPlainMatMul(backend.tfName);
   try {
-    f();
+    await f();
   } finally {
     installPlainMatMul(backend.tfName);
   }
@@ -186,7 +240,7 @@ const batchAt = (step: number, batchSize: number): ReturnType<typeof mnist.batch
   );
 
 /** One batch size: builds the operations, times them, frees everything. */
-function measure(batch: number): BatchResult {
+async function measure(batch: number): Promise<BatchResult> {
   const init = initParams(model.spec, "bench");
   const params = unflattenParams(model.spec, init);
   let live = unflattenParams(model.spec, init);
@@ -212,76 +266,77 @@ function measure(batch: number): BatchResult {
   const dY = randomTensor([batch, HIDDEN]);
   let step = 0;
   /** One inner step of `m` from `params` (shard batch, upload, forward+backward, AdamW). */
-  const innerStep = (m: Model, adam: AdamW, params: tf.Tensor[]): tf.Tensor[] => {
+  const innerStep = async (m: Model, adam: AdamW, params: tf.Tensor[]): Promise<tf.Tensor[]> => {
     const b = batchAt(step++, batch);
     const bx = tf.tensor2d(b.x, [batch, IN]);
     const by = tf.tensor1d(b.y, "int32");
     const r = m.lossAndGradients(params, bx, by);
     const next = adam.step(params, r.gradients);
-    r.loss.dataSync();
+    await sync(r.loss);
     tf.dispose([bx, by, r.loss, ...r.gradients]);
     return next;
   };
 
-  const ops: Record<Kind, () => void> = {
-    plain: () => {
+  const ops: Record<Kind, () => Promise<void>> = {
+    plain: async () => {
       const c = tf.matMul(a, w);
-      c.dataSync();
+      await sync(c);
       c.dispose();
     },
-    manual: () => {
+    manual: async () => {
       const r = model.lossAndGradients(params, x, y);
-      r.loss.dataSync();
+      await sync(r.loss);
       tf.dispose([r.loss, ...r.gradients]);
     },
-    manualNewWeights: () => {
+    manualNewWeights: async () => {
       const fresh = params.map((p) => tf.clone(p));
       const r = model.lossAndGradients(fresh, x, y);
-      r.loss.dataSync();
+      await sync(r.loss);
       tf.dispose([r.loss, ...r.gradients, ...fresh]);
     },
-    adamW: () => {
+    adamW: async () => {
       adamOnlyParams = adamOnly.step(adamOnlyParams, fixedGradients.gradients);
-      adamOnlyParams[0]?.dataSync();
+      await sync(adamOnlyParams[0]);
     },
-    full: () => {
-      live = innerStep(model, fullAdam, live);
+    full: async () => {
+      live = await innerStep(model, fullAdam, live);
     },
-    autodiff: () => {
+    autodiff: async () => {
       const r = autodiffModel.lossAndGradients(params, x, y);
-      r.loss.dataSync();
+      await sync(r.loss);
       tf.dispose([r.loss, ...r.gradients]);
     },
     autodiffStock: () => withStockMatMul(() => ops.autodiff()),
-    fullAutodiff: () => {
-      liveAutodiff = innerStep(autodiffModel, autodiffAdam, liveAutodiff);
+    fullAutodiff: async () => {
+      liveAutodiff = await innerStep(autodiffModel, autodiffAdam, liveAutodiff);
     },
-    cnn: () => {
+    cnn: async () => {
       const r = cnn.lossAndGradients(cnnParams, x, y);
-      r.loss.dataSync();
+      await sync(r.loss);
       tf.dispose([r.loss, ...r.gradients]);
     },
-    cnnFull: () => {
-      liveCnn = innerStep(cnn, cnnAdam, liveCnn);
+    cnnFull: async () => {
+      liveCnn = await innerStep(cnn, cnnAdam, liveCnn);
     },
-    cnnAdamW: () => {
+    cnnAdamW: async () => {
       cnnAdamOnlyParams = cnnAdamOnly.step(cnnAdamOnlyParams, cnnFixedGradients.gradients);
-      cnnAdamOnlyParams[0]?.dataSync();
+      await sync(cnnAdamOnlyParams[0]);
     },
-    transposeFlag: () => {
+    transposeFlag: async () => {
       const c = tf.matMul(a, dY, true, false);
-      c.dataSync();
+      await sync(c);
       c.dispose();
     },
     transposeFlagStock: () => withStockMatMul(() => ops.transposeFlag()),
-    explicitTranspose: () => {
+    explicitTranspose: async () => {
       const c = tf.tidy(() => tf.matMul(tf.transpose(a), dY));
-      c.dataSync();
+      await sync(c);
       c.dispose();
     },
   };
 
-  for (const kind of KINDS) for (let i = 0; i < 5; i++) ops[kind](); // warm-up: kernels, memory growth
+  // warm-up: kernels (shader compilation on webgpu), memory growth
+  for (const kind of KINDS) for (let i = 0; i < 5; i++) await ops[kind]();
   const samples = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as Record<
     Kind,
     number[]
@@ -293,7 +348,7 @@ function measure(batch: number): BatchResult {
     for (let k = 0; k < KINDS.length; k++) {
       const kind = KINDS[(rounds + k) % KINDS.length] as Kind;
       const t0 = performance.now();
-      ops[kind]();
+      await ops[kind]();
       samples[kind].push(performance.now() - t0);
     }
     rounds += 1;
@@ -369,16 +424,68 @@ function measure(batch: number): BatchResult {
   };
 }
 
-const results = batchSizes.map(measure);
+const results: BatchResult[] = [];
+for (const b of batchSizes) results.push(await measure(b));
+const primary = backend;
+
+/** Operations compared between the backend and wasm: products FLOPs per call, by batch size. */
+const COMPARED = {
+  plain: (b: number) => 2 * b * IN * HIDDEN,
+  manual: (b: number) => FLOPS_PER_SAMPLE * b,
+  full: (b: number) => FLOPS_PER_SAMPLE * b,
+  autodiff: (b: number) => FLOPS_PER_SAMPLE * b,
+  fullAutodiff: (b: number) => FLOPS_PER_SAMPLE * b,
+  cnn: (b: number) => CNN_FLOPS_PER_SAMPLE * b,
+  cnnFull: (b: number) => CNN_FLOPS_PER_SAMPLE * b,
+} as const satisfies Partial<Record<Kind, (b: number) => number>>;
+type Compared = keyof typeof COMPARED;
+
+interface Comparison {
+  batch: number;
+  /** GFLOP/s on the benchmarked backend and on wasm, and wasm ms / backend ms (> 1: faster). */
+  ops: Record<Compared, { gflops: number; wasmGflops: number; speedup: number }>;
+}
+
+let comparison: { backend: string; against: string; results: Comparison[] } | undefined;
+if (compareWith === "wasm" && primary.choice !== "wasm") {
+  if (!flags.json) console.log(`\ntiming the same operations on wasm for the ratio...`);
+  backend = await selectBackend({ backend: "wasm" });
+  syncRead = true;
+  const wasmResults: BatchResult[] = [];
+  for (const b of batchSizes) wasmResults.push(await measure(b));
+  comparison = {
+    backend: primary.choice,
+    against: "wasm",
+    results: results.map((r, i) => {
+      const w = wasmResults[i] as BatchResult;
+      const ops = Object.fromEntries(
+        (Object.keys(COMPARED) as Compared[]).map((kind) => {
+          const flops = COMPARED[kind](r.batch);
+          return [
+            kind,
+            {
+              gflops: gflops(flops, r.ms[kind]),
+              wasmGflops: gflops(flops, w.ms[kind]),
+              speedup: w.ms[kind] / r.ms[kind],
+            },
+          ];
+        }),
+      ) as Comparison["ops"];
+      return { batch: r.batch, ops };
+    }),
+  };
+}
+
 const report = {
   benchmark: "bench:train",
   backend: {
-    choice: backend.choice,
-    tfName: backend.tfName,
-    threads: backend.threads,
-    simd: backend.simd,
-    description: backend.description,
-    plainMatMul: backend.plainMatMul,
+    choice: primary.choice,
+    tfName: primary.tfName,
+    threads: primary.threads,
+    simd: primary.simd,
+    description: primary.description,
+    plainMatMul: primary.plainMatMul,
+    ...(primary.adapter === undefined ? {} : { adapter: primary.adapter }),
   },
   model: model.spec.id,
   flopsPerSample: FLOPS_PER_SAMPLE,
@@ -394,6 +501,7 @@ const report = {
     minFullAutodiffPctOfCeiling: Math.min(...results.map((r) => r.fullAutodiffPctOfCeiling)),
     minCnnFullStepPctOfCeiling: Math.min(...results.map((r) => r.cnnFullStepPctOfCeiling)),
   },
+  ...(comparison === undefined ? {} : { comparison }),
 };
 
 function table(headers: string[], rows: string[][]): void {
@@ -444,7 +552,7 @@ if (flags.json) {
     ]),
   );
   console.log(
-    `\nforward+backward pass against the ceiling (autodiff, stock: without installPlainMatMul${backend.plainMatMul ? "" : ", not installed on this backend"})`,
+    `\nforward+backward pass against the ceiling (autodiff, stock: without installPlainMatMul${primary.plainMatMul ? "" : ", not installed on this backend"})`,
   );
   table(
     [
@@ -514,4 +622,32 @@ if (flags.json) {
       gf(r.ceilingGflops),
     ]),
   );
+  if (comparison !== undefined) {
+    const c = comparison;
+    const cell = (o: { gflops: number; wasmGflops: number; speedup: number }): string =>
+      `${o.gflops.toFixed(1)} vs ${o.wasmGflops.toFixed(1)} (${o.speedup.toFixed(2)}×)`;
+    console.log(
+      `\n${c.backend} against wasm in the same run: GFLOP/s on ${c.backend} vs on wasm (× = wasm time / ${c.backend} time)`,
+    );
+    table(
+      [
+        "batch",
+        "matMul ceiling",
+        "MLP fwd+bwd",
+        "MLP full step",
+        "MLP autodiff step",
+        "CNN fwd+bwd",
+        "CNN full step",
+      ],
+      c.results.map((r) => [
+        String(r.batch),
+        cell(r.ops.plain),
+        cell(r.ops.manual),
+        cell(r.ops.full),
+        cell(r.ops.fullAutodiff),
+        cell(r.ops.cnn),
+        cell(r.ops.cnnFull),
+      ]),
+    );
+  }
 }

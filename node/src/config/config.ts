@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ProtolearnError } from "../errors.js";
-import { backendOptionSchema } from "../train/backend.js";
+import { nodeBackendOptionSchema } from "../train/backend.js";
 
 /**
  * The node's configuration: a JSON file (default `~/.protolearn/config.json`, or `--config`),
@@ -46,8 +46,11 @@ export const configSchema = z
     dataDir: z.string().default(join(DEFAULT_HOME, "data")),
     /** Blocks to wait before an event counts. */
     confirmations: z.coerce.number().int().min(0).max(64).default(1),
-    /** TensorFlow.js backend: auto = node-gpu → node → wasm → cpu, the first that loads. */
-    backend: backendOptionSchema.default("auto"),
+    /**
+     * TensorFlow.js backend: auto = node-gpu → node → wasm → cpu, the first that loads. Not
+     * webgpu: validation reads tensors synchronously, which it cannot do under Node.
+     */
+    backend: nodeBackendOptionSchema.default("auto"),
     storage: z
       .discriminatedUnion("kind", [
         z.object({

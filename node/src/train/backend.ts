@@ -9,14 +9,33 @@ import { z } from "zod";
 import { ProtolearnError } from "../errors.js";
 import { registerMatMulGradient } from "./matmul-gradient.js";
 import { installPlainMatMul } from "./plain-matmul.js";
+import {
+  checkMatMul,
+  explainSyncReads,
+  registerWebGpuBackend,
+  WEBGPU_INSTALL,
+  webGpuAdapter,
+} from "./webgpu.js";
 
-/** The backends the node can train on, fastest first. */
+/** The backends `auto` tries, fastest first. */
 export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
-/** One of {@link BACKEND_CHOICES}. */
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/**
+ * Backends used only when asked for by name: `webgpu` (TensorFlow.js's WebGPU backend on Dawn,
+ * the `webgpu` npm package). Not in `auto`: it needs two optional packages and a GPU adapter, and
+ * its float rounding differs from the CPU backends' (docs/training.md).
+ */
+export const OPT_IN_BACKENDS = ["webgpu"] as const;
+/** One of {@link BACKEND_CHOICES} or {@link OPT_IN_BACKENDS}. */
+export type BackendChoice = (typeof BACKEND_CHOICES)[number] | (typeof OPT_IN_BACKENDS)[number];
 
-/** Validates a `--backend` flag or config value at the edge. */
-export const backendOptionSchema = z.enum(["auto", ...BACKEND_CHOICES]);
+/** Validates a `--backend` flag of the benchmarks and the simulation at the edge. */
+export const backendOptionSchema = z.enum(["auto", ...BACKEND_CHOICES, ...OPT_IN_BACKENDS]);
+/**
+ * Validates the node's `backend` config value: every backend but `webgpu`. A validator scores
+ * updates with synchronous reads, which the webgpu backend cannot do under Node
+ * (docs/training.md), so the daemon refuses it at start rather than at its first score.
+ */
+export const nodeBackendOptionSchema = z.enum(["auto", ...BACKEND_CHOICES]);
 /** `auto` (try each backend in order) or one forced backend. */
 export type BackendOption = z.infer<typeof backendOptionSchema>;
 
@@ -35,6 +54,8 @@ export interface BackendSelection {
    * (`installPlainMatMul`; wasm only, see docs/training.md).
    */
   plainMatMul: boolean;
+  /** `webgpu`: the GPU adapter, e.g. `nvidia hopper (NVIDIA H200)`. */
+  adapter?: string;
   /** Backends tried before this one and why each did not load (auto mode only). */
   skipped: { choice: BackendChoice; reason: string }[];
   /** One line for the start-up log, e.g. `backend: wasm (SIMD, 1 thread; skipped node-gpu: not installed, ...)`. */
@@ -51,6 +72,11 @@ export interface SelectBackendOptions {
   backend?: BackendOption;
   /** Receives the one-line description of the chosen backend; pass `console.log` to print it. */
   log?: (line: string) => void;
+  /**
+   * `webgpu` only: options for Dawn's `create()`, e.g. `["backend=vulkan"]` or
+   * `["adapter=<name>"]` (the `webgpu` package's README lists them). @default []
+   */
+  dawnOptions?: readonly string[];
 }
 
 /** The two native bindings are optionalDependencies: absent on many machines, so never imported statically. */
@@ -60,6 +86,7 @@ const NATIVE_PACKAGES: Record<"node-gpu" | "node", string> = {
 };
 
 const FIXES: Record<BackendChoice, string> = {
+  webgpu: `install the optional packages: ${WEBGPU_INSTALL}, and run on a machine with a GPU, or pick --backend wasm`,
   "node-gpu":
     "install the optional package @tensorflow/tfjs-node-gpu (needs CUDA and cuDNN that match its prebuilt binary), or pick --backend auto",
   node: "install the optional package @tensorflow/tfjs-node (it downloads a prebuilt libtensorflow for your platform), or pick --backend auto",
@@ -122,18 +149,35 @@ function removeListenersAddedSince(before: ProcessListeners): void {
   }
 }
 
+/** Why a backend did not load, and (where it is more specific than {@link FIXES}) what to do. */
+interface BackendFailure {
+  reason: string;
+  fix?: string;
+}
+
 /** Tries to make `choice` the active backend; returns why it failed, or `undefined` on success. */
-async function tryBackend(choice: BackendChoice): Promise<string | undefined> {
+async function tryBackend(
+  choice: BackendChoice,
+  options: SelectBackendOptions,
+): Promise<BackendFailure | undefined> {
   let tfName: string;
-  if (choice === "node-gpu" || choice === "node") {
+  let adapter: string | undefined;
+  if (choice === "webgpu") {
+    const registered = await registerWebGpuBackend(options.dawnOptions ?? []);
+    if ("reason" in registered) return registered;
+    adapter = registered.description;
+    tfName = "webgpu";
+  } else if (choice === "node-gpu" || choice === "node") {
     const specifier = NATIVE_PACKAGES[choice];
     try {
       // A string variable keeps bundlers and tsc from resolving the optional package statically.
       await import(specifier);
     } catch (error) {
-      return isPackageMissing(error, specifier)
-        ? "not installed"
-        : `failed to load: ${errorText(error)}`;
+      return {
+        reason: isPackageMissing(error, specifier)
+          ? "not installed"
+          : `failed to load: ${errorText(error)}`,
+      };
     }
     tfName = "tensorflow";
   } else {
@@ -141,14 +185,27 @@ async function tryBackend(choice: BackendChoice): Promise<string | undefined> {
     tfName = choice;
   }
   const listenersBefore = processListeners();
+  const previous = tf.getBackend();
   try {
     const ok = await tf.setBackend(tfName);
-    if (!ok) return `TensorFlow.js could not initialise the ${tfName} backend`;
+    if (!ok) return { reason: `TensorFlow.js could not initialise the ${tfName} backend` };
     await tf.ready();
   } catch (error) {
-    return `failed to initialise: ${errorText(error)}`;
+    return { reason: `failed to initialise: ${errorText(error)}` };
   } finally {
     removeListenersAddedSince(listenersBefore);
+  }
+  if (choice === "webgpu") {
+    explainSyncReads(tf.backend());
+    const wrong = await checkMatMul();
+    if (wrong !== undefined) {
+      // Leave the previous backend active, as every other failed selection does.
+      if (previous !== undefined && previous !== tfName) await tf.setBackend(previous);
+      return {
+        reason: `the GPU adapter "${adapter ?? "?"}" does not compute correctly: ${wrong}`,
+        fix: "update the GPU driver or pick another adapter (Dawn option adapter=<name>), or pick --backend wasm",
+      };
+    }
   }
   return undefined;
 }
@@ -163,7 +220,9 @@ async function describe(
     threads = getThreadsCount();
     simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   }
+  const adapter = choice === "webgpu" ? webGpuAdapter()?.description : undefined;
   const details = [
+    ...(adapter === undefined ? [] : [`adapter: ${adapter}`]),
     ...(simd === undefined ? [] : [simd ? "SIMD" : "no SIMD"]),
     ...(choice === "wasm" || choice === "cpu"
       ? [`${threads} thread${threads === 1 ? "" : "s"}`]
@@ -175,15 +234,26 @@ async function describe(
   // Every model's autodiff goes through these; set them up once the backend is active.
   registerMatMulGradient();
   const plainMatMul = installPlainMatMul(tfName);
-  return { choice, tfName, threads, simd, plainMatMul, skipped, description };
+  return {
+    choice,
+    tfName,
+    threads,
+    simd,
+    plainMatMul,
+    skipped,
+    description,
+    ...(adapter === undefined ? {} : { adapter }),
+  };
 }
 
 /**
  * Chooses the TensorFlow.js backend the node trains on and makes it the active one.
  *
  * In `auto` mode the first of `node-gpu` → `node` → `wasm` → `cpu` that loads wins; the two
- * native packages are optional and skipped when absent. A forced backend that cannot load
- * throws a {@link ProtolearnError} (`BACKEND_UNAVAILABLE`) whose fix says what to install.
+ * native packages are optional and skipped when absent. `webgpu` is used only when named (it
+ * needs the optional `@tensorflow/tfjs-backend-webgpu` and `webgpu` packages and a GPU adapter,
+ * and must compute a test product exactly). A forced backend that cannot load throws a
+ * {@link ProtolearnError} (`BACKEND_UNAVAILABLE`) whose fix says what was missing and what to do.
  *
  * @example
  * const backend = await selectBackend({ backend: "auto", log: console.log });
@@ -194,17 +264,17 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   if (!parsed.success) {
     throw new ProtolearnError(`unknown backend ${JSON.stringify(options.backend)}`, {
       code: "BACKEND_UNKNOWN",
-      fix: `use one of auto, ${BACKEND_CHOICES.join(", ")}`,
+      fix: `use one of auto, ${[...BACKEND_CHOICES, ...OPT_IN_BACKENDS].join(", ")}`,
     });
   }
   const requested = parsed.data;
   let selection: BackendSelection;
   if (requested !== "auto") {
-    const reason = await tryBackend(requested);
-    if (reason !== undefined) {
-      throw new ProtolearnError(`the ${requested} backend is unavailable: ${reason}`, {
+    const failure = await tryBackend(requested, options);
+    if (failure !== undefined) {
+      throw new ProtolearnError(`the ${requested} backend is unavailable: ${failure.reason}`, {
         code: "BACKEND_UNAVAILABLE",
-        fix: FIXES[requested],
+        fix: failure.fix ?? FIXES[requested],
       });
     }
     selection = await describe(requested, []);
@@ -212,12 +282,12 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const skipped: BackendSelection["skipped"] = [];
     let chosen: BackendChoice | undefined;
     for (const choice of BACKEND_CHOICES) {
-      const reason = await tryBackend(choice);
-      if (reason === undefined) {
+      const failure = await tryBackend(choice, options);
+      if (failure === undefined) {
         chosen = choice;
         break;
       }
-      skipped.push({ choice, reason });
+      skipped.push({ choice, reason: failure.reason });
     }
     if (chosen === undefined) {
       throw new ProtolearnError(
