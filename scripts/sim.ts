@@ -3,6 +3,7 @@
  *
  *   npm run sim                                   # 8 nodes, the recommended run parameters
  *   npm run sim -- --nodes 8 --rounds 12 --H 100 --density 0.05 --bits 2 --seed 1
+ *   npm run sim -- --model byte-transformer-v1   # the byte-level LM on the State of the Union corpus
  *   npm run sim -- --json                         # one JSON object on stdout
  *
  * N trainers each run the real round engine (inner AdamW loop, pseudo-gradient, top-k + error
@@ -11,45 +12,63 @@
  * outer step. No chain. The baseline trains on the same batches with dense gradients averaged every
  * step. Progress goes to stderr, the per-round table (or JSON) to stdout. docs/simulation.md.
  */
-import { parseArgs } from "node:util";
+import { Command, CommanderError } from "commander";
 
 import { table, toJson } from "../node/src/cli/output.js";
-import { loadMnist } from "../node/src/data/mnist.js";
 import { ProtolearnError } from "../node/src/errors.js";
-import { createModel } from "../node/src/model/registry.js";
 import { createProgressBar } from "../node/src/round/sim/progress-bar.js";
-import { parseSimFlags, SIM_MODEL_ID, simRunParams } from "../node/src/round/sim/sim-config.js";
-import { simulate, type SimulationResult } from "../node/src/round/sim/simulate.js";
+import {
+  parseSimFlags,
+  SIM_MODEL_ID,
+  SIM_MODEL_IDS,
+  simRunParams,
+} from "../node/src/round/sim/sim-config.js";
+import { loadSimWorkload } from "../node/src/round/sim/sim-workload.js";
+import {
+  simulate,
+  type SimEvaluation,
+  type SimulationResult,
+} from "../node/src/round/sim/simulate.js";
 import { backendOptionSchema, selectBackend } from "../node/src/train/backend.js";
-
-const USAGE =
-  "usage: npm run sim -- [--nodes 8] [--rounds 12] [--H 100] [--batch 64] [--lr 0.002] [--outer-lr 1.5] [--outer-momentum 0] [--density 0.05] [--bits 2|4|8] [--aggregation trimmed-mean|median] [--trim 0.1] [--clip 2] [--seed 1] [--no-baseline] [--backend auto] [--json]";
 
 function percent(value: number): string {
   return `${(100 * value).toFixed(2)}%`;
 }
 
+/** The held-out score column(s) of one evaluation: accuracy, or bits per byte for a language model. */
+function score(e: SimEvaluation, lm: boolean): string {
+  return lm ? (e.bitsPerByte ?? Number.NaN).toFixed(3) : percent(e.evalAccuracy);
+}
+
 /** The human-readable report of a simulation. */
-function renderSimulation(result: SimulationResult): string {
+function renderSimulation(result: SimulationResult, lm: boolean): string {
   const withBaseline = result.perRound.some((r) => r.baseline !== undefined);
+  const metric = lm ? "bpb" : "acc";
   const headers = [
     "round",
     "samples",
-    "acc",
+    metric,
     "loss",
-    ...(withBaseline ? ["DDP acc", "DDP loss", "Δacc (pp)"] : []),
+    ...(withBaseline ? [`DDP ${metric}`, "DDP loss", lm ? "Δbpb (%)" : "Δacc (pp)"] : []),
     "bytes/node",
     ...(withBaseline ? ["DDP bytes/node"] : []),
     "clipped",
   ];
+  const gap = (p: SimEvaluation, d: SimEvaluation): string =>
+    lm
+      ? (
+          (100 * ((p.bitsPerByte ?? Number.NaN) - (d.bitsPerByte ?? Number.NaN))) /
+          (d.bitsPerByte ?? Number.NaN)
+        ).toFixed(2)
+      : (100 * (p.evalAccuracy - d.evalAccuracy)).toFixed(2);
   const rows = [
     [
       0,
       0,
-      percent(result.initial.evalAccuracy),
+      score(result.initial, lm),
       result.initial.evalLoss.toFixed(4),
       ...(withBaseline
-        ? [percent(result.initial.evalAccuracy), result.initial.evalLoss.toFixed(4), "0.00"]
+        ? [score(result.initial, lm), result.initial.evalLoss.toFixed(4), "0.00"]
         : []),
       "-",
       ...(withBaseline ? ["-"] : []),
@@ -58,15 +77,11 @@ function renderSimulation(result: SimulationResult): string {
     ...result.perRound.map((r) => [
       r.round,
       r.samples.toLocaleString("en-US"),
-      percent(r.protocol.evalAccuracy),
+      score(r.protocol, lm),
       r.protocol.evalLoss.toFixed(4),
       ...(r.baseline === undefined
         ? []
-        : [
-            percent(r.baseline.evalAccuracy),
-            r.baseline.evalLoss.toFixed(4),
-            (100 * (r.protocol.evalAccuracy - r.baseline.evalAccuracy)).toFixed(2),
-          ]),
+        : [score(r.baseline, lm), r.baseline.evalLoss.toFixed(4), gap(r.protocol, r.baseline)]),
       Math.round(r.protocol.bytesPerNode).toLocaleString("en-US"),
       ...(r.baseline === undefined ? [] : [r.baseline.bytesPerNode.toLocaleString("en-US")]),
       r.protocol.clipped,
@@ -85,62 +100,75 @@ function renderSimulation(result: SimulationResult): string {
   ].join("\n");
 }
 
+function buildProgram(): Command {
+  return new Command("sim")
+    .description(
+      "protolearn rounds in one process (real codec, aggregation and Helia peers) against dense DDP on the same batches (docs/simulation.md)",
+    )
+    .option("--model <id>", `${SIM_MODEL_IDS.join(" or ")}`, SIM_MODEL_ID)
+    .option("--nodes <n>", "trainers")
+    .option("--rounds <n>", "rounds")
+    .option("--H <steps>", "inner steps per round")
+    .option("--batch <n>", "examples per inner step and node")
+    .option("--lr <lr>", "inner AdamW learning rate")
+    .option("--outer-lr <lr>", "outer learning rate")
+    .option("--outer-momentum <mu>", "outer Nesterov momentum")
+    .option("--density <fraction>", "top-k density of an update")
+    .option("--bits <bits>", "quantization bits: 2, 4 or 8")
+    .option("--aggregation <rule>", "trimmed-mean or median")
+    .option("--trim <fraction>", "trimmed-mean fraction per side")
+    .option("--clip <multiple>", "norm clip, multiple of the median norm")
+    .option("--seed <seed>", "simulation seed")
+    .option("--no-baseline", "skip the DDP baseline")
+    .option("--backend <name>", "auto, node-gpu, node, wasm, cpu or webgpu", "auto")
+    .option("--json", "print one JSON object", false)
+    .exitOverride();
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      nodes: { type: "string" },
-      rounds: { type: "string" },
-      H: { type: "string" },
-      batch: { type: "string" },
-      lr: { type: "string" },
-      "outer-lr": { type: "string" },
-      "outer-momentum": { type: "string" },
-      density: { type: "string" },
-      bits: { type: "string" },
-      aggregation: { type: "string" },
-      trim: { type: "string" },
-      clip: { type: "string" },
-      seed: { type: "string" },
-      "no-baseline": { type: "boolean", default: false },
-      backend: { type: "string", default: "auto" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
+  const program = buildProgram();
+  program.parse(process.argv);
+  const { baseline, backend, json, outerLr, outerMomentum, ...rest } =
+    program.opts<Record<string, string | boolean | undefined>>();
+  // parseSimFlags validates every training flag (zod) and fills the model's defaults.
+  const flags = parseSimFlags({
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    ...(outerLr === undefined ? {} : { "outer-lr": outerLr }),
+    ...(outerMomentum === undefined ? {} : { "outer-momentum": outerMomentum }),
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const { "no-baseline": noBaseline, backend, json, help: _help, ...simValues } = values;
-  const flags = parseSimFlags(simValues);
   const params = simRunParams(flags);
   const selection = await selectBackend({ backend: backendOptionSchema.parse(backend) });
   process.stderr.write(`${selection.description}\n`);
+  const work = await loadSimWorkload(flags.model);
+  const lm = work.metric === "bits-per-byte";
 
   const bar = createProgressBar();
   const result = await simulate({
-    model: createModel(SIM_MODEL_ID),
-    dataset: await loadMnist(),
+    model: work.model,
+    dataset: work.dataset,
+    evaluator: work.evaluate,
     nodes: flags.nodes,
     rounds: flags.rounds,
     params,
     seed: flags.seed,
-    baseline: !noBaseline,
+    baseline: baseline !== false,
     onProgress: ({ completed, total, round, phase }) =>
       bar.update(completed, total, `round ${round}/${flags.rounds} ${phase}`),
   });
   bar.stop();
-  if (json) {
+  if (json === true) {
     const { finalParams: _finalParams, ...summary } = result;
-    process.stdout.write(`${toJson({ backend: selection.choice, ...summary })}\n`);
+    process.stdout.write(
+      `${toJson({ model: flags.model, backend: selection.choice, ...summary })}\n`,
+    );
   } else {
-    process.stdout.write(`${renderSimulation(result)}\n`);
+    process.stdout.write(`${renderSimulation(result, lm)}\n`);
   }
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
   if (error instanceof ProtolearnError) console.error(`error: ${error.toDisplayString()}`);
   else console.error(error);
-  if (error instanceof ProtolearnError && error.code === "ROUND_BAD_PARAMS") console.error(USAGE);
   process.exit(1);
 });

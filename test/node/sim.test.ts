@@ -8,6 +8,12 @@ import { modelHash } from "../../node/src/model/hash.js";
 import { createMnistMlp } from "../../node/src/model/mlp.js";
 import { parseRoundRunParams, ROUND_PROTOCOL_CONSTANTS } from "../../node/src/round/index.js";
 import { ddpBytesPerNodePerRound } from "../../node/src/round/sim/comm-bytes.js";
+import {
+  LM_SIM_DEFAULTS,
+  parseSimFlags,
+  simRunParams,
+} from "../../node/src/round/sim/sim-config.js";
+import { loadSimWorkload } from "../../node/src/round/sim/sim-workload.js";
 import { simNodeAddress, simRoundSeed } from "../../node/src/round/sim/sim-seeds.js";
 import { simulate, type SimulationProgress } from "../../node/src/round/sim/simulate.js";
 import { selectBackend } from "../../node/src/train/backend.js";
@@ -97,6 +103,47 @@ describe("simulation: 2 nodes, 2 rounds through real Helia peers", () => {
     assert.ok(last !== undefined);
     assert.equal(last.total, 2 * (2 * 6 + 6));
     assert.equal(last.completed, last.total);
+  });
+
+  it("runs the byte-level language model: bits per byte for both runs, the LM's defaults from its flags", async () => {
+    const flags = parseSimFlags({
+      model: "byte-transformer-v1",
+      nodes: "2",
+      rounds: "1",
+      H: "2",
+      batch: "1",
+    });
+    assert.equal(flags.model, "byte-transformer-v1");
+    assert.equal(flags.density, LM_SIM_DEFAULTS.density);
+    assert.equal(flags.lr, LM_SIM_DEFAULTS.innerLearningRate);
+    assert.equal(parseSimFlags({}).model, "mnist-mlp-v1");
+    assert.throws(() => parseSimFlags({ model: "gpt-5" }), /--model/);
+    const work = await loadSimWorkload("byte-transformer-v1", { evalWindows: 4 });
+    assert.equal(work.metric, "bits-per-byte");
+    const result = await simulate({
+      model: work.model,
+      dataset: work.dataset,
+      evaluator: work.evaluate,
+      nodes: flags.nodes,
+      rounds: flags.rounds,
+      params: simRunParams(flags),
+      seed: "sim-lm-test",
+    });
+    const [round] = result.perRound;
+    assert.ok(round?.baseline !== undefined);
+    const initial = result.initial.bitsPerByte;
+    assert.ok(
+      initial !== undefined && initial > 7.5 && initial < 8.5,
+      `genesis ${initial} bits per byte`,
+    );
+    assert.ok(Number.isNaN(round.protocol.evalAccuracy), "a language model has no accuracy");
+    for (const score of [round.protocol.bitsPerByte, round.baseline.bitsPerByte]) {
+      assert.ok(score !== undefined && score < initial, `${score} < ${initial}`);
+    }
+    // Equal tokens: 2 nodes × 2 steps × 1 window.
+    assert.equal(round.samples, 4);
+    assert.equal(result.bytes.ddpPerNodePerRound, 2 * 875_520 * 4);
+    assert.ok(round.protocol.bytesPerNode < 0.02 * 875_520 * 4);
   });
 
   it("derives round seeds and node addresses from the simulation seed alone", () => {

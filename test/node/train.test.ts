@@ -293,7 +293,7 @@ describe("inner loop and evaluation on MNIST (wasm)", () => {
     });
     try {
       const { trainLoss } = await baseline.runRound(SEED);
-      assert.ok(sameBits(baseline.params(), local.params), "same parameters, bit for bit");
+      assert.ok(sameBits(await baseline.params(), local.params), "same parameters, bit for bit");
       const meanLoss = local.losses.reduce((a, b) => a + b, 0) / local.losses.length;
       assert.equal(trainLoss, meanLoss);
     } finally {

@@ -4,7 +4,7 @@ import type { Address, Hex } from "viem";
 import type { Dataset } from "../../data/dataset.js";
 import { assignShard, shardBatchIndices } from "../../data/shard.js";
 import type { Model } from "../../model/model.js";
-import { flattenParams, unflattenParams } from "../../model/params.js";
+import { flattenParamsAsync, unflattenParams } from "../../model/params.js";
 import { adamWOptionsSchema, createAdamW, type AdamW } from "../../train/adamw.js";
 import { trainStep } from "../../train/train-step.js";
 import type { RoundRunParams } from "../round-params.js";
@@ -23,8 +23,8 @@ export interface DdpBaselineInit {
 
 /** The data-parallel reference run, advanced one protocol round at a time. */
 export interface DdpBaseline {
-  /** Current parameters (a copy). */
-  params(): Float32Array;
+  /** Current parameters (a copy; read asynchronously, so it also works on webgpu). */
+  params(): Promise<Float32Array>;
   /**
    * `H` synchronous steps over the round's batches: at step t every node's batch t (the same
    * indices `trainUpdate` uses) is concatenated and one AdamW step is taken on the mean loss.
@@ -53,7 +53,7 @@ export function createDdpBaseline(init: DdpBaselineInit): DdpBaseline {
     adamWOptionsSchema.parse({ learningRate: run.innerLearningRate, weightDecay: run.weightDecay }),
   );
   return {
-    params: () => flattenParams(model.spec, params),
+    params: () => flattenParamsAsync(model.spec, params),
     async runRound(seed, onStep) {
       const shards = nodes.map((node) => assignShard(seed, node, run.numShards));
       const losses: tf.Scalar[] = [];
@@ -77,7 +77,7 @@ export function createDdpBaseline(init: DdpBaselineInit): DdpBaseline {
           if (step % 8 === 7) await new Promise<void>((resolve) => setImmediate(resolve));
         }
         let sum = 0;
-        for (const loss of losses) sum += loss.dataSync()[0] as number;
+        for (const loss of losses) sum += (await loss.data())[0] as number;
         return { trainLoss: losses.length === 0 ? Number.NaN : sum / losses.length };
       } finally {
         tf.dispose(losses);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { AGGREGATION_METHODS } from "../../aggregate/index.js";
+import { AGGREGATION_METHODS, type AggregationMethod } from "../../aggregate/index.js";
 import { modelIdFromName } from "../../codec/index.js";
 import { RoundError } from "../round-error.js";
 import {
@@ -9,12 +9,35 @@ import {
   type RoundRunParams,
 } from "../round-params.js";
 
-/** The model and data every simulation and benchmark uses. */
-export const SIM_MODEL_ID = "mnist-mlp-v1";
+/** The models the simulation and the communication benchmark can run, each with its dataset. */
+export const SIM_MODEL_IDS = ["mnist-mlp-v1", "byte-transformer-v1"] as const;
+/** One of {@link SIM_MODEL_IDS}. */
+export type SimModelId = (typeof SIM_MODEL_IDS)[number];
+
+/** The model and data a simulation uses when no `--model` is given. */
+export const SIM_MODEL_ID: SimModelId = "mnist-mlp-v1";
+
+/** The defaults of one model's simulation: the run parameters recommended for it. */
+export interface SimDefaults {
+  readonly nodes: number;
+  readonly rounds: number;
+  readonly innerSteps: number;
+  readonly batchSize: number;
+  readonly innerLearningRate: number;
+  readonly outerLearningRate: number;
+  readonly outerMomentum: number;
+  readonly density: number;
+  readonly bits: 2 | 4 | 8;
+  readonly aggregation: AggregationMethod;
+  readonly trimFraction: number;
+  readonly clipMultiple: number;
+  readonly seed: string;
+}
 
 /**
- * The defaults of `npm run sim` and the centre of the `bench:comm` sweep: the values this
- * project recommends for run #1 (docs/simulation.md shows the measurements behind them).
+ * The defaults of `npm run sim` and the centre of the `bench:comm` sweep for `mnist-mlp-v1`: the
+ * values this project recommends for run #1 (docs/simulation.md shows the measurements behind
+ * them).
  */
 export const SIM_DEFAULTS = {
   nodes: 8,
@@ -30,50 +53,100 @@ export const SIM_DEFAULTS = {
   trimFraction: 0.1,
   clipMultiple: 2,
   seed: "1",
-} as const;
+} as const satisfies SimDefaults;
+
+/**
+ * The defaults for `byte-transformer-v1` on the State of the Union corpus (batch = windows of 129
+ * bytes per node and step), chosen from the measured sweep of `npm run bench:comm -- --model
+ * byte-transformer-v1 --sweep` (docs/simulation.md, "A language model").
+ */
+export const LM_SIM_DEFAULTS = {
+  nodes: 8,
+  rounds: 4,
+  innerSteps: 16,
+  batchSize: 2,
+  innerLearningRate: 0.01,
+  outerLearningRate: 1.5,
+  outerMomentum: 0,
+  density: 0.007,
+  bits: 2,
+  aggregation: "trimmed-mean",
+  trimFraction: 0.1,
+  clipMultiple: 2,
+  seed: "1",
+} as const satisfies SimDefaults;
+
+/** Each simulated model's defaults. */
+export const SIM_DEFAULTS_BY_MODEL: Readonly<Record<SimModelId, SimDefaults>> = {
+  "mnist-mlp-v1": SIM_DEFAULTS,
+  "byte-transformer-v1": LM_SIM_DEFAULTS,
+};
 
 const numberFlag = z.coerce.number().finite();
 const intFlag = z.coerce.number().int();
 
-/** Simulation flags as `node:util` parseArgs returns them (strings), validated and converted. */
-export const simFlagsSchema = z.object({
-  nodes: intFlag.min(1).max(64).default(SIM_DEFAULTS.nodes),
-  rounds: intFlag.min(1).default(SIM_DEFAULTS.rounds),
-  H: intFlag.min(1).default(SIM_DEFAULTS.innerSteps),
-  batch: intFlag.min(1).default(SIM_DEFAULTS.batchSize),
-  lr: numberFlag.positive().default(SIM_DEFAULTS.innerLearningRate),
-  "outer-lr": numberFlag.positive().default(SIM_DEFAULTS.outerLearningRate),
-  "outer-momentum": numberFlag.min(0).lt(1).default(SIM_DEFAULTS.outerMomentum),
-  density: numberFlag.gt(0).max(1).default(SIM_DEFAULTS.density),
-  bits: intFlag
-    .refine((b) => b === 2 || b === 4 || b === 8, "must be 2, 4 or 8")
-    .default(SIM_DEFAULTS.bits),
-  aggregation: z.enum(AGGREGATION_METHODS).default(SIM_DEFAULTS.aggregation),
-  trim: numberFlag.min(0).lt(0.5).default(SIM_DEFAULTS.trimFraction),
-  clip: numberFlag.positive().default(SIM_DEFAULTS.clipMultiple),
-  seed: z.string().min(1).default(SIM_DEFAULTS.seed),
-});
-export type SimFlags = z.output<typeof simFlagsSchema>;
-
-/** Validates raw flags; throws ROUND_BAD_PARAMS naming every bad flag. */
-export function parseSimFlags(raw: Record<string, unknown>): SimFlags {
-  const parsed = simFlagsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new RoundError(
-      `invalid flags: ${parsed.error.issues.map((i) => `--${i.path.join(".")} ${i.message}`).join("; ")}`,
-      {
-        code: "ROUND_BAD_PARAMS",
-        fix: "see the usage line of the script (and docs/simulation.md)",
-      },
-    );
-  }
-  return parsed.data;
+/** The flag schema with one model's defaults (flags arrive as strings from the command line). */
+function flagsSchema(model: SimModelId) {
+  const d = SIM_DEFAULTS_BY_MODEL[model];
+  return z.object({
+    model: z.literal(model).default(model),
+    nodes: intFlag.min(1).max(64).default(d.nodes),
+    rounds: intFlag.min(1).default(d.rounds),
+    H: intFlag.min(1).default(d.innerSteps),
+    batch: intFlag.min(1).default(d.batchSize),
+    lr: numberFlag.positive().default(d.innerLearningRate),
+    "outer-lr": numberFlag.positive().default(d.outerLearningRate),
+    "outer-momentum": numberFlag.min(0).lt(1).default(d.outerMomentum),
+    density: numberFlag.gt(0).max(1).default(d.density),
+    bits: intFlag
+      .refine((b): b is 2 | 4 | 8 => b === 2 || b === 4 || b === 8, "must be 2, 4 or 8")
+      .default(d.bits),
+    aggregation: z.enum(AGGREGATION_METHODS).default(d.aggregation),
+    trim: numberFlag.min(0).lt(0.5).default(d.trimFraction),
+    clip: numberFlag.positive().default(d.clipMultiple),
+    seed: z.string().min(1).default(d.seed),
+  });
 }
 
-/** The run parameters a set of simulation flags describes (the MNIST MLP, protocol constants). */
+/** Simulation flags of `mnist-mlp-v1` (strings or numbers), validated and converted. */
+export const simFlagsSchema = flagsSchema("mnist-mlp-v1");
+/** Validated simulation flags; `model` says which defaults filled the missing ones. */
+export type SimFlags = Omit<z.output<typeof simFlagsSchema>, "model" | "bits"> & {
+  model: SimModelId;
+  bits: 2 | 4 | 8;
+};
+
+const modelFlagSchema = z.enum(SIM_MODEL_IDS).default(SIM_MODEL_ID);
+
+function badFlags(issues: z.ZodIssue[]): RoundError {
+  return new RoundError(
+    `invalid flags: ${issues.map((i) => `--${i.path.join(".")} ${i.message}`).join("; ")}`,
+    {
+      code: "ROUND_BAD_PARAMS",
+      fix: "see the script's --help (and docs/simulation.md)",
+    },
+  );
+}
+
+/**
+ * Validates raw flags (`model` picks the defaults of the others: {@link SIM_DEFAULTS_BY_MODEL});
+ * throws ROUND_BAD_PARAMS naming every bad flag.
+ *
+ * @example
+ * parseSimFlags({ model: "byte-transformer-v1", nodes: "4" }); // the LM defaults, 4 nodes
+ */
+export function parseSimFlags(raw: Record<string, unknown>): SimFlags {
+  const model = modelFlagSchema.safeParse(raw.model);
+  if (!model.success) throw badFlags(model.error.issues.map((i) => ({ ...i, path: ["model"] })));
+  const parsed = flagsSchema(model.data).safeParse({ ...raw, model: model.data });
+  if (!parsed.success) throw badFlags(parsed.error.issues);
+  return parsed.data as SimFlags;
+}
+
+/** The run parameters a set of simulation flags describes (its model, protocol constants). */
 export function simRunParams(flags: SimFlags): RoundRunParams {
   return parseRoundRunParams({
-    modelId: modelIdFromName(SIM_MODEL_ID),
+    modelId: modelIdFromName(flags.model),
     innerSteps: flags.H,
     batchSize: flags.batch,
     innerLearningRate: flags.lr,

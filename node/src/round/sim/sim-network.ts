@@ -12,6 +12,13 @@ export interface SimNetwork {
   readonly trainers: ReadonlyMap<Address, HeliaBlobStore>;
   /** The aggregating validator's store: it holds no update until it fetches one over bitswap. */
   readonly validator: HeliaBlobStore;
+  /**
+   * Makes sure the validator holds a connection to `node`'s peer (dialing again if it was
+   * dropped; a no-op otherwise). A long training step blocks the event loop for seconds on a
+   * busy machine, long enough for libp2p to close an idle connection, after which bitswap would
+   * wait for a provider that never comes.
+   */
+  connect(node: Address): Promise<void>;
   /** Stops every peer and deletes the temporary folders. */
   stop(): Promise<void>;
 }
@@ -42,7 +49,20 @@ export async function startSimNetwork(nodes: readonly Address[]): Promise<SimNet
       trainers.set(node, store);
       await validator.dial(store.multiaddrs()[0] as string);
     }
-    return { trainers, validator, stop };
+    // One small blob from each trainer before any training: libp2p's identify exchange (which
+    // tells the validator that a peer speaks bitswap) finishes while the event loop is free. A
+    // language model's inner loop then blocks the loop for seconds at a time; an identify still
+    // in flight then times out and bitswap never asks that peer (seen as a 30 s fetch timeout).
+    for (const [i, store] of [...trainers.values()].entries()) {
+      const probe = await store.put(new TextEncoder().encode(`protolearn/sim/probe/${i}`));
+      await validator.get(probe, { timeoutMs: 30_000, maxBytes: 1024 });
+    }
+    const connect = async (node: Address): Promise<void> => {
+      const store = trainers.get(node);
+      if (store === undefined) throw new Error(`no store for ${node}`);
+      await validator.dial(store.multiaddrs()[0] as string);
+    };
+    return { trainers, validator, connect, stop };
   } catch (error) {
     await stop();
     throw error;

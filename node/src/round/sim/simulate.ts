@@ -5,7 +5,7 @@ import type { Dataset } from "../../data/dataset.js";
 import type { Model } from "../../model/model.js";
 import { parameterCount } from "../../model/spec.js";
 import { genesisModel } from "../../run/genesis.js";
-import { evaluate } from "../../train/evaluate.js";
+import { evaluateAsync } from "../../train/evaluate.js";
 import { nextModel, type RoundUpdate } from "../next-model.js";
 import { RoundError } from "../round-error.js";
 import { maxUpdateBytes, type RoundRunParams } from "../round-params.js";
@@ -32,6 +32,11 @@ export interface SimulationOptions {
   baseline?: boolean;
   /** Evaluate on the first `evalLimit` held-out examples only. @default the whole eval split */
   evalLimit?: number;
+  /**
+   * Scores parameters on held-out data (e.g. `loadSimWorkload(...).evaluate`: bits per byte for a
+   * language model). Replaces the default `evaluate` (loss and accuracy), and `evalLimit` with it.
+   */
+  evaluator?: (params: Float32Array) => SimEvaluation | Promise<SimEvaluation>;
   /** How long the validator waits for one update over bitswap. @default 30000 */
   fetchTimeoutMs?: number;
   /** Called after each unit of work (one node's inner loop, one baseline step, ...). */
@@ -47,10 +52,29 @@ export interface SimulationProgress {
   phase: "train" | "aggregate" | "baseline";
 }
 
-/** Held-out loss and accuracy of a model. */
+/** Held-out score of a model. */
 export interface SimEvaluation {
+  /** Mean cross-entropy in nats (per example, or per predicted byte for a language model). */
   evalLoss: number;
+  /** Share of examples classified right; `NaN` for a language model. */
   evalAccuracy: number;
+  /** Language models: `evalLoss / ln 2` over every predicted byte of the held-out windows. */
+  bitsPerByte?: number;
+}
+
+/** The evaluator a simulation uses: the given one, else `evaluate`'s loss and accuracy. */
+function evaluatorOf(
+  options: Pick<SimulationOptions, "evaluator" | "evalLimit" | "model" | "dataset">,
+): (params: Float32Array) => Promise<SimEvaluation> {
+  const { evaluator } = options;
+  if (evaluator !== undefined) return async (p) => evaluator(p);
+  const { model, dataset } = options;
+  const evalOptions = options.evalLimit === undefined ? {} : { limit: options.evalLimit };
+  return async (p) => {
+    // Asynchronous reads, so that the simulation also runs on the webgpu backend.
+    const e = await evaluateAsync(model, p, dataset, evalOptions);
+    return { evalLoss: e.loss, evalAccuracy: e.accuracy };
+  };
 }
 
 /** What one protocol round produced, for both the protocol and the baseline. */
@@ -117,7 +141,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const { model, dataset, rounds, params, seed, signal } = options;
   const withBaseline = options.baseline ?? true;
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 30_000;
-  const evalOptions = options.evalLimit === undefined ? {} : { limit: options.evalLimit };
   const nodes = Array.from({ length: options.nodes }, (_, i) => simNodeAddress(seed, i));
   const n = parameterCount(model.spec);
   const cap = maxUpdateBytes(model.spec, params);
@@ -130,11 +153,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
 
   const genesis = await genesisModel(model);
-  const assess = (p: Float32Array): SimEvaluation => {
-    const e = evaluate(model, p, dataset, evalOptions);
-    return { evalLoss: e.loss, evalAccuracy: e.accuracy };
-  };
-  const initial = assess(genesis.params);
+  const assess = evaluatorOf(options);
+  const initial = await assess(genesis.params);
   const network = await startSimNetwork(nodes);
   let baseline: DdpBaseline | undefined;
   try {
@@ -181,6 +201,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const accepted: RoundUpdate[] = [];
       let bytesFetched = 0;
       for (const reveal of reveals) {
+        await network.connect(reveal.node);
         const bytes = await network.validator.get(reveal.cid, {
           timeoutMs: fetchTimeoutMs,
           maxBytes: cap,
@@ -215,7 +236,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         round,
         samples,
         protocol: {
-          ...assess(global),
+          ...(await assess(global)),
           trainLoss: trainLossSum / nodes.length,
           modelHash: next.modelHash,
           bytesPerNode: sent / nodes.length,
@@ -231,7 +252,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
           report(round, "baseline", 1),
         );
         record.baseline = {
-          ...assess(baseline.params()),
+          ...(await assess(await baseline.params())),
           trainLoss,
           bytesPerNode: ddpBytesPerNodePerRound(n, H),
         };
@@ -286,13 +307,9 @@ export async function simulateBaseline(
   options: Omit<SimulationOptions, "baseline" | "fetchTimeoutMs">,
 ): Promise<BaselineResult> {
   const { model, dataset, rounds, params, seed } = options;
-  const evalOptions = options.evalLimit === undefined ? {} : { limit: options.evalLimit };
   const nodes = Array.from({ length: options.nodes }, (_, i) => simNodeAddress(seed, i));
   const genesis = await genesisModel(model);
-  const assess = (p: Float32Array): SimEvaluation => {
-    const e = evaluate(model, p, dataset, evalOptions);
-    return { evalLoss: e.loss, evalAccuracy: e.accuracy };
-  };
+  const assess = evaluatorOf(options);
   const total = rounds * params.innerSteps;
   let completed = 0;
   const baseline = createDdpBaseline({
@@ -314,12 +331,12 @@ export async function simulateBaseline(
         round,
         samples: round * nodes.length * params.innerSteps * params.batchSize,
         trainLoss,
-        ...assess(baseline.params()),
+        ...(await assess(await baseline.params())),
       });
     }
     return {
       nodes,
-      initial: assess(genesis.params),
+      initial: await assess(genesis.params),
       perRound,
       bytesPerNodePerRound: ddpBytesPerNodePerRound(parameterCount(model.spec), params.innerSteps),
     };
