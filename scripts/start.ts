@@ -208,10 +208,21 @@ async function buildReport(
   }
   const rounds = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    const result = roundRecords.find((x) => x.round === r)?.result ?? null;
+    const record = roundRecords.find((x) => x.round === r);
+    const result = record?.result ?? null;
+    // Round 1 is the registration round (rounds v2): every lock was made in it, so no trainer
+    // holds a seat and nothing is voted on; it closes without a model change.
+    const registration = r === 1 && result?.kind === "failed" && (record?.commits.length ?? 0) === 0;
     rounds.push({
       round: r,
-      outcome: result === null ? "not finalized" : result.kind === "agreed" ? "model agreed" : `failed (${enumName(ROUND_FAILURES, result.reason)})`,
+      outcome:
+        result === null
+          ? "not finalized"
+          : result.kind === "agreed"
+            ? "model agreed"
+            : registration
+              ? "registration"
+              : `failed (${enumName(ROUND_FAILURES, result.reason)})`,
       acceptedUpdates: result?.kind === "agreed" ? result.acceptedUpdates : 0,
       heldOutLoss: result?.kind === "agreed" ? Number(result.evalLoss) / 1e9 : undefined,
       heldOutAccuracy: accuracyByRound.get(r),
@@ -292,12 +303,17 @@ function printReport(report: Report, path: string): void {
   const out: string[] = [];
   const pad = (s: unknown, n: number) => String(s ?? "-").padEnd(n);
   out.push("", "protolearn local network — final report", "");
-  out.push(`${pad("round", 6)}${pad("outcome", 16)}${pad("accepted", 9)}${pad("held-out loss", 14)}${pad("accuracy", 9)}`);
+  const outcomeWidth = Math.max(16, ...report.rounds.map((r) => r.outcome.length + 2));
+  out.push(`${pad("round", 6)}${pad("outcome", outcomeWidth)}${pad("accepted", 9)}${pad("held-out loss", 14)}${pad("accuracy", 9)}`);
   for (const r of report.rounds) {
     out.push(
-      `${pad(r.round, 6)}${pad(r.outcome, 16)}${pad(r.acceptedUpdates, 9)}${pad(r.heldOutLoss?.toFixed(4), 14)}${pad(r.heldOutAccuracy === undefined ? undefined : (r.heldOutAccuracy * 100).toFixed(1) + "%", 9)}`,
+      `${pad(r.round, 6)}${pad(r.outcome, outcomeWidth)}${pad(r.acceptedUpdates, 9)}${pad(r.heldOutLoss?.toFixed(4), 14)}${pad(r.heldOutAccuracy === undefined ? undefined : (r.heldOutAccuracy * 100).toFixed(1) + "%", 9)}`,
     );
   }
+  out.push(
+    "(registration: round 1, in which every node joined; a lock counts in draws from the next round, so no trainer held a seat)",
+    "(held-out loss and accuracy: of M_{r+1}, the model round r's committee agreed on — the loss from ModelAgreed, the accuracy from the validator's log)",
+  );
   out.push(
     "",
     `${pad("node", 8)}${pad("role", 10)}${pad("adversary", 10)}${pad("accepted", 9)}${pad("bytes/round", 12)}${pad("vs 1 dense", 11)}${pad("vs DDP", 9)}${pad("gas/round", 10)}${pad("rewards (LEARN)", 16)}`,

@@ -33,6 +33,9 @@ const DEVNET_SCRYPT_N = 1 << 14;
 /** Default LEARN sent to each node account: 4 of them pass the 4 % quorum of the 20M genesis supply. */
 export const DEFAULT_DEVNET_FUNDING = parseUnits("250000", 18);
 
+/** Devnet trainers lock 3 × minTrainerStake: a 10 % slash leaves them above the minimum (not stale). */
+export const DEFAULT_TRAINER_LOCK_MULTIPLE = 3;
+
 export interface DevnetOptions {
   /** @default 8545 */
   port?: number;
@@ -54,8 +57,17 @@ export interface DevnetOptions {
   parameters?: IgnitionParameters;
   /** LEARN (wei) sent to each account. @default DEFAULT_DEVNET_FUNDING */
   funding?: bigint;
-  /** Also stake each role's minimum and join run 1. @default false */
+  /**
+   * Also stake and join run 1: a validator locks minValidatorStake, a trainer
+   * `trainerLockMultiple` × minTrainerStake. @default false
+   */
   join?: boolean;
+  /**
+   * Trainers lock this multiple of minTrainerStake (`joinStake`). Above 1, one 10 % slash
+   * (InvalidUpdate) leaves the lock above the minimum, so a slashed trainer keeps drawing seats
+   * (an adversary is caught round after round) instead of going stale (P5). @default 3
+   */
+  trainerLockMultiple?: number;
   /** Runs each labelled step (the CLI draws a spinner for it). @default plainStep */
   step?: StepRunner;
 }
@@ -65,7 +77,7 @@ export interface DevnetAccount {
   index: number;
   address: Address;
   role: "trainer" | "validator";
-  /** Stake (wei) the role locks on join: run 1's minTrainerStake or minValidatorStake. */
+  /** Stake (wei) the role locks on join: run 1's minValidatorStake, or `trainerLockMultiple` × minTrainerStake. */
   joinStake: bigint;
   keystorePath: string;
   configPath: string;
@@ -169,6 +181,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       );
     }
     const params = await deployer.contracts.run.read.params();
+    const multiple = options.trainerLockMultiple ?? DEFAULT_TRAINER_LOCK_MULTIPLE;
+    if (!Number.isInteger(multiple) || multiple < 1) {
+      throw new ProtolearnError(`trainerLockMultiple ${multiple} is not a whole number of minimum locks`, {
+        code: "DEVNET_BAD_LOCK",
+        fix: "pass a whole number ≥ 1 (1 locks exactly minTrainerStake)",
+      });
+    }
+    const joinStakeOf = (role: "trainer" | "validator"): bigint =>
+      role === "validator" ? params.minValidatorStake : BigInt(multiple) * params.minTrainerStake;
     const accounts: DevnetAccount[] = [];
     for (let index = 1; index <= count; index++) {
       const key = devKey(index);
@@ -196,21 +217,21 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         await actions.transfer(deployer, { to: address, amount: funding, label: `fund node-${index}` });
         await actions.delegate(node, { label: `node-${index} delegates to itself` });
         if (options.join === true) {
-          const stake = role === "validator" ? params.minValidatorStake : params.minTrainerStake; // what join locks
+          const stake = joinStakeOf(role); // what join locks
           await actions.approve(node, {
             spender: deployer.contracts.stakeManager.address,
             amount: stake,
             label: `node-${index} approves`,
           });
           await actions.stake(node, { amount: stake, label: `node-${index} stakes` });
-          await actions.join(node, { role, label: `node-${index} joins` });
+          await actions.join(node, { role, amount: stake, label: `node-${index} joins` });
         }
       });
       accounts.push({
         index,
         address,
         role,
-        joinStake: role === "validator" ? params.minValidatorStake : params.minTrainerStake,
+        joinStake: joinStakeOf(role),
         keystorePath,
         configPath,
         dataDir,

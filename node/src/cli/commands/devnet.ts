@@ -142,7 +142,7 @@ export function registerDevnet(program: Command, io: CliIo): void {
             ...devnet.accounts.map((a) =>
               flags.join
                 ? `  protolearn node start --config ${a.configPath}`
-                : `  protolearn stake ${formatUnits(a.joinStake, 18)} --config ${a.configPath} && protolearn join --config ${a.configPath} && protolearn node start --config ${a.configPath}`,
+                : `  protolearn stake ${formatUnits(a.joinStake, 18)} --config ${a.configPath} && protolearn join --amount ${formatUnits(a.joinStake, 18)} --config ${a.configPath} && protolearn node start --config ${a.configPath}`,
             ),
             "",
             "Ctrl-C stops the chain.",
