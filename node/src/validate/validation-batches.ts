@@ -21,16 +21,22 @@ function assertMultipleShards(numShards: number): void {
  * The shard whose data a validator uses as the control for `node`'s update: never the node's
  * assigned shard `a`, and the same for every validator.
  *
- * `x = uint256(keccak256(abi.encodePacked(string tag, bytes32 seed, address node))) mod (S − 1)`,
- * `random = (a + 1 + x) mod S`, so each of the other `S − 1` shards is equally likely.
+ * `x = uint256(keccak256(abi.encodePacked(string tag, bytes32 s, address node))) mod (S − 1)`,
+ * `random = (a + 1 + x) mod S`, so each of the other `S − 1` shards is equally likely; `s` is the
+ * round seed, or {@link validationSeed}(seed, challenge) when a challenge (the round's
+ * post-commit randomness) is given, so that a trainer does not know which shard it will be
+ * checked on while it trains (S5).
  */
-export function randomShard(seed: Hex | Uint8Array, node: Address, numShards: number): number {
+export function randomShard(
+  seed: Hex | Uint8Array,
+  node: Address,
+  numShards: number,
+  challenge?: Hex | Uint8Array,
+): number {
   assertMultipleShards(numShards);
   const assigned = assignShard(seed, node, numShards);
-  const packed = encodePacked(
-    ["string", "bytes32", "address"],
-    [RANDOM_SHARD_TAG, bytes32Hex(seed, "the round seed"), node.toLowerCase() as Address],
-  );
+  const source = challenge === undefined ? bytes32Hex(seed, "the round seed") : validationSeed(seed, challenge);
+  const packed = encodePacked(["string", "bytes32", "address"], [RANDOM_SHARD_TAG, source, node.toLowerCase() as Address]);
   const x = Number(BigInt(keccak256(packed)) % BigInt(numShards - 1));
   return (assigned + 1 + x) % numShards;
 }
@@ -106,6 +112,6 @@ export function validationBatches(input: ValidationBatchesParameters): {
   };
   return {
     assigned: draw(assignShard(seed, node, numShards), 0),
-    random: draw(randomShard(seed, node, numShards), 1),
+    random: draw(randomShard(seed, node, numShards, challenge), 1),
   };
 }
