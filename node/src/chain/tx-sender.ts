@@ -35,8 +35,22 @@ export interface TxSenderOptions {
   maxRetries?: number;
   /** Gas headroom over the estimate, in percent. @default 20 */
   gasHeadroomPercent?: bigint;
+  /**
+   * At least this much gas over the estimate. A run's first transaction after a deadline may
+   * also arm the challenge or fix the randomness (a fresh storage slot and an event, ~25k gas);
+   * whether it does depends on which transaction lands first, so a reveal simulated one block
+   * earlier can need that much more than its estimate. Unused gas is not charged.
+   * @default 50_000n
+   */
+  gasHeadroomMin?: bigint;
   /** Called with the gas of every mined transaction (metrics). */
   onGasUsed?: (label: string, gasUsed: bigint) => void;
+}
+
+/** The gas limit sent for an estimate: `percent` % more, and at least `min` more. */
+export function withHeadroom(estimate: bigint, percent: bigint, min: bigint): bigint {
+  const relative = (estimate * (100n + percent)) / 100n;
+  return relative > estimate + min ? relative : estimate + min;
 }
 
 export class TxSender {
@@ -94,7 +108,7 @@ export class TxSender {
         const hash = await walletClient.writeContract({
           ...prepared,
           nonce,
-          gas: (gas * (100n + (this.options.gasHeadroomPercent ?? 20n))) / 100n,
+          gas: withHeadroom(gas, this.options.gasHeadroomPercent ?? 20n, this.options.gasHeadroomMin ?? 50_000n),
         } as Parameters<typeof walletClient.writeContract>[0]);
         this.nonce = nonce + 1;
         endPart();
