@@ -76,6 +76,8 @@ describe("a trainer killed after its commit, a validator killed after its vote c
     // Kill the victim the moment its commit is mined.
     const committed = await victim.waitForEvent((e) => e.event === "committed" && e.round === 2);
     await killNode(victim);
+    // The honest trainer commits too before the deadline moves (it may train after the victim).
+    await honest.waitForEvent((e) => e.event === "committed" && e.round === 2);
     const view = await readRoundView(observer);
     assert.equal(view.phase, "commit");
 
