@@ -202,6 +202,8 @@ async function buildReport(
   const run = history.run(1);
   const roundRecords = roundsOf(run).filter((r) => r.round >= 1 && r.round <= ROUNDS);
   const validator = nodes.find((n) => n.role === "validator");
+  // The validator's "vote ready" line of round r measures M_r, the model ModelAgreed(r) attests
+  // (node/src/sync/model-chain.ts): the same model as the round's on-chain loss.
   const accuracyByRound = new Map<number, number>();
   for (const e of validator?.process.events ?? []) {
     if (e.event === "vote ready" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
@@ -312,7 +314,7 @@ function printReport(report: Report, path: string): void {
   }
   out.push(
     "(registration: round 1, in which every node joined; a lock counts in draws from the next round, so no trainer held a seat)",
-    "(held-out loss and accuracy: of M_{r+1}, the model round r's committee agreed on — the loss from ModelAgreed, the accuracy from the validator's log)",
+    "(held-out loss and accuracy: of M_r, the model round r's trainers started from, which its committee attested (lagged attestation) — the loss from ModelAgreed(r), the accuracy from the validator's log)",
   );
   out.push(
     "",

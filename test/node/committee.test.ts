@@ -37,7 +37,10 @@ describe("committee mirror", () => {
       assert.ok(r.seatsMean >= 1 && r.seatsMean < 2, `seats ${r.seatsMean}`);
       assert.ok(r.assignedMean < r.trainers / 2, `${r.trainers} trainers: ${r.assignedMean} assigned`);
       assert.ok(Math.abs(r.assignedMean / r.seatsMean - r.expectedPerSeat) < 0.25 * r.expectedPerSeat);
-      assert.equal(r.acceptTests, r.trainers);
+      // Lagged attestation: its vote attests M_r, so this is all of its scoring (no accept test on the rest).
+      assert.equal(r.voteScoringMs, 0, "counts only (no msPerUpdate)");
+      assert.equal(r.wholeRound, r.trainers);
+      assert.ok(r.assignedMax < r.trainers, `${r.trainers} trainers: the busiest member scored ${r.assignedMax}`);
     }
   });
 

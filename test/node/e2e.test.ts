@@ -175,13 +175,28 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
       }
     }
 
-    for (const trainer of [honestA, honestB, adversary]) {
-      assert.deepEqual(await heldHash(trainer), { round: 4, hash: round4.modelHash });
+    // Lagged attestation (node/src/sync/model-chain.ts): ModelAgreed(r) attests M_r, the model
+    // round r trained from. Round 1 failed (registration), so M_2 is the genesis model; round 2's
+    // accepted set made M_3, round 3's made M_4, which every trainer holds before committing.
+    const [agreed2, agreed3] = [(await modelAgreed(2))[0]?.args.modelHash, (await modelAgreed(3))[0]?.args.modelHash];
+    const [initialized] = await observer.publicClient.getContractEvents({
+      address: net.deployment.runs[0]?.address as Address,
+      abi: trainingRunAbi,
+      eventName: "RunInitialized",
+      fromBlock: BigInt(net.deployment.deploymentBlock),
+      strict: true,
+    });
+    assert.equal(agreed2, initialized?.args.initialModelHash, "round 2's committee attested M_2 = M_1 (genesis)");
+    assert.notEqual(agreed3, agreed2, "round 2's accepted updates changed the model");
+    assert.equal(round4.modelHash, agreed3, "RoundOpened(4) carries the last agreed hash, M_3");
+    const m4 = await heldHash(honestA);
+    assert.equal(m4?.round, 4);
+    assert.notEqual(m4?.hash, agreed3, "M_4 is M_3 plus round 3's accepted updates");
+    for (const trainer of [honestB, adversary]) {
+      assert.deepEqual(await heldHash(trainer), m4);
     }
     const validatorModel = await heldHash(validator);
-    assert.equal(validatorModel?.round, 3);
-    const agreed2 = await modelAgreed(2);
-    assert.equal(validatorModel?.hash, agreed2[0]?.args.modelHash);
+    assert.deepEqual(validatorModel, { round: 3, hash: agreed3 }, "the validator attested M_3 in round 3");
 
     const run = observer.contracts.run;
     assert.ok((await run.read.memberOf([honestA.address])).rewards > 0n);
@@ -195,9 +210,13 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     const late = await launch(5, "trainer", undefined, lines);
     // It joins during round 4's commit phase, so its lock counts from round 5.
     await waitFor("late joiner joined", () => lines.some((l) => l.includes('"no seat: not eligible until round 5"')));
+    const m4 = await heldHash(nodes[1] as TestNode);
     await playRound(4, 2, 1);
-    const view = await waitFor("late joiner commits", (v) => v.round === 5 && v.commits === 3);
-    assert.deepEqual(await heldHash(late), { round: 5, hash: view.modelHash });
+    assert.equal((await modelAgreed(4))[0]?.args.modelHash, m4?.hash, "round 4's committee attested the M_4 the trainers trained from");
+    await waitFor("late joiner commits", (v) => v.round === 5 && v.commits === 3);
+    const m5 = await heldHash(nodes[1] as TestNode);
+    assert.equal(m5?.round, 5);
+    assert.deepEqual(await heldHash(late), m5, "the late joiner holds the same M_5 as the other trainers");
     const events = lines.map((l) => JSON.parse(l) as { event: string; round?: number });
     const fromCheckpoint = events.find((e) => e.event === "model from checkpoint");
     // It syncs as soon as it joins (round 4, no seat yet): the newest checkpoint then is round 3's.
@@ -210,10 +229,10 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
     assert.ok(account);
     const dataDir = await mkdtemp(join(tmpdir(), "protolearn-e2e-diverged-"));
     const view = await readRoundView(observer);
-    // A model for the current round that is not the one the chain agreed on.
+    // A model for the last settled round that is not the one its committee agreed on.
     const state = await NodeState.open(dataDir, 1, account.address);
     const wrong = new Float32Array(203_530).fill(0.5);
-    await state.saveModel({ round: view.round, hash: `0x${"ab".repeat(32)}`, params: wrong, momentum: undefined });
+    await state.saveModel({ round: view.round - 1, hash: `0x${"ab".repeat(32)}`, params: wrong, momentum: undefined });
     const store = new HeliaBlobStore({ dataDir: join(dataDir, "ipfs") });
     await store.start();
     try {
@@ -221,7 +240,7 @@ describe("end to end: trainers, validator, keeper on anvil + Helia", { timeout: 
       const node = await startNode({ config, account, deployment: net.deployment, logger, store, tickMs: 150, validator: validatorRole });
       await assert.rejects(node.done, (err: unknown) => {
         assert.ok(err instanceof Error && err.name === "ModelDivergedError", String(err));
-        assert.match(err.message, /holds model 0xabab.* for round \d+, the chain says 0x/);
+        assert.match(err.message, /computed M_\d+ = 0xabab.* but round \d+'s committee agreed on 0x/);
         return true;
       });
       await node.stop();

@@ -601,6 +601,48 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
       again.verdicts.map((v) => v.reason),
       result.verdicts.map((v) => v.reason),
     );
+    // A committee member judges only its assigned updates, each on its own (rounds v2, lagged
+    // attestation): the others are not fetched and get no verdict; with no view of the round
+    // there is no norm cap against its median and no in-round duplicate, but scoring still
+    // gives the ×100 update 0 and public-work checks still apply.
+    const assigned = await validateRound({
+      store: validatorStore,
+      model,
+      dataset,
+      globalParams: theta,
+      seed: SEED,
+      reveals,
+      only: new Set([0, 1, 4]),
+      caps: { modelId: MODEL_ID, maxBytes: MAX_BYTES, round: ROUND, params: { bits: 8, maxDensity: DENSITY } },
+      timeoutMs: 1_500,
+      acceptScorePpm: 2,
+    });
+    assert.deepEqual(assigned.verdicts.map((v) => [v.index, v.reason]), [
+      [0, "ok"],
+      [1, "ok"],
+      [4, "no-improvement"],
+    ]);
+    assert.equal(assigned.normLimit, Number.POSITIVE_INFINITY);
+    assert.equal(assigned.verdicts[1]!.scorePpm, byName.honestA!.scorePpm, "the same score as when judging the whole round");
+    assert.ok(assigned.verdicts[0]!.scorePpm > 0, "the in-round copy is scored (on its own node's shard) like honest work");
+    assert.equal(assigned.verdicts[2]!.scorePpm, 0, "the ×100 update is harmful: 0 without the norm cap");
+    // Judging every update per update (what audit --rescore does) gives each the same verdict.
+    const each = await validateRound({
+      store: validatorStore,
+      model,
+      dataset,
+      globalParams: theta,
+      seed: SEED,
+      reveals,
+      perUpdate: true,
+      caps: { modelId: MODEL_ID, maxBytes: MAX_BYTES, round: ROUND, params: { bits: 8, maxDensity: DENSITY } },
+      timeoutMs: 1_500,
+      acceptScorePpm: 2,
+    });
+    assert.equal(each.verdicts.length, 9);
+    for (const v of assigned.verdicts) {
+      assert.deepEqual([each.verdicts[v.index]!.scorePpm, each.verdicts[v.index]!.reason], [v.scorePpm, v.reason]);
+    }
   });
 
   it("validateRound (P6): a trainer that resubmits the previous round's aggregate, or an update accepted in an earlier round, is a duplicate; an honest update is not", async () => {

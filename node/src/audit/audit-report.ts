@@ -1,7 +1,7 @@
 import { isAddressEqual, type Address, type Hex } from "viem";
 import type { ChainContext } from "../chain/client.js";
 import type { Logger } from "../observe/logger.js";
-import { nextModel, roundDecodeRules } from "../round/index.js";
+import { roundDecodeRules } from "../round/index.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { validateRound, type RevealedUpdate, type VerdictReason } from "../validate/index.js";
 import { AuditError } from "./audit-error.js";
@@ -66,9 +66,9 @@ export interface AuditedContribution extends Contribution {
 }
 
 export interface ReplayCheck {
-  /** M_{r+1} recomputed from the accepted updates matched the agreed hash. */
+  /** M_r replayed by the model chain rule matched the hash ModelAgreed(r) attests. */
   modelHashMatches: boolean;
-  /** Held-out loss of the replayed M_{r+1}, 1e9-scaled like the chain's. */
+  /** Held-out loss of the replayed M_r, 1e9-scaled like the chain's. */
   evalLoss: string;
   accuracy: number;
 }
@@ -77,10 +77,11 @@ export interface AuditedRound extends Omit<RoundAudit, "contributions"> {
   contributions: AuditedContribution[];
   replay?: ReplayCheck;
   /**
-   * P9: the model hash the on-chain accepted set yields (M_r plus the accepted updates, through
-   * the run's aggregation) and every validator that revealed another one.
+   * P9: the model hash round r's committee had to attest — hash(M_r), replayed from public data
+   * by the model chain rule (node/src/sync/model-chain.ts) — and every validator that revealed
+   * another one.
    */
-  expectedModel?: { modelHash: Hex; acceptedUpdates: number; wrong: Address[] };
+  expectedModel?: { modelHash: Hex; wrong: Address[] };
 }
 
 export interface AuditReport {
@@ -282,9 +283,10 @@ async function rescore(
         run,
         run.rounds[String(round.round)] as NonNullable<RunRecord["rounds"][string]>,
       );
-      let globalParams: Float32Array;
+      // M_r by the model chain rule, checked against ModelAgreed(r) when round r agreed.
+      let held: Awaited<ReturnType<ModelReplay["modelAt"]>>;
       try {
-        globalParams = (await replay.modelAt(round.round, round.openedModelHash)).params;
+        held = await replay.modelAt(round.round);
       } catch (err) {
         findings.push({
           kind: "model-replay-failed",
@@ -292,11 +294,15 @@ async function rescore(
           node: null,
           index: null,
           cid: null,
-          onChain: `round ${round.round} opened with model ${round.openedModelHash}`,
+          onChain:
+            round.agreed === null
+              ? `round ${round.round} trained from M_${round.round}`
+              : `round ${round.round}'s committee agreed on M_${round.round} = ${round.agreed.modelHash}`,
           detail: err instanceof Error ? err.message : String(err),
         });
         return;
       }
+      const globalParams = held.params;
       const params = roundParamsAt(run, round.round);
       const reveals: RevealedUpdate[] = full.contributions
         .filter((c) => c.reveal !== null)
@@ -317,13 +323,15 @@ async function rescore(
         seed: round.seed as Hex,
         ...(round.randomness === null ? {} : { challenge: round.randomness }),
         reveals,
+        // Each update judged on its own, as a committee member judges its assigned ones.
+        perUpdate: true,
         caps: roundDecodeRules(replay.model.spec, params, round.round),
         timeoutMs: options.timeoutMs,
         acceptScorePpm,
         numShards: params.numShards,
         ...(input.signal ? { signal: input.signal } : {}),
       });
-      await checkAttestedHashes(options, replay, run, round, full, findings);
+      checkAttestedHashes(held.hash, round, full, findings);
       for (const c of round.contributions) {
         if (c.reveal === null) continue;
         const verdict = validation.verdicts[c.reveal.index];
@@ -353,38 +361,25 @@ async function rescore(
         }
       }
       if (round.agreed !== null) {
-        try {
-          const next = await replay.modelAt(round.round + 1, round.agreed.modelHash);
-          const measured = replay.evaluate(next.params);
-          const scaled = Math.round(measured.loss * EVAL_LOSS_SCALE);
-          round.replay = {
-            modelHashMatches: true,
-            evalLoss: String(scaled),
-            accuracy: measured.accuracy,
-          };
-          const onChain = Number(round.agreed.evalLoss);
-          if (Math.abs(scaled - onChain) > EVAL_LOSS_TOLERANCE * Math.max(onChain, 1)) {
-            findings.push({
-              kind: "eval-loss-differs",
-              round: round.round,
-              node: null,
-              index: null,
-              cid: null,
-              onChain: `held-out loss ${(onChain / EVAL_LOSS_SCALE).toFixed(6)} for model ${round.agreed.modelHash}`,
-              detail: `the replayed model measures ${measured.loss.toFixed(6)} on the held-out split`,
-            });
-          }
-        } catch (err) {
+        // modelAt verified hash(M_r) against ModelAgreed(r); the loss it carries is M_r's.
+        const measured = replay.evaluate(globalParams);
+        const scaled = Math.round(measured.loss * EVAL_LOSS_SCALE);
+        round.replay = {
+          modelHashMatches: held.hash.toLowerCase() === round.agreed.modelHash.toLowerCase(),
+          evalLoss: String(scaled),
+          accuracy: measured.accuracy,
+        };
+        const onChain = Number(round.agreed.evalLoss);
+        if (Math.abs(scaled - onChain) > EVAL_LOSS_TOLERANCE * Math.max(onChain, 1)) {
           findings.push({
-            kind: "model-replay-failed",
+            kind: "eval-loss-differs",
             round: round.round,
             node: null,
             index: null,
             cid: null,
-            onChain: `round ${round.round} agreed on model ${round.agreed.modelHash}`,
-            detail: err instanceof Error ? err.message : String(err),
+            onChain: `held-out loss ${(onChain / EVAL_LOSS_SCALE).toFixed(6)} for model ${round.agreed.modelHash}`,
+            detail: `the replayed model measures ${measured.loss.toFixed(6)} on the held-out split`,
           });
-          return;
         }
       }
     }
@@ -394,47 +389,23 @@ async function rescore(
 }
 
 /**
- * P9: once a round is settled its accepted set is public (UpdateScored), so the model hash an
- * honest validator had to attest is a pure function of public data: M_r plus the accepted
- * updates through the run's aggregation (M_r itself when none was accepted). Recomputes it and
- * names every validator whose revealed vote attested another hash — the evidence for a
- * governance slash proposal.
+ * P9: round r's committee attests M_r, which is a pure function of public data (the genesis
+ * model and every earlier round's on-chain accepted set, by the model chain rule), so the hash an
+ * honest validator had to attest is `expected` = hash(M_r) from the replay. Names every
+ * validator whose revealed vote attested another hash — the evidence for a governance slash
+ * proposal. Settled rounds only (agreed or failed).
  */
-async function checkAttestedHashes(
-  options: NonNullable<BuildAuditReportParameters["rescore"]>,
-  replay: ModelReplay,
-  run: RunRecord,
+function checkAttestedHashes(
+  expected: Hex,
   round: AuditedRound,
   full: RoundAudit,
   findings: AuditFinding[],
-): Promise<void> {
-  if (round.status === "open" || round.openedModelHash === null) return;
+): void {
+  if (round.status === "open") return;
   const voted = full.validators.filter((v) => v.revealed && v.modelHash !== null);
   if (voted.length === 0) return;
-  const opened = await replay.modelAt(round.round, round.openedModelHash);
-  const accepted = full.contributions
-    .filter((c) => c.accepted === true && c.reveal !== null)
-    .sort((a, b) => (a.reveal?.index ?? 0) - (b.reveal?.index ?? 0));
-  let expected: Hex = opened.hash;
-  if (accepted.length > 0) {
-    const params = roundParamsAt(run, round.round);
-    const cap = updateRules(run, round.round, 8 * 1024 * 1024).maxBytes;
-    const updates = await mapBounded(accepted, DEFAULT_VERIFY_CONCURRENCY, async (c) => {
-      const reveal = c.reveal as NonNullable<Contribution["reveal"]>;
-      const bytes = await options.store.get(reveal.cid, { timeoutMs: options.timeoutMs, maxBytes: cap });
-      return { node: c.node, bytes, samples: Number(reveal.samples) };
-    });
-    expected = nextModel({
-      model: replay.model,
-      globalParams: opened.params,
-      momentum: opened.momentum,
-      updates,
-      params,
-      round: round.round,
-    }).modelHash;
-  }
   const wrong = voted.filter((v) => (v.modelHash as Hex).toLowerCase() !== expected.toLowerCase());
-  round.expectedModel = { modelHash: expected, acceptedUpdates: accepted.length, wrong: wrong.map((v) => v.validator) };
+  round.expectedModel = { modelHash: expected, wrong: wrong.map((v) => v.validator) };
   for (const v of wrong) {
     findings.push({
       kind: "wrong-model-hash",
@@ -443,7 +414,7 @@ async function checkAttestedHashes(
       index: null,
       cid: null,
       onChain: `attested model ${v.modelHash ?? "?"}${v.agreed === null ? "" : v.agreed ? " (in the majority)" : " (outside the majority)"}`,
-      detail: `the on-chain accepted set (${accepted.length} update(s)) applied to M_${round.round} gives ${expected}: validator ${v.validator} attested another model hash (evidence for a governance slash proposal)`,
+      detail: `M_${round.round} replayed from the genesis model and the earlier rounds' on-chain accepted sets is ${expected}: validator ${v.validator} attested another model hash (evidence for a governance slash proposal)`,
     });
   }
 }

@@ -58,16 +58,16 @@ function roundLines(r: AuditedRound): string[] {
   const head = [`round ${r.round}`, r.status];
   if (r.agreed !== null) {
     head.push(
-      `M_${r.round} ${r.openedModelHash ?? "?"} → M_${r.round + 1} ${r.agreed.modelHash}`,
-      `held-out loss ${loss(r.agreed.evalLoss)}`,
+      `committee agreed M_${r.round} = ${r.agreed.modelHash}`,
+      `its held-out loss ${loss(r.agreed.evalLoss)}`,
       `${r.agreed.acceptedUpdates} of ${r.reveals} updates accepted`,
       `emission ${learn(r.agreed.emission)}${r.agreed.emissionFailed ? " (mint failed)" : ""}`,
     );
   } else if (r.failed !== null) {
-    head.push(`failed: ${r.failed.reason}`, `model stays ${r.openedModelHash ?? "?"}`);
+    head.push(`failed: ${r.failed.reason}`, `M_${r.round + 1} = M_${r.round} (its updates are not applied)`);
   } else {
     head.push(
-      `from M_${r.round} ${r.openedModelHash ?? "?"}`,
+      `last agreed model ${r.openedModelHash ?? "?"}`,
       `${r.commits} commits, ${r.reveals} reveals, ${r.validators.length} votes so far`,
     );
   }
@@ -92,7 +92,12 @@ function roundLines(r: AuditedRound): string[] {
   }
   if (r.replay !== undefined) {
     lines.push(
-      `  replay: M_${r.round + 1} recomputed from the accepted updates matches · held-out loss ${loss(r.replay.evalLoss)} · accuracy ${(100 * r.replay.accuracy).toFixed(1)} %`,
+      `  replay: M_${r.round} replayed from the earlier rounds' accepted sets ${r.replay.modelHashMatches ? "matches" : "DOES NOT match"} · held-out loss ${loss(r.replay.evalLoss)} · accuracy ${(100 * r.replay.accuracy).toFixed(1)} %`,
+    );
+  }
+  if (r.expectedModel !== undefined) {
+    lines.push(
+      `  P9: M_${r.round} = ${r.expectedModel.modelHash}; attested another hash: ${r.expectedModel.wrong.length === 0 ? "nobody" : r.expectedModel.wrong.join(", ")}`,
     );
   }
   return lines;

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Hex } from "viem";
 import { protolearnContracts, type ChainContext } from "../chain/client.js";
 import { ModelSync } from "../sync/model-sync.js";
 import { NodeState, type HeldModel } from "../sync/node-state.js";
@@ -46,10 +45,11 @@ export interface ModelReplayOptions {
 }
 
 /**
- * The global model of a run, replayed the way every node does it (sync/model-sync.ts): from the
- * genesis model, each agreed round's accepted updates are fetched by CID, checked against their
- * content hashes and aggregated; the result must hash to the model the chain agreed on. With
- * the model in hand, an auditor rescores updates and re-measures held-out loss and accuracy.
+ * The global model of a run, replayed the way every node does it (sync/model-sync.ts, by the
+ * model chain rule of sync/model-chain.ts): from the genesis model, each agreed round's
+ * accepted updates are fetched by CID, checked against their content hashes and aggregated into
+ * the next round's model, and every M_r must hash to what ModelAgreed(r) attested. With the
+ * model in hand, an auditor rescores updates and re-measures held-out loss and accuracy.
  * Rounds only go forward: ask for them in ascending order.
  */
 export class ModelReplay {
@@ -92,9 +92,13 @@ export class ModelReplay {
     return new ModelReplay(model, await loadMnist(), sync, ownedDir);
   }
 
-  /** θ_round, which must hash to `modelHash` (M_round from RoundOpened). */
-  async modelAt(round: number, modelHash: Hex): Promise<HeldModel> {
-    return this.sync.ensure(round, modelHash);
+  /**
+   * M_round by the model chain rule (node/src/sync/model-chain.ts), checked against every
+   * ModelAgreed up to and including round `round`'s own once it settled (ModelDivergedError
+   * otherwise).
+   */
+  async modelAt(round: number): Promise<HeldModel> {
+    return this.sync.ensure(round);
   }
 
   /** Held-out loss and accuracy of `params` on the run's evaluation split (what validators report). */

@@ -83,7 +83,10 @@ export interface ValidatorVoteView {
 export interface RoundAudit {
   round: number;
   status: RoundStatus;
-  /** M_r, the model the round trained from. */
+  /**
+   * RoundOpened(r).modelHash: the last agreed hash when the round opened (the hash of M_{r'} for
+   * the last round r' < r that succeeded), not necessarily M_r (node/src/sync/model-chain.ts).
+   */
   openedModelHash: Hex | null;
   seed: Hex | null;
   /** rand_r: committee, assignment and validation batches (null until fixed). */
@@ -95,7 +98,7 @@ export interface RoundAudit {
   settlement: { processed: number; total: number } | null;
   openedAt: EventRef | null;
   paramsApplied: boolean;
-  /** For an agreed round: M_{r+1}, its held-out loss (1e9-scaled), accepted count, emission. */
+  /** For an agreed round: the hash of M_r its committee attested, M_r's held-out loss (1e9-scaled), accepted count, emission. */
   agreed: {
     modelHash: Hex;
     evalLoss: Uint;

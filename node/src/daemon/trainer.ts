@@ -69,7 +69,7 @@ export class TrainerRole {
         this.seatlessRound = view.round;
         // Keep the model current anyway: a later seat round starts from it at once, and a node
         // that holds a model the chain never agreed on stops now, not when it wins a seat.
-        await this.o.sync.ensure(view.round, view.modelHash);
+        await this.o.sync.ensure(view.round);
         return;
       }
       pending = await this.prepare(view);
@@ -163,7 +163,7 @@ export class TrainerRole {
   private async prepare(view: RoundView) {
     const { state, sync, params, store, model, dataset, logger, metrics, adversary } = this.o;
     const log = logger.child("trainer", { round: view.round });
-    const held = await sync.ensure(view.round, view.modelHash);
+    const held = await sync.ensure(view.round);
     const runParams = await params.at(view.round);
     const residual = await state.loadResidual();
     log.info("training", { steps: runParams.innerSteps, batch: runParams.batchSize });

@@ -6,7 +6,7 @@ import { NO_TIMING } from "../observe/round-timing.js";
 import { encodeCheckpoint } from "../run/checkpoint.js";
 import { heldSeats, voteShape } from "../run/committee.js";
 import { evaluate } from "../train/evaluate.js";
-import { nextModel, roundDecodeRules } from "../round/index.js";
+import { decodeRoundUpdate, roundDecodeRules } from "../round/index.js";
 import { UpdateIndex, validateRound } from "../validate/index.js";
 import type { PendingVote } from "../sync/node-state.js";
 import type { RoleDeps, RoundRole } from "./daemon.js";
@@ -19,11 +19,11 @@ export const EVAL_LOSS_SCALE = 1e9;
  * The validator's side of a round (docs/validation.md, "Committees and blind votes"):
  *
  * - score phase: wait for the round's randomness (arming the challenge if nobody did), read the
- *   committee; a validator without a seat does nothing. A member fetches and checks every
- *   revealed update and runs the accept test on each (so its aggregate is the accepted set the
- *   chain will decide from the medians), scores into its vote only the updates assigned to its
- *   seats (`assignedTo(seat)`), aggregates, measures the held-out loss, persists the vote with a
- *   fresh salt and only then sends `commitVote`;
+ *   committee; a validator without a seat does nothing. A member holds M_r (model sync builds it
+ *   from round r − 1's on-chain accepted set: node/src/sync/model-chain.ts), fetches, checks and
+ *   scores only the updates assigned to its seats (`assignedTo(seat)`), attests hash(M_r) and
+ *   M_r's held-out loss (lagged attestation: no aggregation in the vote, no accept test on the
+ *   other updates), persists the vote with a fresh salt and only then sends `commitVote`;
  * - vote-reveal phase: sends `revealVote` with exactly what it persisted.
  *
  * The chain's record (`memberOf`: activeRound = last round it committed a vote in,
@@ -37,7 +37,16 @@ export class ValidatorRole implements RoundRole {
   /** The run's earlier accepted updates (P6), opened on first use. */
   private index: UpdateIndex | undefined;
 
-  constructor(private readonly d: RoleDeps) {}
+  constructor(private readonly d: RoleDeps) {
+    // The run's accepted updates, as model sync fetches them to build the next model, are the
+    // public work an update must not copy (P6): every member indexes the same on-chain set.
+    d.sync.onAcceptedUpdates(async (round, updates) => {
+      if (updates.length === 0) return;
+      const params = await d.params.at(round);
+      const decoded = updates.map((u) => ({ node: u.node, update: decodeRoundUpdate(u.bytes, { model: d.model, params, round }) }));
+      await (await this.updateIndex()).record(round, decoded);
+    });
+  }
 
   private once(what: string, round: number): boolean {
     if (this.reported.get(what) === round) return false;
@@ -167,16 +176,16 @@ export class ValidatorRole implements RoundRole {
   }
 
   /**
-   * Fetches and judges every revealed update (validation batches from the round's randomness),
-   * aggregates the ones that pass, and shapes the vote from the scores of the updates assigned
-   * to `seats`.
+   * Holds M_r, fetches and judges only the updates assigned to `seats` (validation batches from
+   * the round's randomness, each update judged on its own), and shapes the vote: their scores,
+   * hash(M_r) and M_r's held-out loss.
    */
   private async buildVote(view: RoundView, seats: number[]): Promise<PendingVote> {
     const { ctx, sync, rounds, params, store, model, dataset, logger, metrics, config, signal } = this.d;
     const timer = this.d.timer ?? NO_TIMING;
     const log = logger.child("validator", { round: view.round });
+    const held = await sync.ensure(view.round);
     const reveals = await rounds.reveals(view.round);
-    const held = await sync.ensure(view.round, view.modelHash);
     const runParams = await params.at(view.round);
     const onChain = await ctx.contracts.run.read.params();
     const assigned = new Map<number, number[]>();
@@ -187,7 +196,7 @@ export class ValidatorRole implements RoundRole {
     const mine = new Set([...assigned.values()].flat());
     const publicWork = await this.publicWork(view.round);
     const validation =
-      reveals.length === 0
+      mine.size === 0
         ? undefined
         : await timer.measure("scoring", () =>
             validateRound({
@@ -198,6 +207,7 @@ export class ValidatorRole implements RoundRole {
               seed: view.seed,
               challenge: view.randomness,
               reveals,
+              only: mine,
               caps: roundDecodeRules(model.spec, runParams, view.round),
               timeoutMs: config.fetchTimeoutMs,
               acceptScorePpm: onChain.acceptScorePpm,
@@ -207,48 +217,27 @@ export class ValidatorRole implements RoundRole {
             }),
           );
     for (const verdict of validation?.verdicts ?? []) {
-      log.info(mine.has(verdict.index) ? "scored" : "checked", {
+      log.info("scored", {
         index: verdict.index,
         node: verdict.node,
         score: verdict.scorePpm,
         reason: verdict.reason,
         accepted: verdict.accepted,
-        assigned: mine.has(verdict.index),
       });
     }
     metrics.set("protolearn_updates_assigned", "Revealed updates assigned to this validator's committee seats in the last round", mine.size);
-    let modelHash: Hex = held.hash;
-    let evalParams = held.params;
-    const accepted = validation?.accepted ?? [];
-    await (await this.updateIndex()).record(view.round, accepted.map((a) => ({ node: a.node, update: a.update })));
-    if (accepted.length > 0) {
-      const next = timer.measure("aggregation", () =>
-        nextModel({
-          model,
-          globalParams: held.params,
-          momentum: held.momentum,
-          updates: accepted.map((a) => ({ node: a.node, bytes: a.bytes, samples: Number(a.samples) })),
-          params: runParams,
-          round: view.round,
-        }),
-      );
-      modelHash = next.modelHash;
-      evalParams = next.params;
-      sync.offer({ round: view.round + 1, hash: next.modelHash, params: next.params, momentum: next.momentum });
-    }
-    const evaluation = timer.measure("scoring", () => evaluate(model, evalParams, dataset, { split: "eval" }));
+    const evaluation = timer.measure("scoring", () => evaluate(model, held.params, dataset, { split: "eval" }));
     const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));
     const scoreByIndex = new Map((validation?.verdicts ?? []).map((v) => [v.index, v.scorePpm]));
     const { seatLengths, scores } = voteShape(seats, (seat) => assigned.get(seat) ?? [], (index) => scoreByIndex.get(index) ?? 0);
     await this.announceCheckpoint(view.round, held, onChain.checkpointEvery);
-    metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested", evaluation.loss);
-    metrics.set("protolearn_eval_accuracy", "Held-out accuracy of the model this validator attested", evaluation.accuracy);
+    metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested (M_r)", evaluation.loss);
+    metrics.set("protolearn_eval_accuracy", "Held-out accuracy of the model this validator attested (M_r)", evaluation.accuracy);
     log.info("vote ready", {
       seats,
       assigned: mine.size,
-      accepted: accepted.length,
       of: reveals.length,
-      modelHash,
+      modelHash: held.hash,
       evalLoss: Number(evaluation.loss.toFixed(4)),
       accuracy: Number(evaluation.accuracy.toFixed(4)),
     });
@@ -257,7 +246,7 @@ export class ValidatorRole implements RoundRole {
       salt: bytesToHex(randomBytes(32)),
       seatLengths,
       scores,
-      modelHash,
+      modelHash: held.hash,
       evalLoss: evalLoss.toString(),
       committed: false,
       revealed: false,

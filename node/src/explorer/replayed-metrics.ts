@@ -10,8 +10,9 @@ import type { BlobStore } from "../storage/blob-store.js";
 /**
  * Held-out accuracy per round is not on chain (only the loss is), so the explorer measures it:
  * it replays the run's model from the genesis model through every agreed round's accepted
- * updates (fetched by CID, hash-checked, and the result checked against the agreed model hash
- * — sync/model-sync.ts), then evaluates each agreed model on the held-out split. Cheap for the
+ * updates (fetched by CID, hash-checked, and each M_r checked against the hash ModelAgreed(r)
+ * attests — sync/model-chain.ts), then evaluates each agreed round's M_r on the held-out split
+ * (the model whose loss ModelAgreed(r) carries). Cheap for the
  * small models of this project; results are kept on disk by model hash, so a restart does not
  * replay again. When an update cannot be fetched the chart shows loss only and says why.
  */
@@ -31,7 +32,7 @@ export interface ReplayedMetricsView {
 }
 
 const fileSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   points: z.array(
     z.object({
       round: z.number().int().positive(),
@@ -158,13 +159,14 @@ export class ReplayedMetrics {
       store: this.options.store as BlobStore,
       logger: this.options.logger,
       fetchTimeoutMs: this.options.fetchTimeoutMs,
-      dataDir: join(this.options.cacheDir, "replay"),
+      dataDir: join(this.options.cacheDir, "replay-v2"),
     });
     try {
       for (const round of todo) {
         if (round.result?.kind !== "agreed") continue;
-        const next = await replay.modelAt(round.round + 1, round.result.modelHash);
-        const measured = replay.evaluate(next.params);
+        // ModelAgreed(r) attests M_r (node/src/sync/model-chain.ts): its accuracy is M_r's.
+        const attested = await replay.modelAt(round.round);
+        const measured = replay.evaluate(attested.params);
         done.set(round.round, {
           round: round.round,
           modelHash: round.result.modelHash,
@@ -172,7 +174,7 @@ export class ReplayedMetrics {
         });
         await writeDurable(
           this.file(run.runId),
-          JSON.stringify({ version: 1, points: [...done.values()] }),
+          JSON.stringify({ version: 2, points: [...done.values()] }),
         );
       }
     } finally {

@@ -8,11 +8,12 @@ import { assignmentsBySeat, drawCommittee, heldSeats, type ValidatorLock } from 
  * draws run on synthetic randomness and addresses, and the time per scored update is measured
  * once on the real scoring path (MNIST MLP forward passes) and multiplied.
  *
- * Two numbers per validator and round, because a validator does two kinds of scoring work
- * (docs/validation.md, "Committees and blind votes"):
- * - vote scores: the updates assigned to its seats, what its vote carries (≈ n·k/C per seat);
- * - accept tests: every revealed update that passes the fetch/decode/norm/duplicate checks, so
- *   that its aggregate is the accepted set the chain will fix from the medians (n).
+ * A committee member's scoring work is the updates assigned to its seats and nothing else
+ * (≈ n·k/C per seat): with lagged attestation its vote attests M_r, which it holds from model
+ * sync (node/src/sync/model-chain.ts), so it runs no accept test on the other updates and does
+ * not aggregate in the vote (docs/validation.md, "Committees and blind votes"). Building M_{r+1}
+ * once round r settles is one aggregation of the accepted set — no forward passes — plus one
+ * held-out evaluation of M_r per vote, neither of which grows with n in forward passes.
  */
 
 export interface CommitteeWorkOptions {
@@ -44,12 +45,12 @@ export interface CommitteeWorkRow {
   assignedMax: number;
   /** Seats a committee member held, mean. */
   seatsMean: number;
-  /** Scoring time of the vote scores per member and round (assignedMean × msPerUpdate), ms. */
+  /** Scoring time per member and round (assignedMean × msPerUpdate), ms: all of its scoring work. */
   voteScoringMs: number;
-  /** Accept tests per member and round (every revealed update): n. */
-  acceptTests: number;
-  /** acceptTests × msPerUpdate, ms. */
-  acceptTestMs: number;
+  /** Scoring time per member and round at the most loaded member (assignedMax × msPerUpdate), ms. */
+  maxScoringMs: number;
+  /** Updates a member would score if it judged every revealed update (n): the work lagged attestation removes. */
+  wholeRound: number;
 }
 
 function syntheticAddress(label: string, i: number): Address {
@@ -109,8 +110,8 @@ export function committeeWork(options: CommitteeWorkOptions = {}): CommitteeWork
       assignedMax,
       seatsMean: seatsSum / members,
       voteScoringMs: assignedMean * ms,
-      acceptTests: n,
-      acceptTestMs: n * ms,
+      maxScoringMs: assignedMax * ms,
+      wholeRound: n,
     };
   });
 }
@@ -157,13 +158,14 @@ export async function committeeWorkReport(options: Omit<CommitteeWorkOptions, "m
 export function formatCommitteeWork(report: { msPerUpdate: number; rows: readonly CommitteeWorkRow[] }): string {
   const pad = (s: unknown, n: number) => String(s).padStart(n);
   const lines = [
-    `P8: a committee member's scoring work per round (C = ${report.rows[0]?.committeeSize ?? "?"}, k = ${report.rows[0]?.scorersPerUpdate ?? "?"}, ${report.rows[0]?.validators ?? "?"} validators, ${report.msPerUpdate.toFixed(1)} ms per scored update)`,
-    `${pad("trainers", 9)} ${pad("n·k/C", 7)} ${pad("assigned", 9)} ${pad("max", 5)} ${pad("seats", 6)} ${pad("vote ms", 9)} ${pad("accept tests", 13)} ${pad("accept ms", 10)}`,
+    `P8: a committee member's scoring work per round — only the updates assigned to its seats; it attests M_r, so no accept test on the rest (C = ${report.rows[0]?.committeeSize ?? "?"}, k = ${report.rows[0]?.scorersPerUpdate ?? "?"}, ${report.rows[0]?.validators ?? "?"} validators, ${report.msPerUpdate.toFixed(1)} ms per scored update)`,
+    `${pad("trainers", 9)} ${pad("n·k/C", 7)} ${pad("scored", 7)} ${pad("max", 5)} ${pad("seats", 6)} ${pad("scoring ms", 11)} ${pad("max ms", 7)} ${pad("whole round", 12)}`,
   ];
   for (const r of report.rows) {
     lines.push(
-      `${pad(r.trainers, 9)} ${pad(r.expectedPerSeat.toFixed(1), 7)} ${pad(r.assignedMean.toFixed(1), 9)} ${pad(r.assignedMax, 5)} ${pad(r.seatsMean.toFixed(2), 6)} ${pad(Math.round(r.voteScoringMs), 9)} ${pad(r.acceptTests, 13)} ${pad(Math.round(r.acceptTestMs), 10)}`,
+      `${pad(r.trainers, 9)} ${pad(r.expectedPerSeat.toFixed(1), 7)} ${pad(r.assignedMean.toFixed(1), 7)} ${pad(r.assignedMax, 5)} ${pad(r.seatsMean.toFixed(2), 6)} ${pad(Math.round(r.voteScoringMs), 11)} ${pad(Math.round(r.maxScoringMs), 7)} ${pad(r.wholeRound, 12)}`,
     );
   }
+  lines.push("(scored: distinct updates assigned to a member's seats, mean over members and rounds; whole round: n, what a member scored before lagged attestation)");
   return lines.join("\n");
 }

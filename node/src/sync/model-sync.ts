@@ -6,27 +6,30 @@ import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
 import type { MetricsRegistry } from "../observe/metrics.js";
 import { NO_TIMING, type PartTimer } from "../observe/round-timing.js";
-import { maxUpdateBytes, nextModel, type RoundUpdate } from "../round/index.js";
+import { maxUpdateBytes, type RoundUpdate } from "../round/index.js";
 import { modelHash } from "../model/hash.js";
 import { decodeCheckpoint, maxCheckpointBytes } from "../run/checkpoint.js";
 import { genesisModel } from "../run/genesis.js";
 import type { BlobStore } from "../storage/index.js";
 import { DEFAULT_FETCH_CONCURRENCY } from "../validate/constants.js";
 import type { HeldModel, NodeState } from "./node-state.js";
+import { advanceModel, ModelDivergedError, needsUpdates, verifyAttested, type SettledRound } from "./model-chain.js";
 import type { ParamsHistory } from "../history/params-history.js";
 import type { RoundHistory } from "../history/round-history.js";
 
 /**
- * Keeps the node's copy of the global model equal to the chain's. From the genesis model (or
- * the last round it holds) it replays every finalized round: a failed round leaves θ as it is;
- * an agreed round fetches the accepted updates by CID, checks each against its revealed
- * content hash, applies the deterministic aggregation + outer step (node/src/round) and checks
- * the result against the model hash the chain recorded. A mismatch stops the node with the
- * reason: continuing would train on a model nobody else holds.
+ * Keeps the node's copy of the global model equal to the chain's, by the model chain rule
+ * (node/src/sync/model-chain.ts): from the genesis model (or the last round it holds, or a
+ * checkpoint) it replays every settled round — checks M_r against ModelAgreed(r) when round r
+ * agreed, then builds M_{r+1} from round r's accepted updates (fetched by CID, each checked
+ * against its revealed content hash, aggregated by the deterministic round engine), or keeps M_r
+ * when round r failed. A mismatch stops the node with the reason: continuing would train on a
+ * model nobody else holds.
  */
-export class ModelDivergedError extends ProtolearnError {
-  override name = "ModelDivergedError";
-}
+export { ModelDivergedError };
+
+/** Round r's accepted updates as model sync fetched them (content hashes checked), in reveal order. */
+export type AcceptedUpdatesListener = (round: number, updates: readonly RoundUpdate[]) => Promise<void> | void;
 
 export interface ModelSyncOptions {
   model: Model;
@@ -45,18 +48,16 @@ export interface ModelSyncOptions {
 }
 
 export class ModelSync {
-  /** A model this node already computed for the start of `round` (a validator's aggregate). */
-  private candidate: HeldModel | undefined;
+  private readonly listeners: AcceptedUpdatesListener[] = [];
 
   constructor(private readonly options: ModelSyncOptions) {}
 
   /**
-   * Offers θ_{round} that this node computed itself (a validator aggregates the accepted updates
-   * while scoring). When the chain later agrees on exactly that hash, replaying the round takes
-   * it instead of fetching and aggregating the same updates again; any other outcome discards it.
+   * Calls `listener` with each round's on-chain accepted updates as sync fetches them to build
+   * the next model (a validator keeps them as public work for duplicate checks, P6).
    */
-  offer(candidate: HeldModel): void {
-    this.candidate = candidate;
+  onAcceptedUpdates(listener: AcceptedUpdatesListener): void {
+    this.listeners.push(listener);
   }
 
   /**
@@ -99,9 +100,10 @@ export class ModelSync {
   }
 
   /**
-   * The newest announced checkpoint at or before `round` whose parameters hash to the model
-   * the chain says that round opened with; undefined when none is usable (the caller then
-   * replays from genesis). Tries the three newest announcements.
+   * The newest announced checkpoint of M_c (c ≤ `round`) whose parameters hash to the model round
+   * c's committee agreed on (ModelAgreed(c) attests M_c); a checkpoint of a round that failed or
+   * is not settled yet cannot be checked and is skipped. Undefined when none is usable (the
+   * caller then replays from genesis). Tries the three newest announcements.
    */
   private async fromCheckpoint(round: number): Promise<HeldModel | undefined> {
     const { model, rounds, store, logger } = this.options;
@@ -114,9 +116,9 @@ export class ModelSync {
         });
         const { params, momentum } = decodeCheckpoint(model.spec, bytes);
         const hash = modelHash(model.spec, params);
-        const opened = await rounds.openedModelHash(checkpoint.round);
-        if (opened === undefined || opened.toLowerCase() !== hash.toLowerCase()) {
-          logger.warn("checkpoint rejected: its model is not the one the round opened with", { round: checkpoint.round, cid: checkpoint.cid });
+        const outcome = await rounds.outcome(checkpoint.round);
+        if (outcome.kind !== "agreed" || outcome.modelHash.toLowerCase() !== hash.toLowerCase()) {
+          logger.warn("checkpoint rejected: its model is not the one the round's committee agreed on", { round: checkpoint.round, cid: checkpoint.cid, outcome: outcome.kind });
           continue;
         }
         logger.info("model from checkpoint", { round: checkpoint.round, cid: checkpoint.cid, hash });
@@ -128,10 +130,20 @@ export class ModelSync {
     return undefined;
   }
 
-  /** Returns θ for `round`, whose hash must be `expectedHash` (the chain's M_round). */
-  async ensure(round: number, expectedHash: Hex): Promise<HeldModel> {
+  /**
+   * Returns M_round (the model round `round`'s trainers train from and its committee attests),
+   * built by the model chain rule from every settled round before it and checked against each of
+   * their ModelAgreed hashes — and against ModelAgreed(round) too once `round` has settled.
+   */
+  async ensure(round: number): Promise<HeldModel> {
     const { model, state, rounds, logger } = this.options;
     let held = await state.loadModel();
+    if (held !== undefined && held.round > round) {
+      throw new ProtolearnError(`this node holds M_${held.round}, newer than the M_${round} asked for`, {
+        code: "MODEL_HISTORY_BEHIND",
+        fix: "rounds only go forward: ask for the current round, or sync from a fresh data folder",
+      });
+    }
     if (held === undefined) {
       held = await this.fromCheckpoint(round);
       if (held !== undefined) await state.saveModel(held);
@@ -149,65 +161,43 @@ export class ModelSync {
       await state.saveModel(held);
       logger.info("model genesis", { hash: genesis.hash });
     }
-    while (held.round < round) {
+    for (;;) {
       this.options.signal?.throwIfAborted();
       const r: number = held.round;
       const outcome = await rounds.outcome(r);
       if (outcome.kind === "pending") {
+        if (r === round) return held;
         throw new ProtolearnError(`round ${r} is not finalized but the chain is at round ${round}`, {
           code: "MODEL_HISTORY_GAP",
           fix: "the RPC node may be lagging: retry, or check that rpcUrl serves the full chain",
         });
       }
-      if (outcome.kind === "failed") {
-        held = { ...held, round: r + 1 };
-        logger.info("round failed, model unchanged", { round: r, reason: outcome.reason });
-      } else {
-        const offered = this.candidate;
-        this.candidate = undefined;
-        if (offered !== undefined && offered.round === r + 1 && offered.hash.toLowerCase() === outcome.modelHash.toLowerCase()) {
-          if (offered.hash.toLowerCase() !== held.hash.toLowerCase()) await state.savePrevious(held);
-          held = offered;
-          logger.info("model advanced", { round: r + 1, hash: offered.hash, from: "own aggregate" });
-          await state.saveModel(held);
-          continue;
-        }
-        const params = await this.options.params.at(r);
+      const settled: SettledRound = outcome.kind === "agreed" ? outcome : { kind: "failed" };
+      verifyAttested(held, settled);
+      if (r === round) return held;
+      const params = await this.options.params.at(r);
+      let updates: RoundUpdate[] = [];
+      if (needsUpdates(settled)) {
         const cap = maxUpdateBytes(model.spec, params);
-        const acceptedSet = new Set(outcome.accepted.map((a) => a.toLowerCase()));
+        const acceptedSet = new Set((outcome.kind === "agreed" ? outcome.accepted : []).map((a) => a.toLowerCase()));
         const reveals = (await rounds.reveals(r)).filter((rv) => acceptedSet.has(rv.node.toLowerCase()));
         // Fetched concurrently (bounded like a validator's fetches), kept in reveal order.
-        const updates: RoundUpdate[] = await mapBounded(reveals, DEFAULT_FETCH_CONCURRENCY, async (reveal) => ({
+        updates = await mapBounded(reveals, DEFAULT_FETCH_CONCURRENCY, async (reveal) => ({
           node: reveal.node,
           bytes: await this.fetchAccepted(r, reveal.cid, reveal.contentHash, cap),
           samples: reveal.samples,
         }));
-        const globalParams: Float32Array = held.params;
-        const momentum: Float32Array | undefined = held.momentum;
-        const next: ReturnType<typeof nextModel> = (this.options.timer ?? NO_TIMING).measure("aggregation", () =>
-          nextModel({ model, globalParams, momentum, updates, params, round: r }),
-        );
-        if (next.modelHash.toLowerCase() !== outcome.modelHash.toLowerCase()) {
-          throw new ModelDivergedError(
-            `after round ${r} this node computed model ${next.modelHash} but the chain agreed on ${outcome.modelHash}`,
-            {
-              code: "MODEL_DIVERGED",
-              fix: "stop training on this node; check that it runs the same protolearn version as the validators, then resync from a fresh data folder",
-            },
-          );
-        }
-        if (next.modelHash.toLowerCase() !== held.hash.toLowerCase()) await state.savePrevious(held);
-        held = { round: r + 1, hash: next.modelHash, params: next.params, momentum: next.momentum };
-        logger.info("model advanced", { round: r + 1, hash: next.modelHash, updates: updates.length });
       }
+      const current: HeldModel = held;
+      const { next, changed } = (this.options.timer ?? NO_TIMING).measure("aggregation", () =>
+        advanceModel({ model, held: current, outcome: settled, updates, params }),
+      );
+      for (const listener of this.listeners) await listener(r, updates);
+      if (changed) await state.savePrevious(held);
+      held = next;
+      if (outcome.kind === "failed") logger.info("round failed, model unchanged", { round: r, reason: outcome.reason });
+      else logger.info("model advanced", { round: r + 1, hash: next.hash, updates: updates.length });
       await state.saveModel(held);
     }
-    if (held.hash.toLowerCase() !== expectedHash.toLowerCase()) {
-      throw new ModelDivergedError(`this node holds model ${held.hash} for round ${round}, the chain says ${expectedHash}`, {
-        code: "MODEL_DIVERGED",
-        fix: "move the node's data folder away and restart to resync from the chain",
-      });
-    }
-    return held;
   }
 }

@@ -92,6 +92,19 @@ export interface ValidateRoundParameters {
    * mixed into the validation batches so no trainer knows them while it trains (docs/validation.md).
    */
   challenge?: Hex | Uint8Array;
+  /**
+   * Judge only these reveal indices (a committee member's assigned updates): nothing else is
+   * fetched, decoded or scored, and the others get no verdict. Implies `perUpdate`.
+   */
+  only?: ReadonlySet<number>;
+  /**
+   * Judge each update on its own (rounds v2 committees): steps 1, 3 against public work only, and
+   * 4 — no norm cap against the round's median and no near-duplicates among the round's updates,
+   * which would need every update of the round. What a committee member does (with `only`) and
+   * what an audit does to reproduce its scores. @default false (the whole round, as the
+   * simulation judges it)
+   */
+  perUpdate?: boolean;
   /** Updates fetched at once. @default DEFAULT_FETCH_CONCURRENCY (8) */
   concurrency?: number;
   /** Cancels fetching and scoring; cancelling throws. */
@@ -134,15 +147,15 @@ export interface AcceptedUpdate {
 
 /** The outcome of validating a round. */
 export interface RoundValidation {
-  /** One verdict per reveal, in reveal order. */
+  /** One verdict per judged reveal (every reveal unless `only`), in reveal order. */
   verdicts: UpdateVerdict[];
-  /** `verdicts.map((v) => v.scorePpm)`: every update's score in reveal order (a vote carries those of its assigned updates). */
+  /** `verdicts.map((v) => v.scorePpm)`: the judged updates' scores in reveal order (a vote carries those of its assigned updates). */
   scores: number[];
   /** The accepted updates, in reveal order. */
   accepted: AcceptedUpdate[];
-  /** Median norm of the decodable updates (0 if none). */
+  /** Median norm of the judged decodable updates (0 if none). */
   medianNorm: number;
-  /** normCap × medianNorm: norms above it were rejected. */
+  /** normCap × medianNorm: norms above it were rejected (Infinity when judged per update: no cap). */
   normLimit: number;
 }
 
@@ -204,6 +217,10 @@ function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
  * 4. score the rest on the assigned and a random shard.
  * A failure at any step scores 0 with its reason. The result holds the scores in reveal order
  * (a vote takes those of the updates assigned to its seats) and the accepted updates to aggregate.
+ * With `only` (a committee member's assigned updates) or `perUpdate` (an audit reproducing the
+ * members' scores) each update is judged on its own: no norm cap against the round's median and
+ * no near-duplicates among the round's updates (steps 2 and the first half of 3 need every
+ * update of the round); the public-work checks and scoring are the same.
  *
  * Throws only for the validator's own faults (bad arguments, its store not running,
  * cancellation), never for a peer's.
@@ -267,6 +284,9 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
     commits.add(reveal.commitIndex);
   }
 
+  const perUpdate = input.perUpdate === true || input.only !== undefined;
+  const judged = input.only === undefined ? reveals : reveals.filter((r) => (input.only as ReadonlySet<number>).has(r.index));
+
   // 1. Fetch and check the content hash; decode under the run's rules.
   const expected: Omit<DecodeExpectation, "maxBytes"> = {
     modelId: caps.modelId,
@@ -274,7 +294,7 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
     ...(caps.round === undefined ? {} : { round: caps.round }),
     ...(caps.params === undefined ? {} : { params: caps.params }),
   };
-  const fetched: FetchUpdateResult[] = await mapBounded(reveals, concurrency, (reveal) =>
+  const fetchedJudged: FetchUpdateResult[] = await mapBounded(judged, concurrency, (reveal) =>
     fetchUpdate({
       store,
       cid: reveal.cid,
@@ -286,28 +306,36 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
     }),
   );
   throwIfAborted(signal, "after fetching");
+  // Indexed by reveal index; holes for the reveals not judged.
+  const fetched: (FetchUpdateResult | undefined)[] = new Array<FetchUpdateResult | undefined>(reveals.length);
+  judged.forEach((reveal, i) => {
+    fetched[reveal.index] = fetchedJudged[i];
+  });
 
-  // 2. Norm cap against the median norm of every decodable update.
-  const norms = fetched.map((f) => (f.ok ? updateNorm(f.update.values) : Number.NaN));
+  // 2. Norm cap against the median norm of every decodable update (not per update: a committee
+  //    member does not see the round's other updates; scoring gives a blown-up update 0 anyway).
+  const norms = fetched.map((f) => (f?.ok === true ? updateNorm(f.update.values) : Number.NaN));
   const medianNorm = median(norms.filter((norm) => !Number.isNaN(norm)));
-  const normLimit = normCap * medianNorm;
+  const normLimit = perUpdate ? Number.POSITIVE_INFINITY : normCap * medianNorm;
 
-  // 3. Near-duplicates, judged in commit order among the decodable updates.
-  const decodable = reveals
+  // 3. Near-duplicates, judged in commit order among the decodable updates (not per update).
+  const decodable = judged
     .filter((reveal) => fetched[reveal.index]?.ok === true)
     .sort((a, b) => a.commitIndex - b.commitIndex);
   const sparse = decodable.map(
     (reveal) => (fetched[reveal.index] as { update: DecodedUpdate }).update,
   );
   const duplicates = new Map<number, number>();
-  duplicateOf(sparse, input.duplicates).forEach((earlier, position) => {
-    if (earlier !== null) {
-      duplicates.set(
-        (decodable[position] as RevealedUpdate).index,
-        (decodable[earlier] as RevealedUpdate).index,
-      );
-    }
-  });
+  if (!perUpdate) {
+    duplicateOf(sparse, input.duplicates).forEach((earlier, position) => {
+      if (earlier !== null) {
+        duplicates.set(
+          (decodable[position] as RevealedUpdate).index,
+          (decodable[earlier] as RevealedUpdate).index,
+        );
+      }
+    });
+  }
 
   // 3b. Near-duplicates of public work: the previous round's aggregate and earlier rounds' updates (P6).
   const publicDuplicates = new Map<number, { label: string; jaccard: number; cosine: number }>();
@@ -326,7 +354,7 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
   // 4. Score what is left, one update at a time (backend work).
   const verdicts: UpdateVerdict[] = [];
   const accepted: AcceptedUpdate[] = [];
-  for (const reveal of reveals) {
+  for (const reveal of judged) {
     const { index, node } = reveal;
     const result = fetched[index] as FetchUpdateResult;
     if (!result.ok) {

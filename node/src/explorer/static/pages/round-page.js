@@ -1,4 +1,4 @@
-// "/runs/<id>/rounds/<r>": M_r → M_{r+1}, seed, randomness, deadlines, the opening and closing
+// "/runs/<id>/rounds/<r>": M_r (attested by the round's committee), seed, randomness, deadlines, the opening and closing
 // transactions, the committee, the contribution table and the committee members' votes (seats,
 // assigned updates, commit and reveal).
 import { getRound } from "../lib/api-client.js";
@@ -74,8 +74,8 @@ export async function roundPage(runId, round) {
       "div",
       { class: "panel" },
       kv([
-        [`Model M_${round} (trained from)`, full(r.openedModelHash)],
-        [`Model M_${round + 1} (agreed)`, r.agreed ? full(r.agreed.modelHash) : "—"],
+        [`Model M_${round} (trained from; the committee attests it)`, r.agreed ? full(r.agreed.modelHash) : r.status === "failed" ? "not attested (the round failed)" : "not attested yet"],
+        ["Last agreed model when it opened", full(r.openedModelHash)],
         ["Seed", full(r.seed)],
         ["Randomness", r.randomness ? full(r.randomness) : "not fixed yet"],
         [
