@@ -91,7 +91,7 @@ interface ITrainingRun {
         bytes32 seatRandomness; // rand_{r-1}: the trainer seat lottery of this round
         uint256 seatTotal; // total trainer lock eligible for this round's lottery
         uint16 settled; // items (reveals, then committers) settled so far
-        bytes32 modelHash; // M_r, the global model this round trains from
+        bytes32 modelHash; // the last agreed model hash (M_{r-1} while round r runs; see ModelAgreed)
     }
 
     /// @notice A participant's record in this run.
@@ -113,7 +113,9 @@ interface ITrainingRun {
         string initialModelCid,
         address guardian
     );
-    /// @notice Round `round` opened from global model `modelHash` (M_r). `seed` picks the data
+    /// @notice Round `round` opened; `modelHash` is the last model hash a committee agreed on
+    ///         (hash(M_{round-1}) when round round-1 agreed): the model the round trains from,
+    ///         M_round, follows from public data (ModelAgreed). `seed` picks the data
     ///         shards; it derives from rand_{r-1}, so the caller that opened the round could not choose it.
     event RoundOpened(
         uint256 indexed runId,
@@ -234,7 +236,13 @@ interface ITrainingRun {
         uint256 amount,
         uint256 slashId
     );
-    /// @notice Round `round` succeeded: `modelHash` is M_{round+1}; `emission` was minted to the run.
+    /// @notice Round `round` succeeded: its committee agreed (2/3 of the revealed seats) that
+    ///         `modelHash` = hash(M_round), the model the round's trainers started from, with
+    ///         held-out loss `evalLoss`; at least minUpdates updates were accepted, so
+    ///         M_{round+1} = the outer step of M_round with them (a failed round leaves
+    ///         M_{round+1} = M_round). Attesting M_round rather than M_{round+1} lets each
+    ///         member score only its assigned updates (P8): the accepted set of round-1 is on
+    ///         chain before the votes. `emission` was minted to the run.
     event ModelAgreed(
         uint256 indexed runId,
         uint256 indexed round,
@@ -271,7 +279,7 @@ interface ITrainingRun {
     event GuardianSet(uint256 indexed runId, address oldGuardian, address newGuardian);
     /// @notice Validator `announcer` put a full checkpoint of M_round (the model the round opened
     ///         with, plus the outer momentum) on IPFS at `cid`. Nothing is trusted: a late joiner
-    ///         checks the fetched parameters against RoundOpened(round).modelHash.
+    ///         checks the fetched parameters against ModelAgreed(round).modelHash.
     event CheckpointAnnounced(uint256 indexed runId, uint256 indexed round, address indexed announcer, string cid);
 
     // ---- errors: access ----
@@ -457,8 +465,9 @@ interface ITrainingRun {
     function commitVote(uint256 round, bytes32 commitment) external;
 
     /// @notice Opens the vote: for each seat the caller holds (ascending), the scores of the
-    ///         updates assigned to that seat (reveal order), then the model hash it aggregated
-    ///         and its held-out loss (1e9-scaled).
+    ///         updates assigned to that seat (reveal order), then hash(M_round) — the model this
+    ///         round's trainers started from, which it computed from public data — and that
+    ///         model's held-out loss (1e9-scaled).
     function revealVote(
         uint256 round,
         uint16[] calldata seatLengths,
