@@ -279,10 +279,15 @@ describe("protolearn audit", { timeout: 300_000 }, () => {
     assert.notEqual(attested.get(lazy), round.expectedModel.modelHash);
     assert.deepEqual(round.expectedModel.wrong, [lazy], "only the lazy validator is named");
     assert.deepEqual(
-      report.findings.map((f) => [f.round, f.kind, f.node]),
+      report.findings.filter((f) => f.kind === "wrong-model-hash").map((f) => [f.round, f.kind, f.node]),
       [[4, "wrong-model-hash", lazy]],
     );
-    assert.match(report.findings[0]?.detail ?? "", /attested another model hash/);
+    assert.match(report.findings.find((f) => f.kind === "wrong-model-hash")?.detail ?? "", /attested another model hash/);
+    // With two equal locks the lazy validator sometimes holds 2/3 of the seats: its wrong hash is
+    // then the committee's agreement, which the replay reports instead of stopping on it.
+    const agreedWrong = report.findings.filter((f) => f.kind === "wrong-model-agreed");
+    const roundAgreed = round.agreed !== null && round.agreed.modelHash.toLowerCase() === attested.get(lazy)?.toLowerCase();
+    assert.equal(agreedWrong.length, roundAgreed ? 1 : 0, "a wrong agreement is a finding of its own");
     assert.match(result.stderr, /1 wrong-model-hash/);
   });
 

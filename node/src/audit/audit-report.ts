@@ -36,7 +36,8 @@ export type FindingKind =
   | "rescore-differs"
   | "model-replay-failed"
   | "eval-loss-differs"
-  | "wrong-model-hash";
+  | "wrong-model-hash"
+  | "wrong-model-agreed";
 
 /** A claim on chain the audit could not confirm. */
 export interface AuditFinding {
@@ -332,6 +333,18 @@ async function rescore(
         ...(input.signal ? { signal: input.signal } : {}),
       });
       checkAttestedHashes(held.hash, round, full, findings);
+      const wrongAgreement = replay.wrongAgreements.get(round.round);
+      if (wrongAgreement !== undefined) {
+        findings.push({
+          kind: "wrong-model-agreed",
+          round: round.round,
+          node: null,
+          index: null,
+          cid: null,
+          onChain: `round ${round.round}'s committee agreed on M_${round.round} = ${wrongAgreement.attested}`,
+          detail: `M_${round.round} replayed from the genesis model and the earlier rounds' on-chain accepted sets is ${wrongAgreement.computed}: a 2/3 majority of the revealed seats attested a wrong model (its validators are named by wrong-model-hash)`,
+        });
+      }
       for (const c of round.contributions) {
         if (c.reveal === null) continue;
         const verdict = validation.verdicts[c.reveal.index];

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import type { Hex } from "viem";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { protolearnContracts, type ChainContext } from "../chain/client.js";
@@ -58,6 +59,8 @@ export class ModelReplay {
     readonly dataset: Dataset,
     private readonly sync: ModelSync,
     private readonly ownedDir: string | undefined,
+    /** Rounds whose committee agreed on another hash than the replayed M_r (P9). */
+    readonly wrongAgreements: ReadonlyMap<number, { computed: Hex; attested: Hex }>,
   ) {}
 
   static async open(options: ModelReplayOptions): Promise<ModelReplay> {
@@ -79,6 +82,7 @@ export class ModelReplay {
     const ctx = contextForRun(options.chain, options.run);
     const history = new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment });
     const state = await NodeState.open(dataDir, options.run.runId, AUDITOR);
+    const wrongAgreements = new Map<number, { computed: Hex; attested: Hex }>();
     const sync = new ModelSync({
       model,
       state,
@@ -88,8 +92,10 @@ export class ModelReplay {
       logger: options.logger,
       fetchTimeoutMs: options.fetchTimeoutMs,
       ...(options.signal ? { signal: options.signal } : {}),
+      // the auditor replays the model chain rule on public data, whatever a committee attested
+      onAttestationMismatch: (round, computed, attested) => wrongAgreements.set(round, { computed, attested }),
     });
-    return new ModelReplay(model, await loadMnist(), sync, ownedDir);
+    return new ModelReplay(model, await loadMnist(), sync, ownedDir, wrongAgreements);
   }
 
   /**

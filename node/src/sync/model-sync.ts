@@ -45,6 +45,14 @@ export interface ModelSyncOptions {
   timer?: PartTimer;
   /** Observes the content-hash check of each update (`protolearn_update_verify_seconds`). */
   metrics?: MetricsRegistry;
+  /**
+   * Called when a round's committee agreed on another hash than the M_r this node computed by
+   * the model chain rule. Without it that stops the node (ModelDivergedError): it cannot tell
+   * its own fault from the committee's. An auditor passes it: the model is a pure function of
+   * public data, so the replay goes on with the computed M_r and the wrong attestation is a
+   * finding (P9).
+   */
+  onAttestationMismatch?: (round: number, computed: Hex, attested: Hex) => void;
 }
 
 export class ModelSync {
@@ -173,7 +181,11 @@ export class ModelSync {
         });
       }
       const settled: SettledRound = outcome.kind === "agreed" ? outcome : { kind: "failed" };
-      verifyAttested(held, settled);
+      if (this.options.onAttestationMismatch !== undefined && settled.kind === "agreed" && settled.modelHash.toLowerCase() !== held.hash.toLowerCase()) {
+        this.options.onAttestationMismatch(r, held.hash, settled.modelHash);
+      } else {
+        verifyAttested(held, settled);
+      }
       if (r === round) return held;
       const params = await this.options.params.at(r);
       let updates: RoundUpdate[] = [];
