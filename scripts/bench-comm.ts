@@ -30,6 +30,7 @@ import { roundParamsToChain } from "../node/src/round/index.js";
 import { createProgressBar } from "../node/src/round/sim/progress-bar.js";
 import {
   parseSimFlags,
+  simDdpLearningRate,
   SIM_MODEL_ID,
   SIM_MODEL_IDS,
   simRunParams,
@@ -54,6 +55,9 @@ interface Measurement {
   rounds: number;
   H: number;
   batch: number;
+  /** Inner learning rate of the protocol, and DDP's (each at its own best where they differ). */
+  lr: number;
+  ddpLr: number;
   density: number;
   bits: number;
   samples: number;
@@ -118,6 +122,8 @@ function measureCommon(
     rounds: flags.rounds,
     H: flags.H,
     batch: flags.batch,
+    lr: flags.lr,
+    ddpLr: simDdpLearningRate(flags),
     density: flags.density,
     bits: flags.bits,
     samples: last.samples,
@@ -291,7 +297,7 @@ function renderBitsPerByte(
   const first = defaults[0] as BitsPerByteMeasurement;
   const column = (f: (m: BitsPerByteMeasurement) => string): string[] => defaults.map(f);
   const sections = [
-    `byte-transformer-v1, equal tokens for the protocol and DDP (H=${first.H}, batch ${first.batch} windows of 128 bytes per node and step, ${first.rounds} rounds, density ${first.density}, ${first.bits} bits):`,
+    `byte-transformer-v1, equal tokens for the protocol and DDP (H=${first.H}, batch ${first.batch} windows of 128 bytes per node and step, ${first.rounds} rounds, density ${first.density}, ${first.bits} bits, inner lr ${first.lr}, DDP lr ${first.ddpLr}):`,
     "",
     table(
       ["", ...defaults.map((d) => `${d.nodes} nodes`)],
@@ -469,12 +475,13 @@ async function main(): Promise<void> {
     };
     const tag = `${i + 1}/${configs.length} ${label}${isLm ? ` (${flags.nodes} nodes)` : ""}`;
     // DDP depends on the batches and the optimizer, not on the compression settings.
+    const ddpLr = simDdpLearningRate(flags);
     const key = JSON.stringify([
       flags.nodes,
       flags.rounds,
       flags.H,
       flags.batch,
-      flags.lr,
+      ddpLr,
       flags.seed,
     ]);
     let ddp = baselines.get(key);
@@ -483,6 +490,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       ddp = await simulateBaseline({
         ...common,
+        baselineLearningRate: ddpLr,
         onProgress: ({ completed, total, round }) =>
           bar.update(completed, total, `${tag}: DDP round ${round}`),
       });

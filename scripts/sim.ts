@@ -19,6 +19,7 @@ import { ProtolearnError } from "../node/src/errors.js";
 import { createProgressBar } from "../node/src/round/sim/progress-bar.js";
 import {
   parseSimFlags,
+  simDdpLearningRate,
   SIM_MODEL_ID,
   SIM_MODEL_IDS,
   simRunParams,
@@ -41,7 +42,7 @@ function score(e: SimEvaluation, lm: boolean): string {
 }
 
 /** The human-readable report of a simulation. */
-function renderSimulation(result: SimulationResult, lm: boolean): string {
+function renderSimulation(result: SimulationResult, lm: boolean, ddpLr: number): string {
   const withBaseline = result.perRound.some((r) => r.baseline !== undefined);
   const metric = lm ? "bpb" : "acc";
   const headers = [
@@ -90,7 +91,7 @@ function renderSimulation(result: SimulationResult, lm: boolean): string {
   const p = result.params;
   const b = result.bytes;
   return [
-    `${result.nodes.length} nodes, ${result.rounds} rounds, H=${p.innerSteps}, batch ${p.batchSize}, inner lr ${p.innerLearningRate}, outer lr ${p.outerLearningRate} μ ${p.outerMomentum}, density ${p.density}, ${p.bits} bits, ${p.aggregation} (trim ${p.trimFraction}, clip ${p.clipMultiple}×), ${result.parameterCount.toLocaleString("en-US")} parameters`,
+    `${result.nodes.length} nodes, ${result.rounds} rounds, H=${p.innerSteps}, batch ${p.batchSize}, inner lr ${p.innerLearningRate}${ddpLr === p.innerLearningRate ? "" : ` (DDP ${ddpLr})`}, outer lr ${p.outerLearningRate} μ ${p.outerMomentum}, density ${p.density}, ${p.bits} bits, ${p.aggregation} (trim ${p.trimFraction}, clip ${p.clipMultiple}×), ${result.parameterCount.toLocaleString("en-US")} parameters`,
     "",
     table(headers, rows),
     "",
@@ -111,6 +112,7 @@ function buildProgram(): Command {
     .option("--H <steps>", "inner steps per round")
     .option("--batch <n>", "examples per inner step and node")
     .option("--lr <lr>", "inner AdamW learning rate")
+    .option("--ddp-lr <lr>", "the DDP baseline's learning rate (default: the model's, else --lr)")
     .option("--outer-lr <lr>", "outer learning rate")
     .option("--outer-momentum <mu>", "outer Nesterov momentum")
     .option("--density <fraction>", "top-k density of an update")
@@ -128,13 +130,14 @@ function buildProgram(): Command {
 async function main(): Promise<void> {
   const program = buildProgram();
   program.parse(process.argv);
-  const { baseline, backend, json, outerLr, outerMomentum, ...rest } =
+  const { baseline, backend, json, outerLr, outerMomentum, ddpLr, ...rest } =
     program.opts<Record<string, string | boolean | undefined>>();
   // parseSimFlags validates every training flag (zod) and fills the model's defaults.
   const flags = parseSimFlags({
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     ...(outerLr === undefined ? {} : { "outer-lr": outerLr }),
     ...(outerMomentum === undefined ? {} : { "outer-momentum": outerMomentum }),
+    ...(ddpLr === undefined ? {} : { "ddp-lr": ddpLr }),
   });
   const params = simRunParams(flags);
   const selection = await selectBackend({ backend: backendOptionSchema.parse(backend) });
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
     params,
     seed: flags.seed,
     baseline: baseline !== false,
+    baselineLearningRate: simDdpLearningRate(flags),
     onProgress: ({ completed, total, round, phase }) =>
       bar.update(completed, total, `round ${round}/${flags.rounds} ${phase}`),
   });
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
       `${toJson({ model: flags.model, backend: selection.choice, ...summary })}\n`,
     );
   } else {
-    process.stdout.write(`${renderSimulation(result, lm)}\n`);
+    process.stdout.write(`${renderSimulation(result, lm, simDdpLearningRate(flags))}\n`);
   }
 }
 

@@ -11,6 +11,7 @@ import { ddpBytesPerNodePerRound } from "../../node/src/round/sim/comm-bytes.js"
 import {
   LM_SIM_DEFAULTS,
   parseSimFlags,
+  simDdpLearningRate,
   simRunParams,
 } from "../../node/src/round/sim/sim-config.js";
 import { loadSimWorkload } from "../../node/src/round/sim/sim-workload.js";
@@ -116,7 +117,11 @@ describe("simulation: 2 nodes, 2 rounds through real Helia peers", () => {
     assert.equal(flags.model, "byte-transformer-v1");
     assert.equal(flags.density, LM_SIM_DEFAULTS.density);
     assert.equal(flags.lr, LM_SIM_DEFAULTS.innerLearningRate);
+    assert.equal(simDdpLearningRate(flags), LM_SIM_DEFAULTS.ddpLearningRate);
     assert.equal(parseSimFlags({}).model, "mnist-mlp-v1");
+    // MNIST's baseline trains with the run's own learning rate unless --ddp-lr says otherwise.
+    assert.equal(simDdpLearningRate(parseSimFlags({ lr: "0.003" })), 0.003);
+    assert.equal(simDdpLearningRate(parseSimFlags({ lr: "0.003", "ddp-lr": "0.001" })), 0.001);
     assert.throws(() => parseSimFlags({ model: "gpt-5" }), /--model/);
     const work = await loadSimWorkload("byte-transformer-v1", { evalWindows: 4 });
     assert.equal(work.metric, "bits-per-byte");
@@ -127,6 +132,7 @@ describe("simulation: 2 nodes, 2 rounds through real Helia peers", () => {
       nodes: flags.nodes,
       rounds: flags.rounds,
       params: simRunParams(flags),
+      baselineLearningRate: simDdpLearningRate(flags),
       seed: "sim-lm-test",
     });
     const [round] = result.perRound;

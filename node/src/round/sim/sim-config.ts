@@ -24,6 +24,8 @@ export interface SimDefaults {
   readonly innerSteps: number;
   readonly batchSize: number;
   readonly innerLearningRate: number;
+  /** The DDP baseline's learning rate; `undefined`: the same as `innerLearningRate`. */
+  readonly ddpLearningRate: number | undefined;
   readonly outerLearningRate: number;
   readonly outerMomentum: number;
   readonly density: number;
@@ -45,6 +47,7 @@ export const SIM_DEFAULTS = {
   innerSteps: 100,
   batchSize: 64,
   innerLearningRate: 0.002,
+  ddpLearningRate: undefined,
   outerLearningRate: 1.5,
   outerMomentum: 0,
   density: 0.05,
@@ -65,7 +68,8 @@ export const LM_SIM_DEFAULTS = {
   rounds: 4,
   innerSteps: 16,
   batchSize: 2,
-  innerLearningRate: 0.01,
+  innerLearningRate: 0.003,
+  ddpLearningRate: 0.01,
   outerLearningRate: 1.5,
   outerMomentum: 0,
   density: 0.007,
@@ -95,6 +99,10 @@ function flagsSchema(model: SimModelId) {
     H: intFlag.min(1).default(d.innerSteps),
     batch: intFlag.min(1).default(d.batchSize),
     lr: numberFlag.positive().default(d.innerLearningRate),
+    "ddp-lr":
+      d.ddpLearningRate === undefined
+        ? numberFlag.positive().optional()
+        : numberFlag.positive().default(d.ddpLearningRate),
     "outer-lr": numberFlag.positive().default(d.outerLearningRate),
     "outer-momentum": numberFlag.min(0).lt(1).default(d.outerMomentum),
     density: numberFlag.gt(0).max(1).default(d.density),
@@ -141,6 +149,11 @@ export function parseSimFlags(raw: Record<string, unknown>): SimFlags {
   const parsed = flagsSchema(model.data).safeParse({ ...raw, model: model.data });
   if (!parsed.success) throw badFlags(parsed.error.issues);
   return parsed.data as SimFlags;
+}
+
+/** The DDP baseline's learning rate under these flags: `--ddp-lr`, else the inner `--lr`. */
+export function simDdpLearningRate(flags: SimFlags): number {
+  return flags["ddp-lr"] ?? flags.lr;
 }
 
 /** The run parameters a set of simulation flags describes (its model, protocol constants). */

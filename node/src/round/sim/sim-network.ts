@@ -49,10 +49,11 @@ export async function startSimNetwork(nodes: readonly Address[]): Promise<SimNet
       trainers.set(node, store);
       await validator.dial(store.multiaddrs()[0] as string);
     }
-    // One small blob from each trainer before any training: libp2p's identify exchange (which
-    // tells the validator that a peer speaks bitswap) finishes while the event loop is free. A
-    // language model's inner loop then blocks the loop for seconds at a time; an identify still
-    // in flight then times out and bitswap never asks that peer (seen as a 30 s fetch timeout).
+    // One small blob from each trainer before any training, so that every peer is known to
+    // serve bitswap while the event loop is free. Without it, language-model runs on a busy
+    // machine sometimes failed their first fetch with a 30 s timeout although the connection
+    // was open; the likely cause is libp2p's identify exchange (which tells the validator that
+    // a peer speaks bitswap) timing out while an inner loop blocked the event loop for seconds.
     for (const [i, store] of [...trainers.values()].entries()) {
       const probe = await store.put(new TextEncoder().encode(`protolearn/sim/probe/${i}`));
       await validator.get(probe, { timeoutMs: 30_000, maxBytes: 1024 });

@@ -30,6 +30,12 @@ export interface SimulationOptions {
    * @default true
    */
   baseline?: boolean;
+  /**
+   * The baseline's AdamW learning rate, when it should differ from the run's inner learning
+   * rate (each optimizer at its own best setting; docs/simulation.md). @default
+   * `params.innerLearningRate`
+   */
+  baselineLearningRate?: number;
   /** Evaluate on the first `evalLimit` held-out examples only. @default the whole eval split */
   evalLimit?: number;
   /**
@@ -60,6 +66,14 @@ export interface SimEvaluation {
   evalAccuracy: number;
   /** Language models: `evalLoss / ln 2` over every predicted byte of the held-out windows. */
   bitsPerByte?: number;
+}
+
+/** The run parameters the DDP baseline trains with: the run's, with its own learning rate if given. */
+function baselineParams(
+  options: Pick<SimulationOptions, "params" | "baselineLearningRate">,
+): RoundRunParams {
+  const lr = options.baselineLearningRate;
+  return lr === undefined ? options.params : { ...options.params, innerLearningRate: lr };
 }
 
 /** The evaluator a simulation uses: the given one, else `evaluate`'s loss and accuracy. */
@@ -159,7 +173,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   let baseline: DdpBaseline | undefined;
   try {
     baseline = withBaseline
-      ? createDdpBaseline({ model, dataset, initialParams: genesis.params, nodes, params })
+      ? createDdpBaseline({
+          model,
+          dataset,
+          initialParams: genesis.params,
+          nodes,
+          params: baselineParams(options),
+        })
       : undefined;
     let global = genesis.params;
     let momentum: Float32Array | undefined;
@@ -317,7 +337,7 @@ export async function simulateBaseline(
     dataset,
     initialParams: genesis.params,
     nodes,
-    params,
+    params: baselineParams(options),
   });
   try {
     const perRound: BaselineResult["perRound"] = [];
