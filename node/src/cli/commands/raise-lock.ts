@@ -3,7 +3,7 @@ import { z } from "zod";
 import { raiseLock } from "../../chain/actions/index.js";
 import { Role, roleWord } from "../../chain/contract-enums.js";
 import { ProtolearnError } from "../../errors.js";
-import { phaseAt } from "../../run/round-phase.js";
+import { readRoundView } from "../../run/round-view.js";
 import {
   emit,
   formatLearn,
@@ -52,16 +52,14 @@ export function registerRaiseLock(program: Command, io: CliIo): void {
       const added = parsed.data.amount;
       const ctx = await openSigner(raw, io);
       const { run, stakeManager } = ctx.chain.contracts;
-      const block = await ctx.chain.publicClient.getBlock({ blockTag: "latest" });
-      const at = { blockNumber: block.number };
-      const [member, params, free, halted, paused, info] = await Promise.all([
+      const view = await readRoundView(ctx.chain);
+      const at = { blockNumber: view.block };
+      const [member, params, free] = await Promise.all([
         run.read.memberOf([ctx.me], at),
         run.read.params(at),
         stakeManager.read.freeStakeOf([ctx.me], at),
-        run.read.halted(at),
-        run.read.paused(at),
-        run.read.currentRound(at),
       ]);
+      const { halted, phase } = view;
       if (halted) {
         throw new ProtolearnError(`run ${ctx.config.runId} was halted for good by governance`, {
           code: "CLI_RUN_HALTED",
@@ -76,21 +74,9 @@ export function registerRaiseLock(program: Command, io: CliIo): void {
       }
       const role = roleWord(member.role);
       if (member.role === Role.Validator) {
-        const phase = phaseAt(
-          {
-            commitDeadline: info.commitDeadline,
-            revealDeadline: info.revealDeadline,
-            scoreDeadline: info.scoreDeadline,
-            voteRevealDeadline: info.voteRevealDeadline,
-            finalized: info.finalized,
-            paused,
-            halted,
-          },
-          block.timestamp,
-        );
-        if (!info.finalized && phase !== "commit") {
+        if (!view.finalized && phase !== "commit") {
           throw new ProtolearnError(
-            `validator locks of run ${ctx.config.runId} cannot change while round ${info.round} is past its commit deadline and not settled (phase ${phase})`,
+            `validator locks of run ${ctx.config.runId} cannot change while round ${view.round} is past its commit deadline and not settled (phase ${phase})`,
             {
               code: "CLI_VALIDATOR_SET_FROZEN",
               fix: "run `protolearn raise-lock` again once the round is settled and the next one is in its commit phase (`protolearn status`)",
