@@ -273,3 +273,120 @@ describe("aggregation: robustness", () => {
     assert.ok(distance(result.delta, clean.delta) <= (2 * result.clipThreshold) / 5 + 1e-6);
   });
 });
+
+/**
+ * One crafted update that passes scoring, at the round sizes runs have (m = 3, 5, 8, default trim
+ * 10 %). "backdoor": the mean of the other updates (so it still lowers the loss) plus a fixed
+ * target direction, scaled to 0.99 × the clip threshold so clipping leaves it whole. "in-range":
+ * every coordinate at the others' mean + 1.5 standard deviations against the shared direction
+ * (it hides inside the honest spread). Displacement = ‖aggregate with the attacker −
+ * aggregate with an honest update in its place‖ / median honest norm, mean of 5 seeds.
+ * Before = ⌊0.1 · m⌋ = 0 trimmed (the plain mean, trimFraction 0); after = trim floor of 1.
+ * docs/aggregation.md records the table these assertions pin.
+ */
+function craftedDisplacement(
+  m: number,
+  noise: number,
+  kind: "backdoor" | "in-range",
+  trimFraction: number,
+): number {
+  const seeds = 5;
+  const n = 5000;
+  let total = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const random = new SeededRandom(seed * 100 + m);
+    const direction = random.gaussian(n, 0.05);
+    const honest = Array.from({ length: m }, (_, j) => {
+      const update = random.gaussian(n, noise);
+      for (let i = 0; i < n; i++) update[i] = update[i]! + direction[i]!;
+      return { address: `0x${(seed * 100 + j + 1).toString(16).padStart(40, "0")}` as Hex, update };
+    });
+    const base = aggregateUpdates(honest, { trimFraction }).delta;
+    const norms = honest.map(({ update }) => updateNorm(update)).sort((a, b) => a - b);
+    const medianNorm = m % 2 === 1 ? norms[m >> 1]! : (norms[m / 2 - 1]! + norms[m / 2]!) / 2;
+    const others = honest.slice(1);
+    const mean = new Float64Array(n);
+    for (const { update } of others)
+      for (let i = 0; i < n; i++) mean[i] = mean[i]! + update[i]! / others.length;
+    const crafted = new Float32Array(n);
+    if (kind === "backdoor") {
+      const target = random.gaussian(n, 1);
+      const meanNorm = updateNorm(Float32Array.from(mean));
+      const room = Math.sqrt((0.99 * 2 * medianNorm) ** 2 - meanNorm ** 2);
+      const scale = room / updateNorm(target);
+      for (let i = 0; i < n; i++) crafted[i] = mean[i]! + scale * target[i]!;
+    } else {
+      for (let i = 0; i < n; i++) {
+        let variance = 0;
+        for (const { update } of others) variance += (update[i]! - mean[i]!) ** 2;
+        const sd = Math.sqrt(variance / others.length);
+        crafted[i] = mean[i]! + 1.5 * sd * (direction[i]! > 0 ? -1 : 1);
+      }
+    }
+    const attacked = aggregateUpdates(
+      [{ address: honest[0]!.address, update: crafted }, ...others],
+      { trimFraction },
+    ).delta;
+    total += distance(attacked, base) / medianNorm;
+  }
+  return total / seeds;
+}
+
+describe("aggregation: one crafted update at 3–10 updates (trim floor)", () => {
+  it("trims at least one value from each end once m ≥ 3 (trim 10 %), none at trim 0 or m ≤ 2", () => {
+    const trimmed = (m: number, trimFraction: number): number =>
+      aggregateUpdates(
+        Array.from({ length: m }, (_, j) => ({
+          address: address(j + 1),
+          update: new Float32Array([j]),
+        })),
+        { trimFraction },
+      ).trimmedPerSide;
+    assert.deepEqual(
+      [2, 3, 5, 8, 9, 10, 19, 20, 25].map((m) => trimmed(m, 0.1)),
+      [0, 1, 1, 1, 1, 1, 1, 2, 2],
+    );
+    assert.deepEqual(
+      [3, 8, 20].map((m) => trimmed(m, 0)),
+      [0, 0, 0],
+    );
+    // m = 3 with a 10 % trim is the coordinate-wise median: an outlier does not move it.
+    const result = aggregateUpdates(nodes([1, 10], [2, -10], [300, 0]), {
+      trimFraction: 0.1,
+      clipMultiple: 1000,
+    });
+    assert.deepEqual([...result.delta], [2, 0]);
+  });
+
+  it("moves the model less under a crafted in-clip update at m = 3, 5, 8", () => {
+    const measured: Record<string, string> = {};
+    for (const noise of [0.01, 0.05]) {
+      for (const m of [3, 5, 8]) {
+        const before = craftedDisplacement(m, noise, "backdoor", 0);
+        const after = craftedDisplacement(m, noise, "backdoor", 0.1);
+        const inRangeBefore = craftedDisplacement(m, noise, "in-range", 0);
+        const inRangeAfter = craftedDisplacement(m, noise, "in-range", 0.1);
+        measured[`σ${noise} m${m}`] =
+          `${before.toFixed(3)}→${after.toFixed(3)} / ${inRangeBefore.toFixed(3)}→${inRangeAfter.toFixed(3)}`;
+        // Before, the plain mean: the crafted update moves the model by about 2τ/m·(1 − …).
+        assert.ok(before > 1.6 / m, `${noise} ${m}: before ${before}`);
+        // After: the backdoor's in-clip excess is trimmed in most coordinates.
+        assert.ok(after < before * (noise === 0.01 ? 0.35 : 0.9), `${noise} ${m}: ${after}`);
+        // The worst of both crafted updates is never worse than the worst before.
+        assert.ok(
+          Math.max(after, inRangeAfter) < Math.max(before, inRangeBefore),
+          `${noise} ${m}: worst ${Math.max(after, inRangeAfter)}`,
+        );
+      }
+    }
+    // Pinned numbers (docs/aggregation.md, "One crafted update at 3–10 updates").
+    assert.deepEqual(measured, {
+      "σ0.01 m3": "0.577→0.170 / 0.106→0.174",
+      "σ0.01 m5": "0.346→0.086 / 0.068→0.088",
+      "σ0.01 m8": "0.216→0.052 / 0.043→0.050",
+      "σ0.05 m3": "0.660→0.579 / 0.383→0.628",
+      "σ0.05 m5": "0.396→0.283 / 0.244→0.315",
+      "σ0.05 m8": "0.246→0.169 / 0.154→0.180",
+    });
+  });
+});

@@ -33,8 +33,9 @@ export interface AggregateOptions {
    */
   readonly method?: AggregationMethod;
   /**
-   * For the trimmed mean: floor(trimFraction × m) values are dropped from each end of every
-   * coordinate. In [0, 0.5).
+   * For the trimmed mean: max(floor(trimFraction × m), 1) values are dropped from each end of
+   * every coordinate when m ≥ 3 and trimFraction > 0 (see {@link trimCount}); 0 is the plain
+   * mean. In [0, 0.5).
    * @default 0.2
    */
   readonly trimFraction?: number;
@@ -92,7 +93,7 @@ export function aggregateUpdates(
   const clipThreshold = clipMultiple * medianNorm;
   const factors = norms.map((norm) => (norm > clipThreshold ? clipThreshold / norm : 1));
 
-  const trimmedPerSide = method === "median" ? 0 : Math.floor(trimFraction * m);
+  const trimmedPerSide = method === "median" ? 0 : trimCount(trimFraction, m);
   const updates = sorted.map(({ update }) => update);
   const column = new Float64Array(m);
   const delta = new Float32Array(n);
@@ -124,6 +125,17 @@ export function aggregateUpdates(
     method,
     trimmedPerSide,
   };
+}
+
+/**
+ * Values the trimmed mean drops from each end of every coordinate: ⌊trimFraction · m⌋, but at
+ * least one once m ≥ 3 (and trimFraction > 0). Without the floor a 10 % trim drops nothing below
+ * m = 10, and one update that passes scoring enters the mean in full at the sizes runs have.
+ * trimFraction 0 is the plain mean at every m (an explicit opt-out); m ≤ 2 cannot trim.
+ */
+export function trimCount(trimFraction: number, m: number): number {
+  if (!(trimFraction > 0) || m < 3) return 0;
+  return Math.max(Math.floor(trimFraction * m), 1);
 }
 
 /** Median of an ascending array: the middle value, or the mean of the two middle values. */

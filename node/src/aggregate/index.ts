@@ -5,6 +5,7 @@ export {
   type AggregateResult,
   type AggregatedNode,
   type NodeUpdate,
+  trimCount,
 } from "./aggregate-updates.js";
 export {
   AGGREGATION_METHODS,
