@@ -11,9 +11,14 @@ import { decodeRoundUpdate, type RoundRunParams } from "../round/index.js";
  * - `scale`: factor × Δ (an outsized update)
  * - `noise`: Gaussian-like noise of Δ's scale, unrelated to the data
  * - `garbage`: random bytes that do not decode at all
+ * - `norm-noise`: Gaussian noise on the honest update's own coordinates, scaled to the honest
+ *   update's norm (same size, same sparsity, no signal: what norm clipping cannot see)
+ * - `replay`: the previous round's public aggregate (M_prev − M_r, the model change everyone
+ *   saw), re-encoded as this round's update; the honest update where there is none yet
  */
+export const ADVERSARY_STRATEGIES = ["none", "sign-flip", "scale", "noise", "garbage", "norm-noise", "replay"] as const;
 export const adversarySchema = z.object({
-  strategy: z.enum(["none", "sign-flip", "scale", "noise", "garbage"]).default("none"),
+  strategy: z.enum(ADVERSARY_STRATEGIES).default("none"),
   factor: z.number().positive().max(1e6).default(10),
 });
 export type Adversary = z.infer<typeof adversarySchema>;
@@ -21,9 +26,17 @@ export type Adversary = z.infer<typeof adversarySchema>;
 export function applyAdversary(
   adversary: Adversary,
   honest: Uint8Array,
-  context: { model: Model; params: RoundRunParams; round: number; seed: number },
+  context: {
+    model: Model;
+    params: RoundRunParams;
+    round: number;
+    seed: number;
+    /** For `replay`: ModelSync.previousAggregate(round). */
+    previousAggregate?: Float32Array | undefined;
+  },
 ): { bytes: Uint8Array; contentHash: `0x${string}` } {
   if (adversary.strategy === "none") return { bytes: honest, contentHash: contentHash(honest) };
+  if (adversary.strategy === "replay" && context.previousAggregate === undefined) return { bytes: honest, contentHash: contentHash(honest) };
   const rng = createRng(`adversary:${context.seed}`);
   const next = (): number => rng.nextFloat();
   if (adversary.strategy === "garbage") {
@@ -32,14 +45,9 @@ export function applyAdversary(
     return { bytes, contentHash: contentHash(bytes) };
   }
   const delta = toDense(decodeRoundUpdate(honest, { model: context.model, params: context.params, round: context.round }));
-  let scale = 0;
-  for (const v of delta) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < delta.length; i++) {
-    const v = delta[i] as number;
-    if (adversary.strategy === "sign-flip") delta[i] = -adversary.factor * v;
-    else if (adversary.strategy === "scale") delta[i] = adversary.factor * v;
-    else delta[i] = (next() + next() + next() - 1.5) * scale;
-  }
+  if (adversary.strategy === "replay") delta.set(context.previousAggregate!.subarray(0, delta.length));
+  else if (adversary.strategy === "norm-noise") normNoise(delta, next);
+  else rewrite(adversary, delta, next);
   const { bytes } = encodeUpdate(delta, {
     modelId: context.params.modelId,
     round: context.round,
@@ -50,4 +58,31 @@ export function applyAdversary(
     residual: null,
   });
   return { bytes, contentHash: contentHash(bytes) };
+}
+
+/** Gaussian (Box–Muller) noise on delta's non-zero coordinates, with delta's ‖·‖₂. */
+function normNoise(delta: Float32Array, next: () => number): void {
+  let norm = 0;
+  let noiseNorm = 0;
+  for (let i = 0; i < delta.length; i++) {
+    const v = delta[i] as number;
+    if (v === 0) continue;
+    norm += v * v;
+    const g = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+    delta[i] = g;
+    noiseNorm += g * g;
+  }
+  const factor = noiseNorm > 0 ? Math.sqrt(norm / noiseNorm) : 0;
+  for (let i = 0; i < delta.length; i++) delta[i] = (delta[i] as number) * factor;
+}
+
+function rewrite(adversary: Adversary, delta: Float32Array, next: () => number): void {
+  let scale = 0;
+  for (const v of delta) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < delta.length; i++) {
+    const v = delta[i] as number;
+    if (adversary.strategy === "sign-flip") delta[i] = -adversary.factor * v;
+    else if (adversary.strategy === "scale") delta[i] = adversary.factor * v;
+    else delta[i] = (next() + next() + next() - 1.5) * scale;
+  }
 }

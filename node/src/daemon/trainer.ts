@@ -191,8 +191,9 @@ export class TrainerRole {
       clock.end();
       bar?.stop();
     });
+    const previousAggregate = adversary.strategy === "replay" ? await sync.previousAggregate(view.round) : undefined;
     const update = timer.measure("encoding", () =>
-      applyAdversary(adversary, result.bytes, { model, params: runParams, round: view.round, seed: view.round }),
+      applyAdversary(adversary, result.bytes, { model, params: runParams, round: view.round, seed: view.round, previousAggregate }),
     );
     const cid = await store.put(update.bytes);
     const pending = {

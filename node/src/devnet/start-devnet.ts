@@ -121,10 +121,12 @@ async function writeDevKeystore(
 /** Starts a local chain, deploys, and prepares N node accounts. Stops the chain again if a step fails. */
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const count = options.accounts ?? 6;
-  if (!Number.isInteger(count) || count < 1 || count > 9) {
-    throw new ProtolearnError(`a devnet has 1 to 9 node accounts, not ${count}`, {
+  // anvil funds 10 dev keys with ETH, hardhat node 20; key 0 deploys.
+  const maxAccounts = options.chain === "hardhat" ? 19 : 9;
+  if (!Number.isInteger(count) || count < 1 || count > maxAccounts) {
+    throw new ProtolearnError(`a devnet on ${options.chain ?? "anvil"} has 1 to ${maxAccounts} node accounts, not ${count}`, {
       code: "DEVNET_BAD_ACCOUNTS",
-      fix: "pass --accounts between 1 and 9 (the dev keys after the deployer's)",
+      fix: `pass --accounts between 1 and ${maxAccounts} (the dev keys after the deployer's; hardhat node funds 19, anvil 9)`,
     });
   }
   const validators = options.validators ?? (count >= 4 ? 2 : 1);

@@ -48,7 +48,7 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       .option("--no-keeper", "do not call finalizeRound when a round is due")
       .option("--finalize-batch <n>", "settlement items per finalizeRound call (default 128)")
       .option("--join-amount <LEARN>", "stake to lock when the node joins (default: the role's minimum)")
-      .option("--adversary <strategy>", "TESTING ONLY: misbehave on purpose: sign-flip | scale | noise | garbage")
+      .option("--adversary <strategy>", "TESTING ONLY: misbehave on purpose: sign-flip | scale | noise | garbage | norm-noise | replay")
       .option("--adversary-factor <x>", "TESTING ONLY: factor of sign-flip / scale", "10"),
   ).action(async (flags: NodeStartFlags) => {
     const overrides: Record<string, unknown> = {
@@ -80,7 +80,7 @@ export function registerNodeStart(program: Command, io: CliIo): void {
     if (!adversary.success) {
       throw new ProtolearnError(`--adversary ${flags.adversary ?? ""} is not a known strategy`, {
         code: "CLI_BAD_FLAG",
-        fix: "use sign-flip, scale, noise or garbage (and a positive --adversary-factor), or leave it out",
+        fix: "use sign-flip, scale, noise, garbage, norm-noise or replay (and a positive --adversary-factor), or leave it out",
       });
     }
     const deployment = await loadDeployment(config.network, deploymentsDir(flags, io));

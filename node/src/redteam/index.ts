@@ -1,0 +1,2 @@
+export * from "./redteam-table.js";
+export * from "./run-scenario.js";
