@@ -82,16 +82,12 @@ export function evaluate(
   dataset: Dataset,
   options: EvaluateOptions = {},
 ): Evaluation {
-  const { split, batchSize, total } = evaluationPlan(dataset, options);
+  const total = evaluationTotal(dataset, options);
   const tensors = unflattenParams(model.spec, params);
   let lossSum = 0;
   let correct = 0;
   try {
-    for (let start = 0; start < total; start += batchSize) {
-      const batch = dataset.batch(
-        split,
-        rangeIndices(start, Math.min(batchSize, total - start), total),
-      );
+    for (const batch of evaluationBatches(dataset, options)) {
       const scored = scoreBatch(model, tensors, batch);
       lossSum += scored.lossSum;
       correct += scored.correct;
@@ -112,16 +108,12 @@ export async function evaluateAsync(
   dataset: Dataset,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
-  const { split, batchSize, total } = evaluationPlan(dataset, options);
+  const total = evaluationTotal(dataset, options);
   const tensors = unflattenParams(model.spec, params);
   let lossSum = 0;
   let correct = 0;
   try {
-    for (let start = 0; start < total; start += batchSize) {
-      const batch = dataset.batch(
-        split,
-        rangeIndices(start, Math.min(batchSize, total - start), total),
-      );
+    for (const batch of evaluationBatches(dataset, options)) {
       const t = scoreTensors(model, tensors, batch);
       try {
         lossSum += (await t.lossSum.data())[0] as number;
@@ -136,14 +128,20 @@ export async function evaluateAsync(
   return evaluation(lossSum, correct, total);
 }
 
-function evaluationPlan(
-  dataset: Dataset,
-  options: EvaluateOptions,
-): { split: Split; batchSize: number; total: number } {
-  const split = options.split ?? "eval";
+/** How many examples of the split an evaluation scores. */
+function evaluationTotal(dataset: Dataset, options: EvaluateOptions): number {
+  const split: Split = options.split ?? "eval";
+  return Math.min(options.limit ?? dataset.size[split], dataset.size[split]);
+}
+
+/** The batches both evaluations score, in order: the first `evaluationTotal` examples of the split. */
+function* evaluationBatches(dataset: Dataset, options: EvaluateOptions): Generator<Batch> {
+  const split: Split = options.split ?? "eval";
   const batchSize = options.batchSize ?? 500;
-  const total = Math.min(options.limit ?? dataset.size[split], dataset.size[split]);
-  return { split, batchSize, total };
+  const total = evaluationTotal(dataset, options);
+  for (let start = 0; start < total; start += batchSize) {
+    yield dataset.batch(split, rangeIndices(start, Math.min(batchSize, total - start), total));
+  }
 }
 
 function evaluation(lossSum: number, correct: number, total: number): Evaluation {
