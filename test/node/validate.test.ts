@@ -35,7 +35,11 @@ import {
   fetchUpdate,
   randomShard,
   relativeGain,
-  scoreFromLosses,
+  scoreFromMeasurements,
+  descentZ,
+  DESCENT_Z_MIN,
+  type LossPair,
+  type ScoreMeasurements,
   scoreUpdate,
   topKJaccard,
   topKOfDense,
@@ -187,34 +191,53 @@ describe("validation batches", () => {
 });
 
 describe("scoring rule", () => {
+  // a descent direction (the sign test passes) unless a test says otherwise
+  const measure = (assigned: LossPair, random: LossPair, rest: Partial<ScoreMeasurements> = {}) =>
+    scoreFromMeasurements({ assigned, random, descentZ: 30, ...rest });
+
   it("matches hand-computed scores", () => {
     // g_A = 0.25, g_R = 0.125: (0.5 + 0.125)/3 − 0.001 = 0.2073333…
-    assert.equal(
-      scoreFromLosses({ before: 2, after: 1.5 }, { before: 2, after: 1.75 }).scorePpm,
-      207_333,
-    );
+    assert.equal(measure({ before: 2, after: 1.5 }, { before: 2, after: 1.75 }).scorePpm, 207_333);
     // A perfect update: weighted gain 1, minus the floor.
-    assert.equal(
-      scoreFromLosses({ before: 2, after: 0 }, { before: 2, after: 0 }).scorePpm,
-      999_000,
-    );
+    assert.equal(measure({ before: 2, after: 0 }, { before: 2, after: 0 }).scorePpm, 999_000);
   });
 
-  it("scores 0 only when both losses get worse by more than 1 %, and 1 (unhelpful, not slashable) when the assigned loss does not improve or the random loss gets much worse", () => {
-    assert.equal(scoreFromLosses({ before: 2, after: 2.1 }, { before: 2, after: 2.2 }).scorePpm, 0);
-    assert.equal(scoreFromLosses({ before: 2, after: 2.01 }, { before: 2, after: 2.01 }).scorePpm, 1);
-    assert.equal(scoreFromLosses({ before: 2, after: 2 }, { before: 2, after: 1 }).scorePpm, 1);
-    assert.equal(scoreFromLosses({ before: 2, after: 1.5 }, { before: 2, after: 3 }).scorePpm, 1);
+  it("scores 0 when the update fails the sign test, however much it lowers the losses", () => {
+    for (const descentZ of [4.99, 0, -20, Number.NaN]) {
+      const r = measure({ before: 2, after: 1.5 }, { before: 2, after: 1.5 }, { descentZ });
+      assert.deepEqual([r.scorePpm, r.verdict], [0, "not-descent"], `z = ${descentZ}`);
+    }
+    assert.equal(measure({ before: 2, after: 1.5 }, { before: 2, after: 1.5 }, { descentZ: 5 }).verdict, "helpful");
   });
 
-  it("scores 1 below the 0.1 % gain floor and 0 when the update breaks the model", () => {
-    assert.equal(
-      scoreFromLosses({ before: 2, after: 1.999 }, { before: 2, after: 1.999 }).scorePpm,
-      1,
-    );
-    const broken = scoreFromLosses(
+  it("scores 0 an update over 3× the reference norm (oversized), and below it judges only the losses", () => {
+    const over = measure({ before: 2, after: 1.5 }, { before: 2, after: 1.5 }, { normRatio: 3.01 });
+    assert.deepEqual([over.scorePpm, over.verdict], [0, "oversized"]);
+    assert.equal(measure({ before: 2, after: 1.5 }, { before: 2, after: 1.5 }, { normRatio: 3 }).verdict, "helpful");
+    assert.equal(measure({ before: 2, after: 1.5 }, { before: 2, after: 1.5 }, { normRatio: Number.NaN }).verdict, "oversized");
+  });
+
+  it("without a reference norm, scores 0 a descent step that raises both losses by more than 1 % at the full AND the half step; 1 (unhelpful, not slashable) otherwise", () => {
+    const worse = { assigned: 2.1, random: 2.2 };
+    const harmful = measure({ before: 2, after: 2.1 }, { before: 2, after: 2.2 }, { harm: { full: worse, half: { assigned: 2.05, random: 2.1 } } });
+    assert.deepEqual([harmful.scorePpm, harmful.verdict], [0, "harmful"]);
+    // an honest step that overshot: harmful at full length, fine at half
+    const overshot = measure({ before: 2, after: 2.1 }, { before: 2, after: 2.2 }, { harm: { full: worse, half: { assigned: 1.9, random: 2.1 } } });
+    assert.deepEqual([overshot.scorePpm, overshot.verdict], [1, "unhelpful"]);
+    // with a reference norm the harm test is not applied
+    const referenced = measure({ before: 2, after: 2.1 }, { before: 2, after: 2.2 }, { normRatio: 1, harm: { full: worse, half: worse } });
+    assert.deepEqual([referenced.scorePpm, referenced.verdict], [1, "unhelpful"]);
+    assert.equal(measure({ before: 2, after: 2.01 }, { before: 2, after: 2.01 }).scorePpm, 1);
+    assert.equal(measure({ before: 2, after: 2 }, { before: 2, after: 1 }).scorePpm, 1);
+    assert.equal(measure({ before: 2, after: 1.5 }, { before: 2, after: 3 }).scorePpm, 1);
+  });
+
+  it("scores 1 below the 0.1 % gain floor and 0 when the update breaks the model at both lengths", () => {
+    assert.equal(measure({ before: 2, after: 1.999 }, { before: 2, after: 1.999 }).scorePpm, 1);
+    const broken = measure(
       { before: 2, after: Number.NaN },
       { before: 2, after: Infinity },
+      { harm: { full: { assigned: Number.NaN, random: Infinity }, half: { assigned: Number.NaN, random: Number.NaN } } },
     );
     assert.equal(broken.scorePpm, 0);
     assert.equal(broken.gains.assigned, Number.NEGATIVE_INFINITY);
@@ -222,9 +245,33 @@ describe("scoring rule", () => {
   });
 
   it("rewards help on the assigned shard more than help on the random one", () => {
-    const assignedHelped = scoreFromLosses({ before: 2, after: 1.8 }, { before: 2, after: 1.9 });
-    const randomHelped = scoreFromLosses({ before: 2, after: 1.9 }, { before: 2, after: 1.8 });
+    const assignedHelped = measure({ before: 2, after: 1.8 }, { before: 2, after: 1.9 });
+    const randomHelped = measure({ before: 2, after: 1.9 }, { before: 2, after: 1.8 });
     assert.ok(assignedHelped.scorePpm > randomHelped.scorePpm);
+  });
+});
+
+describe("sign test (descentZ)", () => {
+  it("counts sign agreements over the shared non-zero coordinates: (agree − k/2)/√(k/4), scale-free, NaN without overlap", () => {
+    const g = Float32Array.from([1, -2, 0.5, 3, 0]);
+    // k = 3 (coordinates 0, 1, 3), 2 agree
+    assert.equal(descentZ(Float32Array.from([1, -1, 0, -3, 7]), g), (2 - 1.5) / Math.sqrt(0.75));
+    assert.equal(descentZ(Float32Array.from([10, -10, 0, -30, 7]), g), descentZ(Float32Array.from([1, -1, 0, -3, 7]), g));
+    assert.ok(Number.isNaN(descentZ(Float32Array.from([0, 0, 0, 0, 1]), g)));
+  });
+
+  it("stays below the threshold for random signs (Hoeffding: P(z ≥ 5) ≤ 3.7e-6); 2,000 seeded draws of 10,000 coordinates never reach it", () => {
+    const rng = createRng("descent-z-null");
+    const n = 10_000;
+    const g = new Float32Array(n);
+    for (let i = 0; i < n; i++) g[i] = rng.nextFloat() - 0.5;
+    let max = -Infinity;
+    for (let draw = 0; draw < 2_000; draw++) {
+      const delta = new Float32Array(n);
+      for (let i = 0; i < n; i++) delta[i] = (rng.nextFloat() < 0.5 ? -1 : 1) * rng.nextFloat();
+      max = Math.max(max, descentZ(delta, g));
+    }
+    assert.ok(max < DESCENT_Z_MIN, `max z ${max}`);
   });
 });
 
@@ -241,7 +288,7 @@ describe("scoreUpdate (MNIST MLP, real AdamW training, H = 3)", () => {
     assert.notEqual(result.random.shard, result.assigned.shard);
   });
 
-  it("the ×10 sign-flipped and the ×100 updates score 0 (harmful); −Δ and random noise of the same norm are not accepted", () => {
+  it("−Δ, −10·Δ and noise of Δ's norm fail the sign test (0); against a reference norm 3.5·Δ and 100·Δ are oversized (0), Δ itself is not", () => {
     const delta = toDense(honestA.decoded);
     const noise = sparseNoise(
       delta.length,
@@ -250,19 +297,26 @@ describe("scoreUpdate (MNIST MLP, real AdamW training, H = 3)", () => {
       "validate-test/noise",
     );
     for (const [name, bad] of [
-      ["−10·Δ", scaled(delta, -10)],
-      ["100·Δ", scaled(delta, 100)],
-    ] as const) {
-      const result = score(bad);
-      assert.equal(result.scorePpm, 0, `${name}: ${JSON.stringify(result)}`);
-    }
-    for (const [name, bad] of [
       ["−Δ", scaled(delta, -1)],
+      ["−10·Δ", scaled(delta, -10)],
       ["noise", noise],
     ] as const) {
       const result = score(bad);
-      assert.ok(result.scorePpm <= 1, `${name}: ${JSON.stringify(result)}`);
+      assert.deepEqual([result.scorePpm, result.verdict], [0, "not-descent"], `${name}: z = ${result.descentZ}`);
     }
+    const referenceNorm = updateNorm(delta);
+    const withReference = (d: Float32Array) =>
+      scoreUpdate({ model, dataset, globalParams: theta, delta: d, seed: SEED, node: NODE_A, referenceNorm });
+    for (const [name, bad] of [
+      ["3.5·Δ", scaled(delta, 3.5)],
+      ["100·Δ", scaled(delta, 100)],
+    ] as const) {
+      const result = withReference(bad);
+      assert.deepEqual([result.scorePpm, result.verdict], [0, "oversized"], name);
+    }
+    const honest = withReference(delta);
+    assert.equal(honest.verdict, "helpful");
+    assert.equal(honest.normRatio, 1);
   });
 
   it("gives the same losses and score on every call", () => {
@@ -553,10 +607,10 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
       {
         copy: "duplicate",
         honestA: "ok",
-        flipped: "no-improvement",
+        flipped: "not-descent",
         honestB: "ok",
         huge: "norm-cap",
-        noise: "no-improvement",
+        noise: "not-descent",
         garbage: "malformed",
         mismatch: "hash-mismatch",
         unreachable: "unreachable",
@@ -564,13 +618,9 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     );
     assert.equal(byName.copy!.duplicateOf, 1);
     assert.ok(byName.honestA!.scorePpm > 0 && byName.honestB!.scorePpm > 0);
-    for (const name of ["copy", "huge", "garbage", "mismatch", "unreachable"]) {
+    // Every bad update scores 0 (slashable when all its scorers agree): −Δ and noise fail the sign test.
+    for (const name of ["copy", "huge", "garbage", "mismatch", "unreachable", "flipped", "noise"]) {
       assert.equal(byName[name]!.scorePpm, 0, name);
-      assert.equal(byName[name]!.accepted, false, name);
-    }
-    // Valid but unhelpful: not accepted, but not a slashable 0 either (or 0 when clearly harmful).
-    for (const name of ["flipped", "noise"]) {
-      assert.ok(byName[name]!.scorePpm <= 1, name);
       assert.equal(byName[name]!.accepted, false, name);
     }
     assert.deepEqual(
@@ -603,8 +653,9 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     );
     // A committee member judges only its assigned updates, each on its own (rounds v2, lagged
     // attestation): the others are not fetched and get no verdict; with no view of the round
-    // there is no norm cap against its median and no in-round duplicate, but scoring still
-    // gives the ×100 update 0 and public-work checks still apply.
+    // there is no norm cap against its median and no in-round duplicate, but the reference norm
+    // (the last accepted set's median, here the honest update's norm) gives the ×100 update 0 and
+    // public-work checks still apply.
     const assigned = await validateRound({
       store: validatorStore,
       model,
@@ -616,16 +667,17 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
       caps: { modelId: MODEL_ID, maxBytes: MAX_BYTES, round: ROUND, params: { bits: 8, maxDensity: DENSITY } },
       timeoutMs: 1_500,
       acceptScorePpm: 2,
+      referenceNorm: updateNorm(deltaA),
     });
     assert.deepEqual(assigned.verdicts.map((v) => [v.index, v.reason]), [
       [0, "ok"],
       [1, "ok"],
-      [4, "no-improvement"],
+      [4, "norm-cap"],
     ]);
     assert.equal(assigned.normLimit, Number.POSITIVE_INFINITY);
     assert.equal(assigned.verdicts[1]!.scorePpm, byName.honestA!.scorePpm, "the same score as when judging the whole round");
     assert.ok(assigned.verdicts[0]!.scorePpm > 0, "the in-round copy is scored (on its own node's shard) like honest work");
-    assert.equal(assigned.verdicts[2]!.scorePpm, 0, "the ×100 update is harmful: 0 without the norm cap");
+    assert.equal(assigned.verdicts[2]!.scorePpm, 0, "the ×100 update is oversized against the reference norm");
     // Judging every update per update (what audit --rescore does) gives each the same verdict.
     const each = await validateRound({
       store: validatorStore,
@@ -638,6 +690,7 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
       caps: { modelId: MODEL_ID, maxBytes: MAX_BYTES, round: ROUND, params: { bits: 8, maxDensity: DENSITY } },
       timeoutMs: 1_500,
       acceptScorePpm: 2,
+      referenceNorm: updateNorm(deltaA),
     });
     assert.equal(each.verdicts.length, 9);
     for (const v of assigned.verdicts) {
@@ -663,6 +716,9 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
     assert.equal(reopened.size, 2, "the index survives a restart");
     const earlier = reopened.before(ROUND);
     assert.equal(earlier.length, 1, "only rounds before the judged one are public work");
+    // the reference norm of scoring: the latest earlier accepted set's median norm
+    assert.equal(reopened.referenceNorm(ROUND), updateNorm(toDense(honestB.decoded)));
+    assert.equal(reopened.referenceNorm(ROUND - 1), undefined, "no accepted set before it");
     const cases = [
       { who: node("3c"), bytes: fresh.bytes },
       { who: node("4d"), bytes: resubmitted },

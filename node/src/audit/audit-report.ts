@@ -326,6 +326,7 @@ async function rescore(
         reveals,
         // Each update judged on its own, as a committee member judges its assigned ones.
         perUpdate: true,
+        ...(replay.referenceNorm(round.round) === undefined ? {} : { referenceNorm: replay.referenceNorm(round.round) as number }),
         caps: roundDecodeRules(replay.model.spec, params, round.round),
         timeoutMs: options.timeoutMs,
         acceptScorePpm,

@@ -15,6 +15,8 @@ import { evaluate } from "../train/evaluate.js";
 import { AuditError } from "./audit-error.js";
 import type { RunRecord } from "../history/chain-records.js";
 import { runModel } from "./run-model.js";
+import { decodeRoundUpdate } from "../round/index.js";
+import { UpdateIndex } from "../validate/update-index.js";
 
 /** The state folder of the auditor's replay is keyed by this address (it never sends anything). */
 const AUDITOR = "0x0000000000000000000000000000000000000000" as const;
@@ -61,7 +63,13 @@ export class ModelReplay {
     private readonly ownedDir: string | undefined,
     /** Rounds whose committee agreed on another hash than the replayed M_r (P9). */
     readonly wrongAgreements: ReadonlyMap<number, { computed: Hex; attested: Hex }>,
+    private readonly accepted: UpdateIndex,
   ) {}
+
+  /** The reference norm validators scored round `round` against (UpdateIndex.referenceNorm over the replayed accepted sets); call after modelAt(round). */
+  referenceNorm(round: number): number | undefined {
+    return this.accepted.referenceNorm(round);
+  }
 
   static async open(options: ModelReplayOptions): Promise<ModelReplay> {
     const model = runModel(options.run);
@@ -83,11 +91,12 @@ export class ModelReplay {
     const history = new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment });
     const state = await NodeState.open(dataDir, options.run.runId, AUDITOR);
     const wrongAgreements = new Map<number, { computed: Hex; attested: Hex }>();
+    const params = new ParamsHistory(history, options.run.runId);
     const sync = new ModelSync({
       model,
       state,
       rounds: new RoundHistory(history, options.run.runId),
-      params: new ParamsHistory(history, options.run.runId),
+      params,
       store: options.store,
       logger: options.logger,
       fetchTimeoutMs: options.fetchTimeoutMs,
@@ -95,7 +104,14 @@ export class ModelReplay {
       // the auditor replays the model chain rule on public data, whatever a committee attested
       onAttestationMismatch: (round, computed, attested) => wrongAgreements.set(round, { computed, attested }),
     });
-    return new ModelReplay(model, await loadMnist(), sync, ownedDir, wrongAgreements);
+    // the accepted sets as the replay fetches them: the same index a validator keeps (reference norms)
+    const accepted = await UpdateIndex.open(dataDir);
+    sync.onAcceptedUpdates(async (round, updates) => {
+      if (updates.length === 0) return;
+      const at = await params.at(round);
+      await accepted.record(round, updates.map((u) => ({ node: u.node, update: decodeRoundUpdate(u.bytes, { model, params: at, round }) })));
+    });
+    return new ModelReplay(model, await loadMnist(), sync, ownedDir, wrongAgreements, accepted);
   }
 
   /**
@@ -107,7 +123,10 @@ export class ModelReplay {
     return this.sync.ensure(round);
   }
 
-  /** Held-out loss and accuracy of `params` on the run's evaluation split (what validators report). */
+  /**
+   * Held-out loss and accuracy of `params` on the run's evaluation split (what validators report;
+   * for a language model the loss is bits per byte, see train/evaluate.ts).
+   */
   evaluate(params: Float32Array): { loss: number; accuracy: number } {
     const { loss, accuracy } = evaluate(this.model, params, this.dataset, { split: "eval" });
     return { loss, accuracy };

@@ -258,11 +258,22 @@ export class ValidatorRole implements RoundRole {
     return this.index;
   }
 
-  /** What is public before round `round`: the last aggregate and the run's earlier accepted updates (P6). */
-  private async publicWork(round: number): Promise<{ previousAggregate?: Float32Array; earlier: ReturnType<UpdateIndex["before"]> }> {
+  /**
+   * What is public before round `round`: the last aggregate and the run's earlier accepted updates
+   * (P6), and the reference norm scoring caps update norms against (the latest accepted set's median).
+   */
+  private async publicWork(
+    round: number,
+  ): Promise<{ previousAggregate?: Float32Array; earlier: ReturnType<UpdateIndex["before"]>; referenceNorm?: number }> {
     const previousAggregate = await this.d.sync.previousAggregate(round);
-    const earlier = (await this.updateIndex()).before(round);
-    return previousAggregate === undefined ? { earlier } : { previousAggregate, earlier };
+    const index = await this.updateIndex();
+    const earlier = index.before(round);
+    const referenceNorm = index.referenceNorm(round);
+    return {
+      earlier,
+      ...(previousAggregate === undefined ? {} : { previousAggregate }),
+      ...(referenceNorm === undefined ? {} : { referenceNorm }),
+    };
   }
 
   /**

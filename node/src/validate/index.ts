@@ -4,6 +4,8 @@ export {
   DEFAULT_JACCARD_THRESHOLD,
   DEFAULT_NORM_CAP,
   DEFAULT_VALIDATION_BATCH_SIZE,
+  DESCENT_Z_MIN,
+  HARM_MARGIN,
   SCORE_GAIN_FLOOR,
   SCORE_SCALE_PPM,
 } from "./constants.js";
@@ -30,11 +32,14 @@ export {
   type FetchUpdateResult,
 } from "./fetch-update.js";
 export {
+  descentZ,
   relativeGain,
-  scoreFromLosses,
+  scoreFromMeasurements,
   scoreUpdate,
   type LossPair,
   type ScoreGains,
+  type ScoreMeasurements,
+  type ScoreVerdict,
   type ScoreUpdateParameters,
   type UpdateScore,
 } from "./score-update.js";

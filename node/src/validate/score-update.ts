@@ -1,15 +1,21 @@
+import * as tf from "@tensorflow/tfjs-core";
 import type { Address, Hex } from "viem";
 
-import type { Dataset } from "../data/dataset.js";
+import type { Batch, Dataset } from "../data/dataset.js";
 import { exampleSize } from "../data/dataset.js";
 import { DEFAULT_NUM_SHARDS } from "../data/shard.js";
 import type { Model } from "../model/model.js";
+import { updateNorm } from "../aggregate/update-norm.js";
+import { flattenParams, unflattenParams } from "../model/params.js";
 import { parameterCount } from "../model/spec.js";
 import { evaluateBatch } from "../train/evaluate.js";
 import {
   DEFAULT_VALIDATION_BATCH_SIZE,
+  DESCENT_Z_MIN,
   HARM_MARGIN,
+  REFERENCE_NORM_CAP,
   SCORE_GAIN_FLOOR,
+  SCORE_STEP,
   SCORE_SCALE_PPM,
   UNHELPFUL_SCORE_PPM,
 } from "./constants.js";
@@ -30,6 +36,30 @@ export interface ScoreGains {
   random: number;
   /** (2·g_A + g_R) / 3. */
   weighted: number;
+}
+
+/**
+ * Why an update got its score:
+ * - `helpful`: a descent direction that lowers the loss at the scoring step (score > 1 ppm);
+ * - `unhelpful`: a descent direction that does not help enough (1 ppm: not accepted, not slashed);
+ * - `not-descent`: fails the sign test — its signs do not follow the validation gradient (0);
+ * - `oversized`: its norm exceeds {@link REFERENCE_NORM_CAP} × the reference norm (0);
+ * - `harmful`: with no reference norm yet, raises the loss on both batches by more than the harm
+ *   margin at the full and at the half step (0).
+ */
+export type ScoreVerdict = "helpful" | "unhelpful" | "not-descent" | "oversized" | "harmful";
+
+/** What a score is decided from. */
+export interface ScoreMeasurements {
+  /** Losses before and at the scoring step θ_r − {@link SCORE_STEP}·Δ. */
+  assigned: LossPair;
+  random: LossPair;
+  /** The sign test's statistic ({@link descentZ}); NaN when Δ and the gradient share no non-zero coordinate. */
+  descentZ: number;
+  /** ‖Δ‖ / the reference norm; undefined where there is no reference (the run's first trained round). */
+  normRatio?: number | undefined;
+  /** Losses after the full step θ_r − Δ and the half step θ_r − Δ/2: measured only without a reference norm. */
+  harm?: { full: { assigned: number; random: number }; half: { assigned: number; random: number } } | undefined;
 }
 
 /** Inputs of {@link scoreUpdate}. */
@@ -53,13 +83,25 @@ export interface ScoreUpdateParameters {
   numShards?: number;
   /** Optional post-commit randomness mixed into the validation batches (docs/validation.md). */
   challenge?: Hex | Uint8Array;
+  /**
+   * The median norm of the latest earlier round's accepted updates (public: every validator holds
+   * them); undefined before any round was accepted, and then the harm test stands in for it.
+   */
+  referenceNorm?: number | undefined;
 }
 
-/** An update's score and the four losses behind it. */
+/** An update's score and the measurements behind it. */
 export interface UpdateScore {
   /** 0 … 1,000,000: what the validator submits for this update. */
   scorePpm: number;
-  /** Losses on the trainer's assigned shard, and that shard. */
+  verdict: ScoreVerdict;
+  /** The sign test's statistic (see {@link DESCENT_Z_MIN}). */
+  descentZ: number;
+  /** ‖Δ‖ / the reference norm, where there is one. */
+  normRatio?: number | undefined;
+  /** The full- and half-step losses, where they were measured (no reference norm). */
+  harm?: ScoreMeasurements["harm"];
+  /** Losses (before, and at the scoring step) on the trainer's assigned shard, and that shard. */
   assigned: LossPair & { shard: number };
   /** Losses on the control shard (never the assigned one), and that shard. */
   random: LossPair & { shard: number };
@@ -78,39 +120,85 @@ export function relativeGain({ before, after }: LossPair): number {
 }
 
 /**
- * The scoring rule (docs/validation.md): with g_A and g_R the relative improvements on the
- * assigned and the random batch,
+ * The sign test: over the k coordinates where both Δ and the gradient g are non-zero, with a of
+ * them agreeing in sign, `z = (a − k/2) / √(k/4)`. g is the gradient of the validation loss at
+ * θ_r on the assigned shard's batch and Δ = θ_r − θ_local, so a descent step on that shard's data
+ * agrees with g on most coordinates (z > 0). Scale-free. If Δ's signs are independent of g (noise,
+ * however shaped or sized), a is Binomial(k, ½) and Hoeffding's inequality gives
+ * P(z ≥ t) ≤ exp(−t²/2). NaN when k = 0. Integer counts: deterministic everywhere.
+ */
+export function descentZ(delta: Float32Array, gradient: Float32Array): number {
+  let k = 0;
+  let agree = 0;
+  for (let i = 0; i < delta.length; i++) {
+    const d = delta[i] as number;
+    const g = gradient[i] as number;
+    if (d === 0 || g === 0 || Number.isNaN(d) || Number.isNaN(g)) continue;
+    k++;
+    if (d > 0 === g > 0) agree++;
+  }
+  return k > 0 ? (agree - k / 2) / Math.sqrt(k / 4) : Number.NaN;
+}
+
+/** Both batches' losses rose by more than {@link HARM_MARGIN}. */
+function harms(assigned: LossPair, random: LossPair): boolean {
+  return relativeGain(assigned) < -HARM_MARGIN && relativeGain(random) < -HARM_MARGIN;
+}
+
+/**
+ * The scoring rule (docs/validation.md): with z the sign test ({@link descentZ}), g_A and g_R the
+ * relative loss improvements on the assigned and the random batch at θ_r − Δ/4, and ρ = ‖Δ‖ over
+ * the reference norm,
  *
  * ```
- * score = ⌊10⁶ · min(1, (2·g_A + g_R)/3 − 0.001)⌋   if g_A > 0 and that is ≥ 2 (helps)
- *       = 0                                          if g_A < −0.01 and g_R < −0.01 (harms both)
+ * score = 0                                          if z < 5 (not a descent direction)
+ *       = 0                                          if ρ > 3 (oversized)
+ *       = 0                                          if there is no ρ and both losses rise > 1 % at Δ and at Δ/2 (harmful)
+ *       = ⌊10⁶ · min(1, (2·g_A + g_R)/3 − 0.001)⌋   if g_A > 0 and that is ≥ 2 (helps)
  *       = 1                                          otherwise (valid, does not help)
  * ```
- * Only a harmful update scores 0, which the run slashes as invalid; an honest update that
- * happens not to help (measured: ~3 % of honest updates at H = 5) is merely not accepted
- * (runs set `acceptScorePpm` ≥ 2).
+ * A 0 is slashed as invalid when every scorer gives it; an honest update that happens not to
+ * help is merely not accepted (runs set `acceptScorePpm` ≥ 2).
  *
- * Float64 arithmetic on the four losses, so the same losses give the same score everywhere.
+ * Float64 arithmetic on the measurements, so the same losses give the same score everywhere.
  */
-export function scoreFromLosses(
-  assigned: LossPair,
-  random: LossPair,
-): { scorePpm: number; gains: ScoreGains } {
+export function scoreFromMeasurements(m: ScoreMeasurements): { scorePpm: number; verdict: ScoreVerdict; gains: ScoreGains } {
+  const { assigned, random } = m;
   const gA = relativeGain(assigned);
   const gR = relativeGain(random);
   const weighted = (2 * gA + gR) / 3;
   const gains = { assigned: gA, random: gR, weighted };
+  if (!(m.descentZ >= DESCENT_Z_MIN)) return { scorePpm: 0, verdict: "not-descent", gains };
+  if (m.normRatio !== undefined && !(m.normRatio <= REFERENCE_NORM_CAP)) return { scorePpm: 0, verdict: "oversized", gains };
+  if (m.normRatio === undefined && m.harm !== undefined) {
+    const at = (after: { assigned: number; random: number }): boolean =>
+      harms({ before: assigned.before, after: after.assigned }, { before: random.before, after: after.random });
+    if (at(m.harm.full) && at(m.harm.half)) return { scorePpm: 0, verdict: "harmful", gains };
+  }
   const above = weighted - SCORE_GAIN_FLOOR;
   const helpful = gA > 0 && above > 0 ? Math.floor(SCORE_SCALE_PPM * Math.min(1, above)) : 0;
-  if (helpful > UNHELPFUL_SCORE_PPM) return { scorePpm: helpful, gains };
-  if (gA < -HARM_MARGIN && gR < -HARM_MARGIN) return { scorePpm: 0, gains };
-  return { scorePpm: UNHELPFUL_SCORE_PPM, gains };
+  if (helpful > UNHELPFUL_SCORE_PPM) return { scorePpm: helpful, verdict: "helpful", gains };
+  return { scorePpm: UNHELPFUL_SCORE_PPM, verdict: "unhelpful", gains };
+}
+
+/** The gradient of the mean loss on `batch` at `params`, flat (spec order). */
+function batchGradient(model: Model, params: readonly tf.Tensor[], batch: Batch): Float32Array {
+  const x = tf.tensor2d(batch.x, [batch.size, model.spec.inputSize]);
+  const y = tf.tensor1d(batch.y, "int32");
+  const { loss, gradients } = model.lossAndGradients(params, x, y);
+  try {
+    return flattenParams(model.spec, gradients);
+  } finally {
+    tf.dispose([x, y, loss, ...gradients]);
+  }
 }
 
 /**
- * Scores one update: the loss of the trainer's local model θ_r − Δ against θ_r's on one batch
+ * Scores one update: the loss of θ_r − Δ/4 against θ_r's on one batch
  * of the trainer's assigned shard and one batch of a control shard, both drawn from the
- * validation stream (never a training batch), then {@link scoreFromLosses}.
+ * validation stream (never a training batch), at the scoring step θ_r − Δ/4; the sign test of Δ
+ * against the gradient of the assigned batch's loss at θ_r; ‖Δ‖ against the reference norm, or
+ * without one the losses at the full and the half step; then {@link scoreFromMeasurements}.
  *
  * Deterministic for a given TensorFlow.js backend. Validators on different backends may get
  * losses that differ in the last bits, and so, rarely, scores that differ by a ppm; the
@@ -150,17 +238,39 @@ export function scoreUpdate(input: ScoreUpdateParameters): UpdateScore {
     numShards,
     ...(challenge === undefined ? {} : { challenge }),
   });
+  const beforeAssigned = evaluateBatch(model, globalParams, batches.assigned.batch).loss;
+  const beforeRandom = evaluateBatch(model, globalParams, batches.random.batch).loss;
   const local = new Float32Array(n);
-  for (let i = 0; i < n; i++) local[i] = (globalParams[i] as number) - (delta[i] as number);
-  const assigned = {
-    shard: batches.assigned.shard,
-    before: evaluateBatch(model, globalParams, batches.assigned.batch).loss,
-    after: evaluateBatch(model, local, batches.assigned.batch).loss,
+  const lossesAt = (fraction: number): { assigned: number; random: number } => {
+    for (let i = 0; i < n; i++) local[i] = (globalParams[i] as number) - fraction * (delta[i] as number);
+    return {
+      assigned: evaluateBatch(model, local, batches.assigned.batch).loss,
+      random: evaluateBatch(model, local, batches.random.batch).loss,
+    };
   };
-  const random = {
-    shard: batches.random.shard,
-    before: evaluateBatch(model, globalParams, batches.random.batch).loss,
-    after: evaluateBatch(model, local, batches.random.batch).loss,
+  const step = lossesAt(SCORE_STEP);
+  const assigned = { shard: batches.assigned.shard, before: beforeAssigned, after: step.assigned };
+  const random = { shard: batches.random.shard, before: beforeRandom, after: step.random };
+  const tensors = unflattenParams(model.spec, globalParams);
+  let gradient: Float32Array;
+  try {
+    // the assigned shard's gradient only: shards differ (MNIST shards are label-skewed), and the
+    // control shard's gradient halves the test's power (measured: docs/validation.md)
+    gradient = batchGradient(model, tensors, batches.assigned.batch);
+  } finally {
+    tf.dispose(tensors);
+  }
+  const z = descentZ(delta, gradient);
+  const reference = input.referenceNorm;
+  const normRatio = reference !== undefined && reference > 0 ? updateNorm(delta) / reference : undefined;
+  const harm = normRatio === undefined ? { full: lossesAt(1), half: lossesAt(0.5) } : undefined;
+  const decided = scoreFromMeasurements({ assigned, random, descentZ: z, normRatio, harm });
+  return {
+    ...decided,
+    descentZ: z,
+    ...(normRatio === undefined ? {} : { normRatio }),
+    ...(harm === undefined ? {} : { harm }),
+    assigned,
+    random,
   };
-  return { ...scoreFromLosses(assigned, random), assigned, random };
 }

@@ -1,3 +1,4 @@
+import { updateNorm } from "../aggregate/update-norm.js";
 import { join } from "node:path";
 import type { Address } from "viem";
 import { readIfExists, writeDurable } from "../persist/durable-file.js";
@@ -49,6 +50,23 @@ export class UpdateIndex {
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /**
+   * The reference norm for round `round`'s scoring: the median ‖Δ‖₂ (the mean of the two middle
+   * ones for an even count) of the accepted updates of the latest earlier round held; undefined
+   * when none is held. Every validator that followed the run holds the same on-chain accepted sets.
+   */
+  referenceNorm(round: number): number | undefined {
+    const rounds = this.entries.filter((e) => e.round < round).map((e) => e.round);
+    if (rounds.length === 0) return undefined;
+    const latest = Math.max(...rounds);
+    const norms = this.entries
+      .filter((e) => e.round === latest)
+      .map((e) => updateNorm(e.values))
+      .sort((a, b) => a - b);
+    const mid = norms.length >> 1;
+    return norms.length % 2 === 1 ? (norms[mid] as number) : ((norms[mid - 1] as number) + (norms[mid] as number)) / 2;
   }
 
   /** Entries of rounds before `round`, oldest first, as public work for {@link duplicateOfPublic}. */

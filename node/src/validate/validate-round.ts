@@ -24,12 +24,12 @@ import {
   type SparseUpdate,
 } from "./duplicate-of.js";
 import { fetchUpdate, type FetchFailureReason, type FetchUpdateResult } from "./fetch-update.js";
-import { scoreUpdate, type UpdateScore } from "./score-update.js";
+import { scoreUpdate, type ScoreVerdict, type UpdateScore } from "./score-update.js";
 import { ValidateError } from "./validate-error.js";
 import { mapBounded } from "../async/map-bounded.js";
 
 /** Why an update got the score it got; everything but `ok` means it is not accepted. */
-export type VerdictReason = "ok" | FetchFailureReason | "norm-cap" | "no-improvement" | "duplicate";
+export type VerdictReason = "ok" | FetchFailureReason | "norm-cap" | "no-improvement" | "harmful" | "not-descent" | "duplicate";
 
 /** One revealed update of the round, as the `Revealed` event and the commit order give it. */
 export interface RevealedUpdate {
@@ -87,6 +87,11 @@ export interface ValidateRoundParameters {
   previousAggregate?: Float32Array;
   /** The run's earlier accepted updates (a bounded index, `UpdateIndex.before(round)`): copies of them are `duplicate`s. */
   earlier?: readonly PublicWork[];
+  /**
+   * The median norm of the latest earlier round's accepted updates (`UpdateIndex.referenceNorm`):
+   * updates above REFERENCE_NORM_CAP × it score 0 (`norm-cap`); without it the harm test stands in.
+   */
+  referenceNorm?: number;
   /**
    * The round's randomness rand_r (`currentRound().randomness`), fixed after the commits closed:
    * mixed into the validation batches so no trainer knows them while it trains (docs/validation.md).
@@ -186,6 +191,15 @@ function badInput(what: string, error: z.ZodError, fix: string): ValidateError {
     { code: "VALIDATE_BAD_INPUT", fix },
   );
 }
+
+/** The verdict reason of a scored update that is not accepted. */
+const REASON_OF_VERDICT: Record<ScoreVerdict, VerdictReason> = {
+  helpful: "no-improvement", // helpful but below acceptScorePpm
+  unhelpful: "no-improvement",
+  "not-descent": "not-descent",
+  oversized: "norm-cap",
+  harmful: "harmful",
+};
 
 /** Median of non-negative numbers; the mean of the two middle ones for an even count (as aggregation does). */
 function median(values: readonly number[]): number {
@@ -422,14 +436,15 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
       batchSize,
       numShards,
       ...(input.challenge === undefined ? {} : { challenge: input.challenge }),
+      ...(input.referenceNorm === undefined ? {} : { referenceNorm: input.referenceNorm }),
     });
     const ok = score.scorePpm >= acceptScorePpm;
-    const losses = `assigned shard ${score.assigned.shard}: ${score.assigned.before.toFixed(4)} → ${score.assigned.after.toFixed(4)}, random shard ${score.random.shard}: ${score.random.before.toFixed(4)} → ${score.random.after.toFixed(4)}`;
+    const losses = `assigned shard ${score.assigned.shard}: ${score.assigned.before.toFixed(4)} → ${score.assigned.after.toFixed(4)}, random shard ${score.random.shard}: ${score.random.before.toFixed(4)} → ${score.random.after.toFixed(4)} at Δ/4, sign test z = ${score.descentZ.toFixed(1)}${score.normRatio === undefined ? "" : `, ‖Δ‖ = ${score.normRatio.toFixed(2)} × the reference norm`}`;
     verdicts.push({
       index,
       node,
       scorePpm: score.scorePpm,
-      reason: ok ? "ok" : "no-improvement",
+      reason: ok ? "ok" : REASON_OF_VERDICT[score.verdict],
       accepted: ok,
       norm,
       score,
