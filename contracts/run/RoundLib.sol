@@ -92,6 +92,9 @@ struct RunStorage {
     uint256 totalPoints;
     /// @dev per settled round: trainer pool << 128 | total points
     mapping(uint256 round => uint256) roundPools;
+    /// @dev per-seat count, 16 bits per seat, of the scores that matched their update's median
+    ///      (within SCORE_AGREEMENT_PPM) during settlement: the seat's share of the validator pool
+    uint256 seatAgreements;
 }
 
 /// @title RoundLib

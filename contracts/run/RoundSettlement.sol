@@ -33,6 +33,11 @@ library RoundSettlement {
     uint256 internal constant MAX_ITEMS_PER_CALL = 512;
     uint256 internal constant MAX_SLASHES_PER_CALL = 64;
     uint256 internal constant ITEMS_GAS_BUDGET = 9_000_000;
+    /// @dev A seat's score agrees with its update's median when they differ by at most this many
+    ///      ppm: validators on the same backend give identical scores, on different backends a
+    ///      few ppm apart; a score guessed without scoring (vote copying, issue 11) rarely lands
+    ///      within 0.1 percentage point of the median. A validator is paid per agreeing score.
+    uint256 internal constant SCORE_AGREEMENT_PPM = 1_000;
 
     /// @dev What every item of the batch needs, read once.
     struct Batch {
@@ -48,6 +53,7 @@ library RoundSettlement {
         uint256 invalidBps;
         uint256 noRevealBps;
         uint256 counters; // seat cursors, 16 bits per seat
+        uint256 agreements; // per seat, 16 bits: scores that matched their update's median
         uint256 slashes; // slashes made by this call
         uint256 accepted;
         uint256 invalid;
@@ -56,6 +62,7 @@ library RoundSettlement {
         uint256[] wordIndex; // per seat: the score word cached (+1; 0 = none)
         uint256[] words;
         uint256[] entries; // median scratch
+        uint256[] scored; // score << 8 | seat of each entry (the median sorts `entries` in place)
     }
 
     /// @notice Settles up to `maxItems` items of the current round; returns whether it is done.
@@ -90,6 +97,7 @@ library RoundSettlement {
         }
         $.settleCursor = end | (b.accepted << 16) | (b.invalid << 32);
         $.seatCursors = b.counters;
+        $.seatAgreements = b.agreements;
         $.totalPoints = b.totalPoints;
         if (end > processed) emit ITrainingRun.SettlementProgress(b.runId, b.round, end, total);
         return end == total;
@@ -114,6 +122,7 @@ library RoundSettlement {
         b.invalidBps = p.invalidSlashBps;
         b.noRevealBps = p.noRevealSlashBps;
         b.counters = $.seatCursors;
+        b.agreements = $.seatAgreements;
         uint256 cursor = $.settleCursor;
         b.accepted = (cursor >> 16) & MASK16;
         b.invalid = (cursor >> 32) & MASK16;
@@ -123,6 +132,7 @@ library RoundSettlement {
         b.wordIndex = new uint256[](c);
         b.words = new uint256[](c);
         b.entries = new uint256[](b.scorers);
+        b.scored = new uint256[](b.scorers);
         // seats of an earlier round (or never drawn) count as unrevealed
         bool drawn = $.committeeRound == b.round;
         for (uint256 j = 0; j < c; ++j) {
@@ -137,6 +147,7 @@ library RoundSettlement {
         (uint256 median, uint256 n, uint256 zeros) = _scoresOf($, b, node);
         bool decided = n >= b.quorum;
         bool accepted = decided && median >= b.acceptScore;
+        if (decided) _countAgreements(b, n, median);
         uint256 points = 0;
         if (accepted) {
             uint256 samples = e.samples();
@@ -156,11 +167,23 @@ library RoundSettlement {
             accepted,
             points
         );
-        if (decided && median == 0 && Settlement.isSupermajority(zeros, n)) {
+        // invalid only if EVERY revealed scorer seat gave 0: a colluding minority that holds some of
+        // an update's k seats can keep it out of the accepted set, but cannot slash it (issue 11)
+        if (decided && zeros == n) {
             ++b.invalid;
             // after reveal the node's commitment slot holds the update's content hash
             bytes32 evidence = $.commitments[node];
             _slash($, b, node, IStakeManager.SlashReason.InvalidUpdate, b.invalidBps, evidence);
+        }
+    }
+
+    /// @dev Credits each of the update's `n` revealed seats whose score is within
+    ///      SCORE_AGREEMENT_PPM of the median (16-bit counters: a seat scores at most 1,024 updates).
+    function _countAgreements(Batch memory b, uint256 n, uint256 median) private pure {
+        for (uint256 t = 0; t < n; ++t) {
+            uint256 score = b.scored[t] >> 8;
+            uint256 gap = score > median ? score - median : median - score;
+            if (gap <= SCORE_AGREEMENT_PPM) b.agreements += 1 << (16 * (b.scored[t] & 0xff));
         }
     }
 
@@ -187,6 +210,7 @@ library RoundSettlement {
             uint256 score = RoundLib.scoreAt(b.words[j], pos % RoundLib.SCORES_PER_WORD);
             if (score == 0) ++zeros;
             b.entries[n] = (score << 128) | 1;
+            b.scored[n] = (score << 8) | j;
             ++n;
         }
         if (n > 0) (median, ) = WeightedMedian.lowerMedian(b.entries, n);
@@ -228,14 +252,23 @@ library RoundSettlement {
         if (c.failure == ITrainingRun.RoundFailure.None && b.totalPoints > 0) {
             trainerPool = emission - validatorPool;
         }
+        // a validator backing the paid hash is paid per score of its seats that matched the
+        // update's median: attesting the model without scoring earns nothing (vote copying)
         uint256[] memory payWeights = new uint256[](c.voters);
+        uint256 paySum = 0;
         if (c.payWeight > 0) {
-            for (uint256 v = 0; v < c.voters; ++v) {
-                if (c.weights[v] > 0 && c.hashes[v] == c.payHash) payWeights[v] = c.weights[v];
+            for (uint256 j = 0; j < b.committeeSize; ++j) {
+                uint256 slot = b.seats[j].voteSlot();
+                if (slot == 0) continue; // an undrawn committee leaves b.seats zero
+                uint256 v = slot - 1;
+                if (c.weights[v] == 0 || c.hashes[v] != c.payHash) continue;
+                uint256 agreed = (b.agreements >> (16 * j)) & MASK16;
+                payWeights[v] += agreed;
+                paySum += agreed;
             }
         }
         uint256 minted = trainerPool +
-            Settlement.split(validatorPool, payWeights, c.voters, c.payWeight, c.rewards);
+            Settlement.split(validatorPool, payWeights, c.voters, paySum, c.rewards);
         if (minted > 0) {
             // A failing mint (cap reached, MINTER_ROLE revoked) must not block the run.
             try IRewardToken(token).mint(address(this), minted) {} catch {

@@ -761,6 +761,7 @@ contract TrainingRun is ITrainingRun, Initializable, ReentrancyGuardTransient {
         $.challengeBlock = 0;
         $.settleCursor = 0;
         $.seatCursors = 0;
+        $.seatAgreements = 0;
         $.totalPoints = 0;
         $.state = RoundLib.openState(
             number_,

@@ -6,6 +6,7 @@ import { commitmentOf } from "../../node/src/chain/commitment.js";
 import { createRng } from "../../node/src/random/rng.js";
 import { ONE } from "./helpers/deployCore.js";
 import {
+  agreementsOf,
   AGREED_HASH,
   deployRun,
   events,
@@ -46,7 +47,7 @@ const fourValidatorsFixture = () => deployRun(connection, { trainers: 2, validat
 const allSeated = (d: RunDeployment) => (committee: string[]) =>
   d.validators.every((v) => seatsOf(committee, v.address) > 0);
 
-/** A validator's share of the validator pool: pool x its seats / the paid seats (rounded down). */
+/** A validator's share of the validator pool: pool x its weight / the paid weight (rounded down). */
 const share = (seats: number, paidSeats: number) => (VALIDATOR_POOL * BigInt(seats)) / BigInt(paidSeats);
 
 /** Plays a round and returns, besides playRound's result, the TypeScript reference of every update's outcome. */
@@ -72,7 +73,7 @@ function sumValidatorRewards(d: RunDeployment, receipt: ContractTransactionRecei
 }
 
 describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liveness)", function () {
-  it("accepts medians >= acceptScore, rejects below, slashes an invalid update, pays points = median x capped samples and the validator share by seats", async function () {
+  it("accepts medians >= acceptScore, rejects below, slashes an invalid update, pays points = median x capped samples and the validator share by agreeing scores", async function () {
     const d = await networkHelpers.loadFixture(runFixture);
     const [t0, t1, t2, t3] = d.trainers;
     const [v0, v1, v2] = d.validators;
@@ -120,13 +121,17 @@ describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liven
     ]);
     await expect(receipt.hash).to.emit(d.run, "TrainerPoolSet").withArgs(d.runId, 2n, TRAINER_POOL, p0 + p3);
     const seats = [v0!, v1!, v2!].map((v) => seatsOf(committee, v.address));
+    // the validator pool goes by the seats' scores that matched each update's median (vote copying, issue 11)
+    const agreements = agreementsOf(expected);
+    const agreed = [v0!, v1!, v2!].map((v) => agreements.get(v.address.toLowerCase()) ?? 0);
+    const totalAgreed = agreed.reduce((a, b) => a + b, 0);
     const settled = events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator, e.args.agreed, e.args.reward]);
     expect(settled).to.have.deep.members([
-      [v0!.address, true, share(seats[0]!, C)],
-      [v1!.address, true, share(seats[1]!, C)],
-      [v2!.address, true, share(seats[2]!, C)],
+      [v0!.address, true, share(agreed[0]!, totalAgreed)],
+      [v1!.address, true, share(agreed[1]!, totalAgreed)],
+      [v2!.address, true, share(agreed[2]!, totalAgreed)],
     ]);
-    const validatorPaid = seats.reduce((acc, s) => acc + share(s, C), 0n);
+    const validatorPaid = agreed.reduce((acc, a) => acc + share(a, totalAgreed), 0n);
     const minted = TRAINER_POOL + validatorPaid;
     // the lower median of the 16 seats' losses: each validator's loss counts once per seat
     const losses = [v0!, v1!, v2!].flatMap((v, i) => Array(seats[i]!).fill([500, 600, 400][i]!));
@@ -139,9 +144,9 @@ describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liven
     expect((await d.run.memberOf(t0!.address)).rewards).to.equal((TRAINER_POOL * p0) / (p0 + p3));
     expect((await d.run.memberOf(t3!.address)).rewards).to.equal((TRAINER_POOL * p3) / (p0 + p3));
     expect((await d.run.memberOf(t1!.address)).rewards).to.equal(0n);
-    expect((await d.run.memberOf(v2!.address)).rewards).to.equal(share(seats[2]!, C));
+    expect((await d.run.memberOf(v2!.address)).rewards).to.equal(share(agreed[2]!, totalAgreed));
 
-    // the invalid update: median 0 with at least 2/3 of its scorer seats at 0
+    // the invalid update: every scorer seat gave 0
     const slashAmount = (BigInt(P.minTrainerStake) * BigInt(P.invalidSlashBps)) / 10_000n;
     const slashes = events(d, receipt, "NodeSlashed");
     expect(slashes.map((e) => [e.args.node, e.args.reason, e.args.amount])).to.deep.equal([
@@ -162,21 +167,21 @@ describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liven
     expect([info.round, info.modelHash]).to.deep.equal([3n, AGREED_HASH]);
   });
 
-  it("an update with median 0 but less than 2/3 of its scorer seats at 0 is rejected and not slashed", async function () {
+  it("a colluding minority cannot slash an honest update: median 0 from at least 2/3 of its scorer seats, but not all, rejects it without a slash (attack: under the old 2/3 rule it was slashed)", async function () {
     const d = await networkHelpers.loadFixture(fourValidatorsFixture);
     const [t0, t1] = d.trainers;
     const [v0, v1, v2, v3] = d.validators;
-    // the zero-scorers hold at least half the seats but less than two thirds
+    // the colluders score t0 0 and hold at least 2/3 of the seats (enough under the old rule) but not all
     const { receipt, expected } = await playScored(d, {
       revealers: [t0!, t1!],
       committeeWhere: (c) => {
-        const zeros = seatsOf(c, v0!.address) + seatsOf(c, v1!.address);
-        return 2 * zeros >= C && 3 * zeros < 2 * C;
+        const zeros = seatsOf(c, v0!.address) + seatsOf(c, v1!.address) + seatsOf(c, v2!.address);
+        return 3 * zeros >= 2 * C && zeros < C;
       },
       votes: [
         { validator: v0!, scores: [0, 500_000], modelHash: AGREED_HASH },
         { validator: v1!, scores: [0, 500_000], modelHash: AGREED_HASH },
-        { validator: v2!, scores: [500_000, 500_000], modelHash: AGREED_HASH },
+        { validator: v2!, scores: [0, 500_000], modelHash: AGREED_HASH },
         { validator: v3!, scores: [500_000, 500_000], modelHash: AGREED_HASH },
       ],
     });
@@ -189,6 +194,33 @@ describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liven
       [0n, false],
       [500_000n, true],
     ]);
+    expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
+  });
+
+  it("vote copying: a validator that attests the agreed model but guesses its scores is paid nothing; the pool goes to the seats whose scores matched the medians (attack: paid by seats, it earned its full share)", async function () {
+    const d = await networkHelpers.loadFixture(fourValidatorsFixture);
+    const [t0, t1] = d.trainers;
+    const [v0, v1, v2, v3] = d.validators;
+    const { receipt, expected } = await playScored(d, {
+      revealers: [t0!, t1!],
+      committeeWhere: allSeated(d),
+      votes: [
+        { validator: v0!, scores: [512_345, 401_234], modelHash: AGREED_HASH },
+        { validator: v1!, scores: [512_345, 401_234], modelHash: AGREED_HASH },
+        { validator: v2!, scores: [512_345, 401_234], modelHash: AGREED_HASH },
+        // did not score: guessed "accept everything" (any guess off the median by more than 1,000 ppm)
+        { validator: v3!, scores: [1_000_000, 1_000_000], modelHash: AGREED_HASH },
+      ],
+    });
+    const agreements = agreementsOf(expected);
+    expect(agreements.get(v3!.address.toLowerCase()) ?? 0).to.equal(0);
+    const settled = new Map(events(d, receipt, "ValidatorSettled").map((e) => [e.args.validator as string, e.args.reward as bigint]));
+    expect(settled.get(v3!.address)).to.equal(0n);
+    const total = [v0!, v1!, v2!].reduce((a, v) => a + (agreements.get(v.address.toLowerCase()) ?? 0), 0);
+    for (const v of [v0!, v1!, v2!]) {
+      expect(settled.get(v.address)).to.equal(share(agreements.get(v.address.toLowerCase()) ?? 0, total));
+    }
+    // the copier still backed the agreed hash: not slashed, just unpaid
     expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
   });
 

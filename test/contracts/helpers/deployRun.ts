@@ -415,11 +415,21 @@ export function lowerMedian(values: readonly number[]): number {
   return sorted[Math.ceil(sorted.length / 2) - 1]!;
 }
 
+/** RoundSettlement.SCORE_AGREEMENT_PPM: a seat's score agrees with the median within this. */
+export const SCORE_AGREEMENT_PPM = 1_000;
+
+/** Per validator (lowercased), its seats' scores that agreed with their update's median, summed over `updates`. */
+export function agreementsOf(updates: readonly { agreeing: readonly string[] }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const u of updates) for (const holder of u.agreeing) counts.set(holder, (counts.get(holder) ?? 0) + 1);
+  return counts;
+}
+
 /**
  * What settlement decides for revealed update `index` (TypeScript reference): the scores its
  * k seats' holders revealed (`scores[holder]`, indexed by reveal order; holders without a
  * revealed vote are absent), their lower median, whether the update is decided, accepted and
- * invalid. `scorers` are the seats of `scorersOf(index)`.
+ * invalid (every revealed seat scored 0). `scorers` are the seats of `scorersOf(index)`.
  */
 export function expectedUpdate(
   committee: readonly string[],
@@ -429,20 +439,26 @@ export function expectedUpdate(
   acceptScorePpm: number,
 ) {
   const values: number[] = [];
+  const holders: string[] = [];
   for (const seat of scorers) {
     const holder = committee[Number(seat)]!.toLowerCase();
     const scores = revealedScores.get(holder);
-    if (scores) values.push(scores[index] ?? 0);
+    if (scores) {
+      values.push(scores[index] ?? 0);
+      holders.push(holder);
+    }
   }
   const median = lowerMedian(values);
   const decided = values.length >= Math.floor(scorers.length / 2) + 1;
   const zeros = values.filter((v) => v === 0).length;
   return {
     scorers: values.length,
+    /** The holder of each revealed seat whose score is within SCORE_AGREEMENT_PPM of the median (the validator pool's weights). */
+    agreeing: decided ? holders.filter((_, t) => Math.abs(values[t]! - median) <= SCORE_AGREEMENT_PPM) : [],
     median,
     decided,
     accepted: decided && median >= acceptScorePpm,
-    invalid: decided && median === 0 && 3 * zeros >= 2 * values.length,
+    invalid: decided && zeros === values.length,
   };
 }
 
