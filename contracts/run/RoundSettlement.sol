@@ -178,13 +178,31 @@ library RoundSettlement {
     }
 
     /// @dev Credits each of the update's `n` revealed seats whose score is within
-    ///      SCORE_AGREEMENT_PPM of the median (16-bit counters: a seat scores at most 1,024 updates).
+    ///      SCORE_AGREEMENT_PPM of the median and of a score by another holder's seat (unless one
+    ///      holder has them all): a validator holding two of an update's three seats makes its
+    ///      own guess the median, so the median alone would pay a guesser (vote copying).
+    ///      16-bit counters: a seat scores at most 1,024 updates. O(n^2), n <= k <= 16.
     function _countAgreements(Batch memory b, uint256 n, uint256 median) private pure {
+        bool oneHolder = true;
+        address first = b.seats[b.scored[0] & 0xff].holder();
+        for (uint256 t = 1; t < n; ++t) {
+            if (b.seats[b.scored[t] & 0xff].holder() != first) oneHolder = false;
+        }
         for (uint256 t = 0; t < n; ++t) {
             uint256 score = b.scored[t] >> 8;
-            uint256 gap = score > median ? score - median : median - score;
-            if (gap <= SCORE_AGREEMENT_PPM) b.agreements += 1 << (16 * (b.scored[t] & 0xff));
+            if (_gap(score, median) > SCORE_AGREEMENT_PPM) continue;
+            bool confirmed = oneHolder;
+            address holder = b.seats[b.scored[t] & 0xff].holder();
+            for (uint256 u = 0; u < n && !confirmed; ++u) {
+                if (b.seats[b.scored[u] & 0xff].holder() == holder) continue;
+                confirmed = _gap(b.scored[u] >> 8, score) <= SCORE_AGREEMENT_PPM;
+            }
+            if (confirmed) b.agreements += 1 << (16 * (b.scored[t] & 0xff));
         }
+    }
+
+    function _gap(uint256 x, uint256 y) private pure returns (uint256) {
+        return x > y ? x - y : y - x;
     }
 
     /// @dev The scores `node`'s k seats revealed for it (advancing each seat's cursor): their

@@ -6,6 +6,7 @@ import { commitmentOf } from "../../node/src/chain/commitment.js";
 import { createRng } from "../../node/src/random/rng.js";
 import { ONE } from "./helpers/deployCore.js";
 import {
+  agreeingHolders,
   agreementsOf,
   AGREED_HASH,
   deployRun,
@@ -222,6 +223,14 @@ describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liven
     }
     // the copier still backed the agreed hash: not slashed, just unpaid
     expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
+  });
+
+  it("vote copying with most of an update's seats: a guesser holding 2 of its 3 scorer seats sets the median but is not paid for it (another holder must confirm its score); the one-holder case pays", () => {
+    // seats of holders g (the guesser) and h: the guess is the lower median of (g, g, h)
+    expect(agreeingHolders(["g", "g", "h"], [400_000, 400_000, 600_000], 400_000)).to.deep.equal([]);
+    expect(agreeingHolders(["g", "h", "i"], [400_000, 600_000, 600_000], 600_000)).to.deep.equal(["h", "i"]);
+    expect(agreeingHolders(["h", "h", "h"], [600_000, 600_000, 600_000], 600_000)).to.deep.equal(["h", "h", "h"]);
+    expect(agreeingHolders(["g", "h", "h"], [600_500, 600_000, 600_000], 600_000)).to.deep.equal(["g", "h", "h"]);
   });
 
   it("a trainer that committed and did not reveal is slashed NoReveal with its commitment as evidence", async function () {

@@ -157,6 +157,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const tickMs = options.tickMs ?? 500;
   const done = (async () => {
     let lastPhase = "";
+    // consecutive failed ticks (an RPC outage, a flaky IPFS peer): the wait doubles up to 8 s
+    let failures = 0;
     while (!controller.signal.aborted) {
       try {
         const view = await readRoundView(ctx);
@@ -176,15 +178,22 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         if (config.keeper && view.phase === "finalizable" && !view.finalized) await settle(ctx, view, config.finalizeBatch, logger);
         await recordAccount(ctx, metrics);
         options.onTick?.(view);
+        if (failures > 0) logger.info("recovered", { failedTicks: failures });
+        failures = 0;
       } catch (err) {
         if (controller.signal.aborted) break;
         if (err instanceof ModelDivergedError) {
           logger.error("stopping: model diverged", { error: err.message, fix: err.fix });
           throw err;
         }
-        logger.warn("tick failed; retrying", { error: err instanceof ProtolearnError ? err.toDisplayString() : String(err) });
+        failures++;
+        logger.warn("tick failed; retrying", {
+          error: err instanceof ProtolearnError ? err.toDisplayString() : String(err),
+          failures,
+          retryInMs: retryDelayMs(tickMs, failures),
+        });
       }
-      await new Promise((r) => setTimeout(r, tickMs));
+      await new Promise((r) => setTimeout(r, failures === 0 ? tickMs : retryDelayMs(tickMs, failures)));
     }
   })();
 
@@ -199,6 +208,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     if (options.store === undefined) await store.stop();
   };
   return { address, store, metrics, metricsPort: server?.port, done, stop };
+}
+
+/** The wait after `failures` consecutive failed ticks: the tick interval doubled per failure, at most 8 s. */
+export function retryDelayMs(tickMs: number, failures: number): number {
+  return Math.min(8_000, tickMs * 2 ** Math.min(failures, 16));
 }
 
 async function ensureMembership(ctx: SignerContext, config: NodeConfig, logger: Logger): Promise<void> {

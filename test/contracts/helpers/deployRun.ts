@@ -418,6 +418,19 @@ export function lowerMedian(values: readonly number[]): number {
 /** RoundSettlement.SCORE_AGREEMENT_PPM: a seat's score agrees with the median within this. */
 export const SCORE_AGREEMENT_PPM = 1_000;
 
+/**
+ * The holder of each seat whose score agrees (RoundSettlement._countAgreements): within
+ * SCORE_AGREEMENT_PPM of the median and of another holder's score, unless one holder has all the seats.
+ */
+export function agreeingHolders(holders: readonly string[], values: readonly number[], median: number): string[] {
+  const oneHolder = holders.every((h) => h === holders[0]);
+  return holders.filter(
+    (holder, t) =>
+      Math.abs(values[t]! - median) <= SCORE_AGREEMENT_PPM &&
+      (oneHolder || values.some((v, u) => holders[u] !== holder && Math.abs(v - values[t]!) <= SCORE_AGREEMENT_PPM)),
+  );
+}
+
 /** Per validator (lowercased), its seats' scores that agreed with their update's median, summed over `updates`. */
 export function agreementsOf(updates: readonly { agreeing: readonly string[] }[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -454,7 +467,7 @@ export function expectedUpdate(
   return {
     scorers: values.length,
     /** The holder of each revealed seat whose score is within SCORE_AGREEMENT_PPM of the median (the validator pool's weights). */
-    agreeing: decided ? holders.filter((_, t) => Math.abs(values[t]! - median) <= SCORE_AGREEMENT_PPM) : [],
+    agreeing: decided ? agreeingHolders(holders, values, median) : [],
     median,
     decided,
     accepted: decided && median >= acceptScorePpm,
