@@ -5,8 +5,10 @@ import { ChainError, isTransient, toChainError } from "./chain-error.js";
 
 /**
  * Sends transactions from one account, one at a time: simulates first (so a revert is decoded
- * before anything is signed), estimates gas with headroom, assigns nonces locally (resyncing
- * from the chain when they drift), retries transport failures a bounded number of times, and
+ * before anything is signed), estimates gas with headroom, takes each nonce from the chain's
+ * pending count (sends are serialized, so that is the next one; and a reorg that dropped a mined
+ * transaction of ours frees its nonce, which a locally counted nonce would skip, leaving the
+ * next transaction stuck behind a gap), retries transport failures a bounded number of times, and
  * waits for the receipt. A reverted receipt is an error, never a silent success.
  */
 
@@ -54,7 +56,6 @@ export function withHeadroom(estimate: bigint, percent: bigint, min: bigint): bi
 }
 
 export class TxSender {
-  private nonce: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: PartTimer = NO_TIMING;
 
@@ -77,10 +78,7 @@ export class TxSender {
   }
 
   private async nextNonce(): Promise<number> {
-    if (this.nonce === undefined) {
-      this.nonce = await this.options.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
-    }
-    return this.nonce;
+    return this.options.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" });
   }
 
   private async sendNow(request: SendRequest): Promise<SentTransaction> {
@@ -110,7 +108,6 @@ export class TxSender {
           nonce,
           gas: withHeadroom(gas, this.options.gasHeadroomPercent ?? 20n, this.options.gasHeadroomMin ?? 50_000n),
         } as Parameters<typeof walletClient.writeContract>[0]);
-        this.nonce = nonce + 1;
         endPart();
         endPart = this.timer.begin("chainConfirm");
         const receipt = await publicClient.waitForTransactionReceipt({ hash });
@@ -128,14 +125,12 @@ export class TxSender {
         endPart();
         const message = err instanceof Error ? err.message : String(err);
         if (/nonce too low|nonce has already been used|replacement transaction underpriced/i.test(message)) {
-          this.nonce = undefined; // resync from the chain
-          if (attempt < maxRetries) continue;
+          if (attempt < maxRetries) continue; // the next attempt reads the nonce again
         }
         const chainError = toChainError(err, request.label);
         if (isTransient(chainError) && attempt < maxRetries) {
           const delay = 250 * 2 ** attempt;
           logger?.warn("tx retry", { label: request.label, attempt: attempt + 1, delayMs: delay, error: chainError.message });
-          this.nonce = undefined;
           await new Promise((r) => setTimeout(r, delay));
           continue;
         }

@@ -9,7 +9,7 @@ import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
 import type { MetricsRegistry } from "../observe/metrics.js";
 import { NO_TIMING, trainingTimer, type PartTimer } from "../observe/round-timing.js";
-import { trainUpdate } from "../round/index.js";
+import { trainUpdate, type RoundRunParams } from "../round/index.js";
 import type { BlobStore } from "../storage/index.js";
 import { applyAdversary, type Adversary } from "./adversary.js";
 import type { ModelSync } from "../sync/model-sync.js";
@@ -86,9 +86,13 @@ export class TrainerRole {
       }
     }
 
-    if (view.phase === "commit" && !pending.committed) {
+    // The chain, not the local record, says whether the commit or reveal is in: a reorg can drop
+    // a mined transaction, so while its phase lasts the node checks each tick and re-sends the
+    // same commitment or reveal (the contract refuses a second commit of the round).
+    if (view.phase === "commit") {
       const member = await ctx.contracts.run.read.memberOf([this.address]);
       if (Number(member.activeRound) !== view.round) {
+        if (pending.committed) log.warn("the commit is no longer on chain (a reorg dropped it): sending it again");
         const commitment = commitmentOf({
           runId: ctx.runId,
           round: view.round,
@@ -101,10 +105,11 @@ export class TrainerRole {
         const sent = await commit(ctx, { round: view.round, commitment });
         log.info("committed", { cid: pending.cid, gasUsed: sent.gasUsed });
       }
-      await state.markPending({ committed: true });
-    } else if (view.phase === "reveal" && pending.committed && !pending.revealed) {
+      if (!pending.committed) await state.markPending({ committed: true });
+    } else if (view.phase === "reveal" && pending.committed) {
       const member = await ctx.contracts.run.read.memberOf([this.address]);
       if (Number(member.revealedRound) !== view.round) {
+        if (pending.revealed) log.warn("the reveal is no longer on chain (a reorg dropped it): sending it again");
         const sent = await reveal(ctx, {
           round: view.round,
           cid: pending.cid,
@@ -114,8 +119,8 @@ export class TrainerRole {
         });
         log.info("revealed", { cid: pending.cid, gasUsed: sent.gasUsed });
       }
-      await state.markPending({ revealed: true });
-    } else if (view.phase !== "commit" && !pending.committed && this.missedRound !== view.round) {
+      if (!pending.revealed) await state.markPending({ revealed: true });
+    } else if (!pending.committed && this.missedRound !== view.round) {
       this.missedRound = view.round;
       log.warn("missed the commit deadline; skipping this round");
     }
@@ -164,7 +169,7 @@ export class TrainerRole {
     const { state, sync, params, store, model, dataset, logger, metrics, adversary } = this.o;
     const log = logger.child("trainer", { round: view.round });
     const held = await sync.ensure(view.round);
-    const runParams = await params.at(view.round);
+    const runParams = fitting(adversary, await params.at(view.round));
     const residual = await state.loadResidual();
     log.info("training", { steps: runParams.innerSteps, batch: runParams.batchSize });
     const bar = this.o.progress
@@ -211,4 +216,14 @@ export class TrainerRole {
     log.info("update stored", { cid, bytes: update.bytes.length, trainLoss: Number(result.trainLoss.toFixed(4)), adversary: adversary.strategy });
     return pending;
   }
+}
+
+/**
+ * The testing-only `fit-validation` adversary trains 4× the steps at 3× the learning rate on its
+ * assigned shard (the examples its validation batch is drawn from); everyone else trains as the
+ * run says.
+ */
+function fitting(adversary: Adversary, params: RoundRunParams): RoundRunParams {
+  if (adversary.strategy !== "fit-validation") return params;
+  return { ...params, innerSteps: 4 * params.innerSteps, innerLearningRate: 3 * params.innerLearningRate };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { bytesToHex, type Address, type Hex } from "viem";
+import { bytesToHex, keccak256, type Address, type Hex } from "viem";
 import { announceCheckpoint, armChallenge, commitVote, revealVote } from "../chain/actions/index.js";
 import { voteCommitmentOf } from "../chain/commitment.js";
 import { NO_TIMING } from "../observe/round-timing.js";
@@ -9,6 +9,7 @@ import { evaluate } from "../train/evaluate.js";
 import { decodeRoundUpdate, roundDecodeRules } from "../round/index.js";
 import { UpdateIndex, validateRound } from "../validate/index.js";
 import type { PendingVote } from "../sync/node-state.js";
+import type { Adversary } from "./adversary.js";
 import type { RoleDeps, RoundRole } from "./daemon.js";
 import type { RoundView } from "../run/round-view.js";
 
@@ -37,7 +38,11 @@ export class ValidatorRole implements RoundRole {
   /** The run's earlier accepted updates (P6), opened on first use. */
   private index: UpdateIndex | undefined;
 
-  constructor(private readonly d: RoleDeps) {
+  constructor(
+    private readonly d: RoleDeps,
+    /** TESTING ONLY: a validator adversary of the red team; "none" otherwise. */
+    private readonly adversary: Adversary = { strategy: "none", factor: 10 },
+  ) {
     // The run's accepted updates, as model sync fetches them to build the next model, are the
     // public work an update must not copy (P6): every member indexes the same on-chain set.
     d.sync.onAcceptedUpdates(async (round, updates) => {
@@ -68,14 +73,17 @@ export class ValidatorRole implements RoundRole {
     const log = logger.child("validator", { round: view.round });
     const persisted = state.vote;
     if (persisted !== null && persisted.round === view.round) {
-      if (persisted.committed) return;
-      // A crash after persisting the vote: the chain says whether commitVote landed.
+      // The chain says whether commitVote is in: after a crash between persisting the vote and
+      // recording the commit, or after a reorg that dropped a mined commit (checked each tick).
       const member = await ctx.contracts.run.read.memberOf([this.address]);
       if (Number(member.activeRound) === view.round) {
-        await state.markVote({ committed: true });
-        log.info("recovered a vote commit the chain recorded before the node stopped");
+        if (!persisted.committed) {
+          await state.markVote({ committed: true });
+          log.info("recovered a vote commit the chain recorded before the node stopped");
+        }
         return;
       }
+      if (persisted.committed) log.warn("the vote commit is no longer on chain (a reorg dropped it): sending it again");
       await this.sendCommit(view, persisted);
       return;
     }
@@ -122,6 +130,7 @@ export class ValidatorRole implements RoundRole {
       return;
     }
     const vote = await this.buildVote(view, seats);
+    if (this.adversary.strategy !== "none") log.warn("TESTING ONLY: this validator misbehaves on purpose", { adversary: this.adversary.strategy });
     await state.saveVote(vote);
     await this.sendCommit(view, vote);
   }
@@ -146,7 +155,8 @@ export class ValidatorRole implements RoundRole {
   private async revealPhase(view: RoundView): Promise<void> {
     const { ctx, state, logger } = this.d;
     const vote = state.vote;
-    if (vote === null || vote.round !== view.round || vote.revealed) return;
+    if (vote === null || vote.round !== view.round) return;
+    if (vote.revealed && view.phase === "finalizable") return;
     if (view.phase === "finalizable") {
       if (!vote.committed) return;
       if (this.once("late", view.round)) logger.child("validator", { round: view.round }).warn("missed the vote-reveal deadline: the committed vote will be slashed (VoteNotRevealed)");
@@ -155,11 +165,14 @@ export class ValidatorRole implements RoundRole {
     const log = logger.child("validator", { round: view.round });
     const member = await ctx.contracts.run.read.memberOf([this.address]);
     if (Number(member.revealedRound) === view.round) {
-      await state.markVote({ revealed: true });
-      await state.markScored(view.round);
-      log.info("recovered a vote reveal the chain recorded before the node stopped");
+      if (!vote.revealed) {
+        await state.markVote({ revealed: true });
+        await state.markScored(view.round);
+        log.info("recovered a vote reveal the chain recorded before the node stopped");
+      }
       return;
     }
+    if (vote.revealed) log.warn("the vote reveal is no longer on chain (a reorg dropped it): sending it again");
     if (Number(member.activeRound) !== view.round) return; // the commit never landed: nothing to reveal
     if (!vote.committed) await state.markVote({ committed: true }); // killed between the commit and recording it
     const sent = await revealVote(ctx, {
@@ -195,8 +208,9 @@ export class ValidatorRole implements RoundRole {
     }
     const mine = new Set([...assigned.values()].flat());
     const publicWork = await this.publicWork(view.round);
+    const copying = this.adversary.strategy === "vote-copy";
     const validation =
-      mine.size === 0
+      mine.size === 0 || copying
         ? undefined
         : await timer.measure("scoring", () =>
             validateRound({
@@ -229,6 +243,7 @@ export class ValidatorRole implements RoundRole {
     const evaluation = timer.measure("scoring", () => evaluate(model, held.params, dataset, { split: "eval" }));
     const evalLoss = BigInt(Math.round(evaluation.loss * EVAL_LOSS_SCALE));
     const scoreByIndex = new Map((validation?.verdicts ?? []).map((v) => [v.index, v.scorePpm]));
+    if (this.adversary.strategy !== "none") await this.misbehave(view.round, reveals, mine, scoreByIndex);
     const { seatLengths, scores } = voteShape(seats, (seat) => assigned.get(seat) ?? [], (index) => scoreByIndex.get(index) ?? 0);
     await this.announceCheckpoint(view.round, held, onChain.checkpointEvery);
     metrics.set("protolearn_eval_loss", "Held-out loss of the model this validator attested (M_r)", evaluation.loss);
@@ -246,11 +261,27 @@ export class ValidatorRole implements RoundRole {
       salt: bytesToHex(randomBytes(32)),
       seatLengths,
       scores,
-      modelHash: held.hash,
+      modelHash: this.adversary.strategy === "withhold" ? keccak256(held.hash) : held.hash,
       evalLoss: evalLoss.toString(),
       committed: false,
       revealed: false,
     };
+  }
+
+  /**
+   * The testing-only validator adversaries (daemon/adversary.ts) rewrite the scores: `vote-copy`
+   * fills in, unscored, each trainer's median of the previous round; `collude-zero` scores its
+   * target 0. (`withhold` changes the attested hash instead; `split-stake` validates honestly.)
+   */
+  private async misbehave(round: number, reveals: readonly { index: number; node: Address }[], mine: ReadonlySet<number>, scores: Map<number, number>): Promise<void> {
+    const { strategy, target } = this.adversary;
+    if (strategy === "collude-zero" && target !== undefined) {
+      for (const r of reveals) if (mine.has(r.index) && r.node.toLowerCase() === target.toLowerCase()) scores.set(r.index, 0);
+    }
+    if (strategy === "vote-copy") {
+      const previous = await this.d.rounds.medians(round - 1);
+      for (const r of reveals) if (mine.has(r.index)) scores.set(r.index, previous.get(r.node.toLowerCase()) ?? 500_000);
+    }
   }
 
   private async updateIndex(): Promise<UpdateIndex> {
@@ -296,6 +327,6 @@ export class ValidatorRole implements RoundRole {
 }
 
 /** The factory the daemon takes. */
-export function validatorRole(deps: RoleDeps): RoundRole {
-  return new ValidatorRole(deps);
+export function validatorRole(deps: RoleDeps, adversary: Adversary = { strategy: "none", factor: 10 }): RoundRole {
+  return new ValidatorRole(deps, adversary);
 }

@@ -56,6 +56,12 @@ export class RoundHistory {
       .sort((a, b) => a.index - b.index);
   }
 
+  /** Each scored trainer's (lowercased) median score in `round` (empty before it is settled). */
+  async medians(round: number): Promise<Map<string, number>> {
+    const record = await this.round(round);
+    return new Map((record?.outcomes ?? []).map((o) => [o.node.toLowerCase(), o.medianScore]));
+  }
+
   /** How `round` ended, or "pending" while it is not finalized. */
   async outcome(round: number): Promise<RoundOutcome> {
     const result = (await this.round(round))?.result ?? null;
