@@ -15,13 +15,40 @@ import { decodeRoundUpdate, type RoundRunParams } from "../round/index.js";
  *   update's norm (same size, same sparsity, no signal: what norm clipping cannot see)
  * - `replay`: the previous round's public aggregate (M_prev − M_r, the model change everyone
  *   saw), re-encoded as this round's update; the honest update where there is none yet
+ * - `fit-validation`: fits what validators measure rather than training: `factor`/2 × the inner
+ *   steps at `factor` × the learning rate on its assigned shard, whose examples the validation
+ *   batches come from (it cannot know which ones: they are drawn after the commits close)
+ * - `seat-fill`: trains honestly; the operator runs several such identities to take trainer seats
+ *   (the red team gives them scarce seats and measures their share against their stake)
+ *
+ * A validator (issue 11):
+ * - `vote-copy`: attests the right model but does not score: each assigned update gets the
+ *   median its trainer received in the previous round (public on chain), else 500,000
+ * - `withhold`: scores honestly but attests another model hash (a group above 1/3 of the seats
+ *   that withholds agreement)
+ * - `collude-zero`: scores honestly except that it scores `target`'s update 0 every round
+ * - `split-stake`: validates honestly; its operator's stake is split over several identities
  */
-export const ADVERSARY_STRATEGIES = ["none", "sign-flip", "scale", "noise", "garbage", "norm-noise", "replay"] as const;
-export const adversarySchema = z.object({
-  strategy: z.enum(ADVERSARY_STRATEGIES).default("none"),
-  factor: z.number().positive().max(1e6).default(10),
-});
+export const TRAINER_ADVERSARIES = ["sign-flip", "scale", "noise", "garbage", "norm-noise", "replay", "fit-validation", "seat-fill"] as const;
+export const VALIDATOR_ADVERSARIES = ["vote-copy", "withhold", "collude-zero", "split-stake"] as const;
+export const ADVERSARY_STRATEGIES = ["none", ...TRAINER_ADVERSARIES, ...VALIDATOR_ADVERSARIES] as const;
+export const adversarySchema = z
+  .object({
+    strategy: z.enum(ADVERSARY_STRATEGIES).default("none"),
+    factor: z.number().positive().max(1e6).default(10),
+    /** collude-zero: the trainer scored 0. */
+    target: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address").optional(),
+  })
+  .refine((a) => a.strategy !== "collude-zero" || a.target !== undefined, {
+    message: "collude-zero needs the target trainer's address (--adversary-target)",
+    path: ["target"],
+  });
 export type Adversary = z.infer<typeof adversarySchema>;
+
+/** Whether the strategy rewrites a trainer's update (the others train honestly or are a validator's). */
+export function rewritesUpdate(strategy: Adversary["strategy"]): boolean {
+  return strategy !== "none" && strategy !== "seat-fill" && strategy !== "fit-validation" && !(VALIDATOR_ADVERSARIES as readonly string[]).includes(strategy);
+}
 
 export function applyAdversary(
   adversary: Adversary,
@@ -35,7 +62,7 @@ export function applyAdversary(
     previousAggregate?: Float32Array | undefined;
   },
 ): { bytes: Uint8Array; contentHash: `0x${string}` } {
-  if (adversary.strategy === "none") return { bytes: honest, contentHash: contentHash(honest) };
+  if (!rewritesUpdate(adversary.strategy)) return { bytes: honest, contentHash: contentHash(honest) };
   if (adversary.strategy === "replay" && context.previousAggregate === undefined) return { bytes: honest, contentHash: contentHash(honest) };
   const rng = createRng(`adversary:${context.seed}`);
   const next = (): number => rng.nextFloat();

@@ -31,7 +31,7 @@ export async function spawnNode(options: {
   logFile: string;
   peers?: string[];
   keeper?: boolean;
-  adversary?: { strategy: string; factor: number };
+  adversary?: { strategy: string; factor: number; target?: string };
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }): Promise<NodeProcess> {
@@ -40,6 +40,7 @@ export async function spawnNode(options: {
   for (const peer of options.peers ?? []) args.push("--peer", peer);
   if (options.keeper === false) args.push("--no-keeper");
   if (options.adversary) args.push("--adversary", options.adversary.strategy, "--adversary-factor", String(options.adversary.factor));
+  if (options.adversary?.target !== undefined) args.push("--adversary-target", options.adversary.target);
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...options.env, PROTOLEARN_PASSWORD: options.password },
     stdio: ["ignore", "pipe", "pipe"],

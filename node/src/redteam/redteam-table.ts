@@ -24,8 +24,16 @@ export interface ScenarioRecord {
   /** The adversary class ("none" for the all-honest baseline). */
   adversary: string;
   rounds: number;
-  trainers: { address: string; adversary: boolean }[];
+  trainers: { address: string; adversary: boolean; /** LEARN locked at the start. */ lock?: number }[];
   validators: number;
+  /** The validators (locks in LEARN), their rewards (LEARN) and committee seats summed over the rounds. */
+  validatorSide?: {
+    validators: { address: string; adversary: boolean; lock: number }[];
+    rewards: Record<string, number>;
+    seats: Record<string, number>;
+  };
+  /** collude-zero: the honest trainer the colluders score 0. */
+  target?: string;
   updates: ScenarioUpdate[];
   /** Trainer rewards per lowercased address, in LEARN (the outcomes' reward, summed over rounds). */
   rewards: Record<string, number>;
@@ -60,6 +68,16 @@ export interface RedteamRow {
   honestRejected: number;
   /** Distinct honest trainers slashed for any reason. */
   honestTrainersSlashed: number;
+  /**
+   * The adversary's share of the seats against its share of the stake (%): trainer classes, its
+   * committed updates of all committed; validator classes, its committee seats of all seats.
+   */
+  seatSharePct: number | undefined;
+  stakeSharePct: number | undefined;
+  /** Validator classes: the adversarial validators' reward per locked LEARN as % of the honest validators'. */
+  validatorRewardPctOfHonest: number | undefined;
+  /** collude-zero: the target's updates not accepted / committed. */
+  targetRejected: string | undefined;
   agreedRounds: number;
   rounds: number;
 }
@@ -90,8 +108,34 @@ export function redteamRow(scenario: ScenarioRecord, baseline: ScenarioRecord | 
   const rewardOf = (address: string): number => scenario.rewards[address.toLowerCase()] ?? 0;
   const honestMean = mean(scenario.trainers.filter((t) => !t.adversary).map((t) => rewardOf(t.address)));
   const badMean = mean(scenario.trainers.filter((t) => t.adversary).map((t) => rewardOf(t.address)));
+  const validators = scenario.validatorSide?.validators ?? [];
+  const validatorClass = validators.some((v) => v.adversary);
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  const share = (part: number, whole: number): number | undefined => (whole > 0 ? (100 * part) / whole : undefined);
+  let seatSharePct: number | undefined;
+  let stakeSharePct: number | undefined;
+  let validatorRewardPctOfHonest: number | undefined;
+  if (validatorClass) {
+    const seats = scenario.validatorSide?.seats ?? {};
+    const rewards = scenario.validatorSide?.rewards ?? {};
+    const bad = validators.filter((v) => v.adversary);
+    const good = validators.filter((v) => !v.adversary);
+    seatSharePct = share(sum(bad.map((v) => seats[v.address] ?? 0)), sum(validators.map((v) => seats[v.address] ?? 0)));
+    stakeSharePct = share(sum(bad.map((v) => v.lock)), sum(validators.map((v) => v.lock)));
+    const perLock = (vs: typeof validators): number => sum(vs.map((v) => rewards[v.address] ?? 0)) / Math.max(1e-18, sum(vs.map((v) => v.lock)));
+    validatorRewardPctOfHonest = perLock(good) > 0 ? (100 * perLock(bad)) / perLock(good) : undefined;
+  } else if (bad.length > 0) {
+    seatSharePct = share(bad.length, scenario.updates.length);
+    const locks = scenario.trainers.map((t) => t.lock ?? 1);
+    stakeSharePct = share(sum(scenario.trainers.filter((t) => t.adversary).map((t) => t.lock ?? 1)), sum(locks));
+  }
+  const targetUpdates = scenario.target === undefined ? [] : scenario.updates.filter((u) => u.node === scenario.target);
   return {
     adversary: scenario.adversary,
+    seatSharePct,
+    stakeSharePct,
+    validatorRewardPctOfHonest,
+    targetRejected: scenario.target === undefined ? undefined : `${targetUpdates.filter((u) => u.outcome !== "accepted").length}/${targetUpdates.length}`,
     detection,
     detections,
     adversaryUpdates: bad.length,
@@ -124,6 +168,8 @@ export function formatRedteamTable(rows: readonly RedteamRow[]): string {
     "honest rejected",
     "honest slashed",
     "agreed rounds",
+    "seats (stake)",
+    "validator reward vs honest",
   ];
   const body = rows.map((r) => [
     r.adversary,
@@ -132,9 +178,11 @@ export function formatRedteamTable(rows: readonly RedteamRow[]): string {
     r.adversaryUpdates === 0 ? "-" : pct(r.rewardPctOfHonest),
     `${acc(r.finalAccuracy)} (${acc(r.baselineAccuracy)})`,
     `${loss(r.finalLoss)} (${loss(r.baselineLoss)})`,
-    `${r.honestRejected}/${r.honestUpdates}`,
+    `${r.honestRejected}/${r.honestUpdates}${r.targetRejected === undefined ? "" : ` (target ${r.targetRejected})`}`,
     String(r.honestTrainersSlashed),
     `${r.agreedRounds}/${r.rounds}`,
+    r.seatSharePct === undefined ? "-" : `${r.seatSharePct.toFixed(1)} % (${pct(r.stakeSharePct)})`,
+    r.validatorRewardPctOfHonest === undefined ? "-" : pct(r.validatorRewardPctOfHonest),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { isAddressEqual, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEFAULT_RUN_PARAMS } from "../../../ignition/modules/defaults.js";
+import { approve, raiseLock, stake } from "../chain/actions/index.js";
 import { connectSigner } from "../chain/client.js";
+import { TRAINER_ADVERSARIES, VALIDATOR_ADVERSARIES } from "../daemon/adversary.js";
 import { enumName, SLASH_REASONS } from "../chain/contract-enums.js";
 import { Conductor } from "../devnet/conductor.js";
 import { DEVNET_MNEMONIC } from "../devnet/dev-keys.js";
@@ -36,6 +38,26 @@ const DEVNET_PARAMETERS = {
   votingPeriod: 10n,
 };
 
+/** seat-fill: scarce trainer seats (4 expected per round for 8 trainers), so seats are contested. */
+const SCARCE_TRAINER_SEATS = 4;
+
+/**
+ * How a scenario's network is shaped: the validator identities added for a validator-side class
+ * (`options.validators` honest ones stay), and the honest validators' lock in minimum locks.
+ * - vote-copy, collude-zero: one more validator, 1/4 of the validator stake;
+ * - withhold: two more, 2/5 of the stake (above the 1/3 that blocks a 2/3 majority);
+ * - split-stake: two more identities at one minimum lock each, the honest ones at two: the
+ *   operator's two identities hold 1/4 of the stake (3 honest validators).
+ */
+export function scenarioShape(adversary: string, honestValidators: number): { extraValidators: number; honestLockMultiple: number; validatorSide: boolean; trainerSide: boolean } {
+  const validatorSide = (VALIDATOR_ADVERSARIES as readonly string[]).includes(adversary);
+  const trainerSide = (TRAINER_ADVERSARIES as readonly string[]).includes(adversary);
+  if (adversary === "withhold") return { extraValidators: Math.max(2, Math.floor((2 * honestValidators) / 3)), honestLockMultiple: 1, validatorSide, trainerSide };
+  if (adversary === "split-stake") return { extraValidators: 2, honestLockMultiple: Math.max(1, Math.round((2 * 3) / honestValidators)), validatorSide, trainerSide };
+  if (validatorSide) return { extraValidators: Math.max(1, Math.ceil(honestValidators / 3)), honestLockMultiple: 1, validatorSide, trainerSide };
+  return { extraValidators: 0, honestLockMultiple: 1, validatorSide, trainerSide };
+}
+
 /**
  * One red-team scenario: a fresh local network built the way `npm start` builds one (hardhat
  * node, Ignition deployment, every node a `protolearn node start` process with its own Helia
@@ -45,9 +67,15 @@ const DEVNET_PARAMETERS = {
  */
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioRecord> {
   const started = Date.now();
-  const { trainers: trainerCount, validators: validatorCount, rounds, logger } = options;
+  const { trainers: trainerCount, rounds, logger } = options;
+  const shape = scenarioShape(options.adversary, options.validators);
+  const validatorCount = options.validators + shape.extraValidators;
   await rm(options.outDir, { recursive: true, force: true });
   await mkdir(join(options.outDir, "logs"), { recursive: true });
+  const parameters =
+    options.adversary === "seat-fill"
+      ? { ...DEVNET_PARAMETERS, runParams: { ...DEVNET_PARAMETERS.runParams, trainerSeats: SCARCE_TRAINER_SEATS } }
+      : DEVNET_PARAMETERS;
   const devnet = await startDevnet({
     chain: "hardhat",
     port: options.port,
@@ -57,7 +85,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     network: "redteam",
     deploymentsDir: join(options.outDir, "deployments"),
     join: true,
-    parameters: DEVNET_PARAMETERS,
+    parameters,
   });
   const nodes: { index: number; role: "trainer" | "validator"; adversary: boolean; process: NodeProcess }[] = [];
   try {
@@ -70,8 +98,25 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: 120_000 });
     const ordered = [...devnet.accounts].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === "validator" ? -1 : 1));
     const trainerAccounts = ordered.filter((a) => a.role === "trainer");
-    const adversaries = options.adversary === "none" ? 0 : Math.max(1, Math.ceil(options.adversaryShare * trainerCount));
-    const adversarial = new Set(trainerAccounts.slice(trainerAccounts.length - adversaries).map((a) => a.index));
+    const validatorAccounts = ordered.filter((a) => a.role === "validator");
+    const adversaries = shape.trainerSide ? Math.max(1, Math.ceil(options.adversaryShare * trainerCount)) : 0;
+    const adversarial = new Set([
+      ...trainerAccounts.slice(trainerAccounts.length - adversaries).map((a) => a.index),
+      ...validatorAccounts.slice(validatorAccounts.length - shape.extraValidators).map((a) => a.index),
+    ]);
+    // split-stake: the honest validators lock more, so that the split operator holds 1/4 of the stake
+    const locks = new Map(devnet.accounts.map((a) => [a.index, a.joinStake]));
+    if (shape.honestLockMultiple > 1) {
+      for (const account of validatorAccounts.filter((a) => !adversarial.has(a.index))) {
+        const signer = await connectSigner({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, runId: 1, account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: account.index }) });
+        const added = account.joinStake * BigInt(shape.honestLockMultiple - 1);
+        await approve(signer, { spender: signer.contracts.stakeManager.address, amount: added });
+        await stake(signer, { amount: added });
+        await raiseLock(signer, { added });
+        locks.set(account.index, account.joinStake + added);
+      }
+    }
+    const target = options.adversary === "collude-zero" ? trainerAccounts[0]?.address : undefined;
     for (const account of ordered) {
       const isAdversary = adversarial.has(account.index);
       const process = await spawnNode({
@@ -83,7 +128,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
         peers: nodes.map((n) => n.process.multiaddr),
         keeper: account.role === "validator",
         env: { PROTOLEARN_DEPLOYMENTS: join(options.outDir, "deployments") },
-        ...(isAdversary ? { adversary: { strategy: options.adversary, factor: options.factor } } : {}),
+        ...(isAdversary ? { adversary: { strategy: options.adversary, factor: options.factor, ...(target === undefined ? {} : { target }) } } : {}),
       });
       nodes.push({ index: account.index, role: account.role, adversary: isAdversary, process });
     }
@@ -110,6 +155,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
       nodes.some((n) => n.adversary && isAddressEqual(n.process.address, address));
     const updates: ScenarioUpdate[] = [];
     const rewards: Record<string, number> = {};
+    const validatorRewards: Record<string, number> = {};
+    const seats: Record<string, number> = {};
     let finalLoss: number | undefined;
     let agreedRounds = 0;
     for (const record of records) {
@@ -127,6 +174,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
         });
       }
       for (const o of record.outcomes) rewards[o.node.toLowerCase()] = (rewards[o.node.toLowerCase()] ?? 0) + Number(BigInt(o.reward)) / 1e18;
+      for (const s of record.settlements) validatorRewards[s.validator.toLowerCase()] = (validatorRewards[s.validator.toLowerCase()] ?? 0) + Number(BigInt(s.reward)) / 1e18;
+      for (const holder of record.committee ?? []) seats[holder.toLowerCase()] = (seats[holder.toLowerCase()] ?? 0) + 1;
       if (record.result?.kind === "agreed") {
         agreedRounds++;
         finalLoss = Number(record.result.evalLoss) / 1e9;
@@ -136,8 +185,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     return {
       adversary: options.adversary,
       rounds,
-      trainers: trainerAccounts.map((a) => ({ address: a.address.toLowerCase(), adversary: adversarial.has(a.index) })),
+      trainers: trainerAccounts.map((a) => ({ address: a.address.toLowerCase(), adversary: adversarial.has(a.index), lock: Number(locks.get(a.index) ?? 0n) / 1e18 })),
       validators: validatorCount,
+      validatorSide: {
+        validators: validatorAccounts.map((a) => ({ address: a.address.toLowerCase(), adversary: adversarial.has(a.index), lock: Number(locks.get(a.index) ?? 0n) / 1e18 })),
+        rewards: validatorRewards,
+        seats,
+      },
+      ...(target === undefined ? {} : { target: target.toLowerCase() }),
       updates,
       rewards,
       slashes: records.flatMap((r) => r.slashes.map((s) => ({ node: s.node.toLowerCase(), reason: enumName(SLASH_REASONS, s.reason), round: r.round }))),

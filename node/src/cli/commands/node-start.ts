@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadDeployment } from "../../chain/deployment.js";
-import { adversarySchema } from "../../daemon/adversary.js";
+import { ADVERSARY_STRATEGIES, adversarySchema } from "../../daemon/adversary.js";
 import { startNode } from "../../daemon/daemon.js";
 import { validatorRole } from "../../daemon/validator.js";
 import { ProtolearnError } from "../../errors.js";
@@ -24,6 +24,7 @@ interface NodeStartFlags extends ChainFlags {
   joinAmount?: string;
   adversary?: string;
   adversaryFactor?: string;
+  adversaryTarget?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -48,8 +49,9 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       .option("--no-keeper", "do not call finalizeRound when a round is due")
       .option("--finalize-batch <n>", "settlement items per finalizeRound call (default 128)")
       .option("--join-amount <LEARN>", "stake to lock when the node joins (default: the role's minimum)")
-      .option("--adversary <strategy>", "TESTING ONLY: misbehave on purpose: sign-flip | scale | noise | garbage | norm-noise | replay")
-      .option("--adversary-factor <x>", "TESTING ONLY: factor of sign-flip / scale", "10"),
+      .option("--adversary <strategy>", `TESTING ONLY: misbehave on purpose: ${ADVERSARY_STRATEGIES.filter((s) => s !== "none").join(" | ")}`)
+      .option("--adversary-factor <x>", "TESTING ONLY: factor of sign-flip / scale", "10")
+      .option("--adversary-target <address>", "TESTING ONLY: the trainer a collude-zero validator scores 0"),
   ).action(async (flags: NodeStartFlags) => {
     const overrides: Record<string, unknown> = {
       network: flags.network,
@@ -76,11 +78,12 @@ export function registerNodeStart(program: Command, io: CliIo): void {
     const adversary = adversarySchema.safeParse({
       strategy: flags.adversary ?? "none",
       factor: Number(flags.adversaryFactor ?? "10"),
+      ...(flags.adversaryTarget === undefined ? {} : { target: flags.adversaryTarget }),
     });
     if (!adversary.success) {
-      throw new ProtolearnError(`--adversary ${flags.adversary ?? ""} is not a known strategy`, {
+      throw new ProtolearnError(`--adversary ${flags.adversary ?? ""}: ${adversary.error.issues.map((i) => `${i.path.join(".") || "strategy"} ${i.message}`).join("; ")}`, {
         code: "CLI_BAD_FLAG",
-        fix: "use sign-flip, scale, noise, garbage, norm-noise or replay (and a positive --adversary-factor), or leave it out",
+        fix: `use one of ${ADVERSARY_STRATEGIES.filter((s) => s !== "none").join(", ")} (a positive --adversary-factor; collude-zero also --adversary-target <trainer address>), or leave it out`,
       });
     }
     const deployment = await loadDeployment(config.network, deploymentsDir(flags, io));
@@ -92,7 +95,7 @@ export function registerNodeStart(program: Command, io: CliIo): void {
       deployment,
       logger,
       adversary: adversary.data,
-      validator: validatorRole,
+      validator: (deps) => validatorRole(deps, adversary.data),
       progress: io.progress && resolveLogFormat(config.log.format) === "pretty",
     });
     const stop = (): void => {
