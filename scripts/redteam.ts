@@ -4,6 +4,7 @@
  * the adversarial trainers run `--adversary <class>`, a testing-only flag), plus one all-honest
  * network on the same dev keys; then one table, a row per class, from the chain's records.
  *
+ *   npm run redteam -- --scenario soak --rounds 50          # all honest, a random fault every round
  *   npm run redteam -- [--json] [--scenario sign-flip,norm-noise] [--rounds 10] [--trainers 8]
  *                      [--validators 3] [--adversary-share 0.25] [--factor 10] [--port 8645]
  *                      [--out .protolearn/redteam] [--no-baseline]
@@ -17,7 +18,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ADVERSARY_STRATEGIES } from "../node/src/daemon/adversary.js";
 import { createLogger } from "../node/src/observe/logger.js";
-import { formatRedteamTable, redteamRow, runScenario, type ScenarioRecord } from "../node/src/redteam/index.js";
+import { formatRedteamTable, redteamRow, runScenario, SOAK_SCENARIO, type ScenarioRecord } from "../node/src/redteam/index.js";
 
 const CLASSES = ADVERSARY_STRATEGIES.filter((s) => s !== "none");
 
@@ -39,7 +40,9 @@ const { values: flags } = parseArgs({
 async function main(): Promise<void> {
   const scenarios = (flags.scenario ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   for (const s of scenarios) {
-    if (!(CLASSES as readonly string[]).includes(s)) throw new Error(`--scenario ${s} is not an adversary class (${CLASSES.join(", ")})`);
+    if (!(CLASSES as readonly string[]).includes(s) && s !== SOAK_SCENARIO) {
+      throw new Error(`--scenario ${s} is neither an adversary class (${CLASSES.join(", ")}) nor ${SOAK_SCENARIO}`);
+    }
   }
   const out = resolve(flags.out ?? ".protolearn/redteam");
   await mkdir(out, { recursive: true });
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
     process.stderr.write(`redteam: ${adversary} done in ${record.elapsedSeconds} s\n`);
     return record;
   };
-  const baseline = flags["no-baseline"] ? undefined : await run("none");
+  // the soak is its own all-honest network under faults: no baseline row needed
+  const onlySoak = scenarios.every((s) => s === SOAK_SCENARIO);
+  const baseline = flags["no-baseline"] || onlySoak ? undefined : await run("none");
   const records: ScenarioRecord[] = [];
   for (const adversary of scenarios) records.push(await run(adversary));
   const rows = [...(baseline ? [redteamRow(baseline, baseline)] : []), ...records.map((r) => redteamRow(r, baseline))];
@@ -74,6 +79,15 @@ async function main(): Promise<void> {
         "",
         formatRedteamTable(rows),
         "",
+        ...records.flatMap((r) =>
+          r.soak === undefined
+            ? []
+            : [
+                `soak: ${r.rounds} rounds, faults ${["kill", "reorg", "outage", "none"].map((k) => `${k} ${r.soak!.faults.filter((f) => f.kind === k).length}`).join(", ")};`,
+                `  double commits ${r.soak.checks.doubleCommits}, honest slashes ${r.soak.checks.honestSlashes}, lost rewards ${r.soak.checks.lostRewards}, votes off the agreed hash ${r.soak.checks.hashDisagreements}, nodes stopped on a diverged model ${r.soak.modelDiverged}; agreed ${r.soak.checks.agreedRounds}/${r.soak.checks.settledRounds} settled rounds`,
+                "",
+              ],
+        ),
         "(detected as: per committed adversarial update, duplicate (a validator logged it as a near-copy) > slashed (InvalidUpdate) > rejected (not accepted, not slashed) > not detected (accepted);",
         " reward: mean per adversarial trainer as % of the honest trainers' mean; accuracy / loss: of the last attested model, all-honest run in parentheses;",
         " honest rejected: honest updates not accepted / committed; honest slashed: honest trainers slashed for any reason)",

@@ -12,7 +12,7 @@ import { startDevnet, type Devnet } from "../../node/src/devnet/start-devnet.js"
 import { createLogger } from "../../node/src/observe/logger.js";
 import { readRoundView, type RoundView } from "../../node/src/run/round-view.js";
 import { TEST_RUN_PARAMS } from "./helpers/network.js";
-import { startRpcProxy, type RpcProxy } from "./helpers/rpc-proxy.js";
+import { startRpcProxy, type RpcProxy } from "../../node/src/devnet/rpc-proxy.js";
 
 /**
  * Faults of issue 11 with real processes on anvil (one validator that is also the keeper, two

@@ -1,2 +1,3 @@
 export * from "./redteam-table.js";
 export * from "./run-scenario.js";
+export * from "./soak-faults.js";

@@ -34,6 +34,13 @@ export interface ScenarioRecord {
   };
   /** collude-zero: the honest trainer the colluders score 0. */
   target?: string;
+  /** The soak scenario: the faults injected and the invariants checked (counts of violations). */
+  soak?: {
+    faults: { round: number; kind: string; detail: string }[];
+    checks: { doubleCommits: number; honestSlashes: number; lostRewards: number; hashDisagreements: number; agreedRounds: number; settledRounds: number };
+    /** Nodes that stopped with MODEL_DIVERGED. */
+    modelDiverged: number;
+  };
   updates: ScenarioUpdate[];
   /** Trainer rewards per lowercased address, in LEARN (the outcomes' reward, summed over rounds). */
   rewards: Record<string, number>;

@@ -9,11 +9,16 @@ import { TRAINER_ADVERSARIES, VALIDATOR_ADVERSARIES } from "../daemon/adversary.
 import { enumName, SLASH_REASONS } from "../chain/contract-enums.js";
 import { Conductor } from "../devnet/conductor.js";
 import { DEVNET_MNEMONIC } from "../devnet/dev-keys.js";
-import { spawnNode, stopNode, type NodeProcess } from "../devnet/node-process.js";
+import { killNode, spawnNode, stopNode, type NodeProcess } from "../devnet/node-process.js";
+import { startRpcProxy, type RpcProxy } from "../devnet/rpc-proxy.js";
 import { startDevnet } from "../devnet/start-devnet.js";
 import { ChainHistory, roundsOf } from "../history/index.js";
 import type { Logger } from "../observe/logger.js";
 import type { ScenarioRecord, ScenarioUpdate } from "./redteam-table.js";
+import { accruedRewards, checkSoak, FaultInjector } from "./soak-faults.js";
+
+/** The scenario of an all-honest network under random faults (kills, reorgs, RPC outages): `--scenario soak`. */
+export const SOAK_SCENARIO = "soak";
 
 export interface ScenarioOptions {
   /** Adversary strategy of node-start's testing-only `--adversary` flag; "none": the all-honest baseline. */
@@ -76,8 +81,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     options.adversary === "seat-fill"
       ? { ...DEVNET_PARAMETERS, runParams: { ...DEVNET_PARAMETERS.runParams, trainerSeats: SCARCE_TRAINER_SEATS } }
       : DEVNET_PARAMETERS;
+  const soak = options.adversary === SOAK_SCENARIO;
   const devnet = await startDevnet({
-    chain: "hardhat",
+    // reorgs need anvil (anvil_reorg); the other scenarios run on a hardhat node as npm start does
+    chain: soak ? "anvil" : "hardhat",
     port: options.port,
     accounts: trainerCount + validatorCount,
     validators: validatorCount,
@@ -88,14 +95,18 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     parameters,
   });
   const nodes: { index: number; role: "trainer" | "validator"; adversary: boolean; process: NodeProcess }[] = [];
+  // the events of processes that a soak fault replaced
+  const pastEvents: { index: number; events: Record<string, unknown>[] }[] = [];
+  let proxy: RpcProxy | undefined;
   try {
+    if (soak) proxy = await startRpcProxy(devnet.chain.rpcUrl);
     const deployer = await connectSigner({
       rpcUrl: devnet.chain.rpcUrl,
       deployment: devnet.deployment,
       runId: 1,
       account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }),
     });
-    const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: 120_000 });
+    const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: 120_000, mode: soak ? "anvil" : "hardhat" });
     const ordered = [...devnet.accounts].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === "validator" ? -1 : 1));
     const trainerAccounts = ordered.filter((a) => a.role === "trainer");
     const validatorAccounts = ordered.filter((a) => a.role === "validator");
@@ -117,25 +128,58 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
       }
     }
     const target = options.adversary === "collude-zero" ? trainerAccounts[0]?.address : undefined;
-    for (const account of ordered) {
+    const launch = (account: (typeof ordered)[number], peers: string[]): Promise<NodeProcess> => {
       const isAdversary = adversarial.has(account.index);
-      const process = await spawnNode({
+      return spawnNode({
         name: `node-${account.index}`,
         address: account.address,
         configPath: account.configPath,
         password: devnet.password,
         logFile: join(options.outDir, "logs", `node-${account.index}.log`),
-        peers: nodes.map((n) => n.process.multiaddr),
+        peers,
         keeper: account.role === "validator",
-        env: { PROTOLEARN_DEPLOYMENTS: join(options.outDir, "deployments") },
+        env: { PROTOLEARN_DEPLOYMENTS: join(options.outDir, "deployments"), ...(proxy === undefined ? {} : { PROTOLEARN_RPC_URL: proxy.url }) },
         ...(isAdversary ? { adversary: { strategy: options.adversary, factor: options.factor, ...(target === undefined ? {} : { target }) } } : {}),
       });
-      nodes.push({ index: account.index, role: account.role, adversary: isAdversary, process });
+    };
+    for (const account of ordered) {
+      const process = await launch(account, nodes.map((n) => n.process.multiaddr));
+      nodes.push({ index: account.index, role: account.role, adversary: adversarial.has(account.index), process });
     }
+    const injector =
+      proxy === undefined
+        ? undefined
+        : new FaultInjector(
+            {
+              nodes: () => nodes.map((n) => n.process.name),
+              restart: async (name, downMs) => {
+                const node = nodes.find((n) => n.process.name === name);
+                const account = ordered.find((a) => a.index === node?.index);
+                if (node === undefined || account === undefined) return;
+                await killNode(node.process);
+                pastEvents.push({ index: node.index, events: node.process.events });
+                await new Promise((r) => setTimeout(r, downMs));
+                node.process = await launch(account, nodes.filter((n) => n !== node).map((n) => n.process.multiaddr));
+              },
+              proxy,
+              rpcUrl: devnet.chain.rpcUrl,
+              publicClient: deployer.publicClient,
+            },
+            "1",
+          );
     const trainerAddresses = trainerAccounts.map((a) => a.address);
     for (let round = 1; round <= rounds; round++) {
+      const startBlock = await deployer.publicClient.getBlockNumber();
+      const fault = injector?.during(round, startBlock);
       const next = await conductor.playRound({ trainers: trainerAddresses, validators: validatorCount });
+      await fault;
       logger.info("round played", { adversary: options.adversary, round, next: next.round });
+    }
+    // a soak settles the last round even when a fault delayed it
+    if (soak) {
+      for (let tries = 0; tries < 3 && Number((await deployer.contracts.run.read.currentRound()).round) <= rounds; tries++) {
+        await conductor.playRound({ trainers: trainerAddresses, validators: validatorCount });
+      }
     }
     for (const node of nodes) await stopNode(node.process);
 
@@ -146,7 +190,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
     const duplicates = new Set<string>();
     const accuracyByRound = new Map<number, number>();
     for (const v of validators) {
-      for (const e of v.process.events) {
+      for (const e of [...v.process.events, ...pastEvents.filter((p) => p.index === v.index).flatMap((p) => p.events)]) {
         if (e.event === "scored" && e.reason === "duplicate" && typeof e.node === "string") duplicates.add(`${String(e.round)}:${e.node.toLowerCase()}`);
         if (e.event === "vote ready" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
       }
@@ -200,9 +244,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRec
       finalLoss,
       agreedRounds,
       elapsedSeconds: Math.round((Date.now() - started) / 1000),
+      ...(injector === undefined
+        ? {}
+        : {
+            soak: {
+              faults: injector.injected,
+              checks: checkSoak(roundsOf(history.run(1)), await accruedRewards(async (node) => deployer.contracts.run.read.memberOf([node]), trainerAccounts.map((a) => a.address))),
+              modelDiverged: [...nodes.flatMap((n) => n.process.events), ...pastEvents.flatMap((p) => p.events)].filter((e) => e.event === "stopping: model diverged").length,
+            },
+          }),
     };
   } finally {
     for (const node of nodes) await stopNode(node.process);
+    await proxy?.close();
     await devnet.stop();
   }
 }
