@@ -106,6 +106,12 @@ export class HeliaBlobStore implements BlobStore {
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
         services: { identify: identify() },
+        // A node busy in a long synchronous computation (a language-model validator scores an
+        // update in tens of seconds of tfjs work; any node on an overloaded machine) cannot answer
+        // pings in time, and libp2p's connection monitor (ping every 10 s) would abort its
+        // connections: `npm start --model byte-transformer-v1` then found no peer to fetch the
+        // round's updates from. A peer that is gone still closes its TCP connections.
+        connectionMonitor: { abortConnectionOnPingFailure: false },
       }),
     );
     try {
