@@ -3,14 +3,17 @@
  *
  *   hardhat node → deploy (Ignition) → fund, stake and join 6 accounts → 2 validators and
  *   4 trainers as separate `protolearn node start` processes, each with its own Helia IPFS
- *   peer (one trainer adversarial: sign-flip ×10 by default) → 10 rounds of MNIST training,
- *   with a governance proposal mid-run that changes H → a final report (stdout + JSON file).
+ *   peer (one trainer adversarial: sign-flip ×10 by default) → 10 rounds of MNIST training
+ *   (or, with --model byte-transformer-v1, of the byte-level language model on the State of the
+ *   Union corpus), with a governance proposal mid-run that changes H → a final report (stdout +
+ *   JSON file); for the language model it ends with the final model's continuation of a prompt.
  *
  * Chain time is warped past each phase's deadline once every node has acted (devnet only),
  * so the run takes as long as the work, not as long as the phases.
  *
- *   npm start -- [--rounds 10] [--trainers 4] [--validators 2] [--adversary sign-flip]
- *                [--factor 10] [--port 8545] [--out .protolearn/devnet] [--new-h 50] [--keep]
+ *   npm start -- [--model mnist-mlp-v1|byte-transformer-v1] [--rounds 10] [--trainers 4]
+ *                [--validators 2] [--adversary sign-flip] [--factor 10] [--port 8545]
+ *                [--out .protolearn/devnet] [--new-h 50 (MNIST) | 32 (LM)] [--keep]
  *
  * --keep leaves the chain and the nodes running after the report (Ctrl-C stops them), so the
  * explorer and the CLI can browse the network the job just built.
@@ -21,7 +24,6 @@ import { parseArgs } from "node:util";
 import { SingleBar } from "cli-progress";
 import { isAddressEqual, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { DEFAULT_RUN_PARAMS } from "../ignition/modules/defaults.js";
 import { castVote, delegate, execute, propose, queue } from "../node/src/chain/actions/index.js";
 import { connectSigner, type SignerContext } from "../node/src/chain/client.js";
 import { DEVNET_MNEMONIC } from "../node/src/devnet/dev-keys.js";
@@ -30,40 +32,51 @@ import { Conductor } from "../node/src/devnet/conductor.js";
 import { spawnNode, stopNode, type NodeProcess } from "../node/src/devnet/node-process.js";
 import { paramsProposal, proposalArrays, descriptionHash } from "../node/src/governance/index.js";
 import { modelIdFromName } from "../node/src/codec/model-id.js";
-import { createModel } from "../node/src/model/registry.js";
+import { SAMPLE_BYTES, sampleFinalModel, type FinalModelSample } from "../node/src/devnet/final-model.js";
+import { printableText } from "../node/src/model/generate.js";
+import { devnetParameters, parseStartOptions, START_PROFILES } from "../node/src/devnet/start-options.js";
+import { createModel, evalMetricForId } from "../node/src/model/registry.js";
+import { selectBackend } from "../node/src/train/backend.js";
 import { parameterCount } from "../node/src/model/spec.js";
 import { createLogger } from "../node/src/observe/logger.js";
 import { formatRoundTimingTable, readRoundTimings, summarizeRoundTimings } from "../node/src/observe/round-timing.js";
 import { ChainHistory, roundParamsAt, roundsOf } from "../node/src/history/index.js";
 import { enumName, ROUND_FAILURES, SLASH_REASONS } from "../node/src/chain/contract-enums.js";
+import { ProtolearnError } from "../node/src/errors.js";
 
 const { values: flags } = parseArgs({
   options: {
-    rounds: { type: "string", default: "10" },
-    trainers: { type: "string", default: "4" },
-    validators: { type: "string", default: "2" },
-    adversary: { type: "string", default: "sign-flip" },
-    factor: { type: "string", default: "10" },
-    port: { type: "string", default: "8545" },
-    out: { type: "string", default: ".protolearn/devnet" },
-    "new-h": { type: "string", default: "50" },
+    model: { type: "string" },
+    rounds: { type: "string" },
+    trainers: { type: "string" },
+    validators: { type: "string" },
+    adversary: { type: "string" },
+    factor: { type: "string" },
+    port: { type: "string" },
+    out: { type: "string" },
+    "new-h": { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
-const ROUNDS = Number(flags.rounds);
-const TRAINERS = Number(flags.trainers);
-const VALIDATORS = Number(flags.validators);
-const OUT = resolve(flags.out ?? ".protolearn/devnet");
-const NEW_H = Number(flags["new-h"]);
+const options = (() => {
+  try {
+    return parseStartOptions(flags);
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof ProtolearnError ? err.toDisplayString() : String(err)}\n`);
+    process.exit(2);
+  }
+})();
+const MODEL = options.model;
+const ROUNDS = options.rounds;
+const TRAINERS = options.trainers;
+const VALIDATORS = options.validators;
+const OUT = resolve(options.out);
+const NEW_H = options.newH;
+const LANGUAGE_MODEL = evalMetricForId(modelIdFromName(MODEL)) === "bits-per-byte";
 const logger = createLogger({ level: "info" }, "start");
 
 /** Devnet parameters: phases long in chain time (the conductor warps), short governance. */
-const DEVNET_PARAMETERS = {
-  runParams: { ...DEFAULT_RUN_PARAMS, commitDuration: 600, revealDuration: 600, scoreDuration: 600, voteRevealDuration: 600 },
-  timelockDelay: 60n,
-  votingDelay: 1n,
-  votingPeriod: 10n,
-};
+const DEVNET_PARAMETERS = devnetParameters(MODEL);
 
 interface StartedNode {
   index: number;
@@ -98,10 +111,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   await rm(OUT, { recursive: true, force: true });
   await mkdir(join(OUT, "logs"), { recursive: true });
-  logger.info("starting a local network", { chain: "hardhat node", port: flags.port, trainers: TRAINERS, validators: VALIDATORS });
+  logger.info("starting a local network", { chain: "hardhat node", port: options.port, model: MODEL, trainers: TRAINERS, validators: VALIDATORS });
   const devnet = await startDevnet({
     chain: "hardhat",
-    port: Number(flags.port),
+    port: options.port,
     accounts: TRAINERS + VALIDATORS,
     validators: VALIDATORS,
     outDir: OUT,
@@ -117,13 +130,13 @@ async function main(): Promise<void> {
       account: mnemonicToAccount(DEVNET_MNEMONIC, { addressIndex: 0 }),
     });
     await delegate(deployer, { label: "deployer delegates" });
-    const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: 90_000 });
+    const conductor = new Conductor(deployer, devnet.chain.rpcUrl, logger, { patienceMs: START_PROFILES[MODEL].patienceMs });
 
     // Validators first, then trainers; each new peer dials every earlier one (a full mesh).
     const ordered = [...devnet.accounts].sort((a, b) => (a.role === b.role ? a.index - b.index : a.role === "validator" ? -1 : 1));
     const adversaryIndex = ordered.filter((a) => a.role === "trainer").at(-1)?.index;
     for (const account of ordered) {
-      const adversary = account.index === adversaryIndex && flags.adversary !== "none" ? flags.adversary : undefined;
+      const adversary = account.index === adversaryIndex && options.adversary !== "none" ? options.adversary : undefined;
       const started = await spawnNode({
         name: `node-${account.index}`,
         address: account.address,
@@ -132,7 +145,7 @@ async function main(): Promise<void> {
         logFile: join(OUT, "logs", `node-${account.index}.log`),
         peers: nodes.map((n) => n.process.multiaddr),
         keeper: account.role === "validator",
-        ...(adversary ? { adversary: { strategy: adversary, factor: Number(flags.factor ?? "10") } } : {}),
+        ...(adversary ? { adversary: { strategy: adversary, factor: options.factor } } : {}),
       });
       nodes.push({ index: account.index, role: account.role, adversary, process: started });
       logger.info("node started", { node: `node-${account.index}`, role: account.role, address: account.address, adversary: adversary ?? "no" });
@@ -153,14 +166,17 @@ async function main(): Promise<void> {
       }
     }
     bar.stop();
-    if (!flags.keep) for (const node of nodes) await stopNode(node.process);
+    // The language model's sample comes from the final model, replayed from the nodes' IPFS
+    // peers while they still run.
+    const sample = LANGUAGE_MODEL ? await sampleText(deployer, devnet, nodes) : undefined;
+    if (!options.keep) for (const node of nodes) await stopNode(node.process);
 
-    const report = await buildReport(deployer, devnet, nodes, governance, Date.now() - started);
+    const report = await buildReport(deployer, devnet, nodes, governance, sample, Date.now() - started);
     const path = join(OUT, "report.json");
     await writeFile(path, JSON.stringify(report, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2) + "\n");
     printReport(report, path);
     const peers = nodes.map((n) => `--peer ${n.process.multiaddr}`).join(" ");
-    if (flags.keep) {
+    if (options.keep) {
       process.stdout.write(
         [
           "",
@@ -184,6 +200,25 @@ async function main(): Promise<void> {
 type Report = Awaited<ReturnType<typeof buildReport>>;
 
 /**
+ * M_{ROUNDS+1}, the model the network holds after the last round (built from round ROUNDS's
+ * accepted updates; every earlier M_r checked against its committee's attestation), measured and
+ * asked to continue a fixed prompt.
+ */
+async function sampleText(ctx: SignerContext, devnet: Devnet, nodes: StartedNode[]): Promise<FinalModelSample> {
+  process.stderr.write("sampling text from the final model...\n");
+  await selectBackend({ backend: "auto" });
+  const history = new ChainHistory({ client: ctx.publicClient, deployment: devnet.deployment });
+  await history.sync();
+  return sampleFinalModel({
+    chain: ctx,
+    run: history.run(1),
+    peers: nodes.map((n) => n.process.multiaddr),
+    round: ROUNDS + 1,
+    logger: logger.child("sample"),
+  });
+}
+
+/**
  * The report is built from the chain's history (the same records `protolearn audit` and the
  * explorer read: node/src/history), plus what only the nodes know: held-out accuracy (the
  * validator's log) and the bytes each trainer stored. Gas comes from the receipts.
@@ -193,6 +228,7 @@ async function buildReport(
   devnet: Devnet,
   nodes: StartedNode[],
   governance: { proposalId: string; description: string; atRound: number } | undefined,
+  sample: FinalModelSample | undefined,
   elapsedMs: number,
 ) {
   const runAddress = ctx.contracts.run.address;
@@ -203,7 +239,8 @@ async function buildReport(
   const roundRecords = roundsOf(run).filter((r) => r.round >= 1 && r.round <= ROUNDS);
   const validator = nodes.find((n) => n.role === "validator");
   // The validator's "vote ready" line of round r measures M_r, the model ModelAgreed(r) attests
-  // (node/src/sync/model-chain.ts): the same model as the round's on-chain loss.
+  // (node/src/sync/model-chain.ts): the same model as the round's on-chain loss. For the language
+  // model the loss is bits per byte and the accuracy the next-byte accuracy (train/evaluate.ts).
   const accuracyByRound = new Map<number, number>();
   for (const e of validator?.process.events ?? []) {
     if (e.event === "vote ready" && typeof e.round === "number" && typeof e.accuracy === "number") accuracyByRound.set(e.round, e.accuracy);
@@ -227,6 +264,7 @@ async function buildReport(
               : `failed (${enumName(ROUND_FAILURES, result.reason)})`,
       acceptedUpdates: result?.kind === "agreed" ? result.acceptedUpdates : 0,
       heldOutLoss: result?.kind === "agreed" ? Number(result.evalLoss) / 1e9 : undefined,
+      bitsPerByte: LANGUAGE_MODEL && result?.kind === "agreed" ? Number(result.evalLoss) / 1e9 : undefined,
       heldOutAccuracy: accuracyByRound.get(r),
       emission: result?.kind === "agreed" ? BigInt(result.emission) : 0n,
     });
@@ -246,7 +284,7 @@ async function buildReport(
     }
   }
 
-  const model = createModel("mnist-mlp-v1");
+  const model = createModel(MODEL);
   const denseBytes = parameterCount(model.spec) * 4;
   // What a data-parallel (DDP) worker would send over the same rounds: a dense fp32 gradient
   // every inner step, H_r steps in round r (H changes mid-run through governance).
@@ -280,7 +318,8 @@ async function buildReport(
   }
   return {
     network: { chain: "hardhat node", rpcUrl: devnet.chain.rpcUrl, chainId: devnet.deployment.chainId, run: runAddress },
-    modelId: "mnist-mlp-v1",
+    modelId: MODEL,
+    evalMetric: evalMetricForId(modelIdFromName(MODEL)),
     parameters: parameterCount(model.spec),
     rounds,
     nodes: perNode,
@@ -296,26 +335,47 @@ async function buildReport(
     ),
     timing: summarizeRoundTimings(await readRoundTimings(join(OUT, "logs"))),
     governance,
+    finalModel: sample,
     elapsedSeconds: Math.round(elapsedMs / 1000),
-    modelIdHash: modelIdFromName("mnist-mlp-v1"),
+    modelIdHash: modelIdFromName(MODEL),
   };
 }
 
 function printReport(report: Report, path: string): void {
   const out: string[] = [];
   const pad = (s: unknown, n: number) => String(s ?? "-").padEnd(n);
-  out.push("", "protolearn local network — final report", "");
+  out.push("", `protolearn local network — final report (${report.modelId}, ${report.parameters.toLocaleString("en-US")} parameters)`, "");
+  const lm = report.evalMetric === "bits-per-byte";
   const outcomeWidth = Math.max(16, ...report.rounds.map((r) => r.outcome.length + 2));
-  out.push(`${pad("round", 6)}${pad("outcome", outcomeWidth)}${pad("accepted", 9)}${pad("held-out loss", 14)}${pad("accuracy", 9)}`);
+  const scoreHeader = lm ? "bits/byte" : "held-out loss";
+  const accuracyHeader = lm ? "next-byte acc" : "accuracy";
+  out.push(`${pad("round", 6)}${pad("outcome", outcomeWidth)}${pad("accepted", 9)}${pad(scoreHeader, 14)}${pad(accuracyHeader, 9)}`);
   for (const r of report.rounds) {
     out.push(
       `${pad(r.round, 6)}${pad(r.outcome, outcomeWidth)}${pad(r.acceptedUpdates, 9)}${pad(r.heldOutLoss?.toFixed(4), 14)}${pad(r.heldOutAccuracy === undefined ? undefined : (r.heldOutAccuracy * 100).toFixed(1) + "%", 9)}`,
     );
   }
+  const final = report.finalModel;
+  if (final !== undefined) {
+    out.push(`${pad(`${final.round}*`, 6)}${pad("final model", outcomeWidth)}${pad("-", 9)}${pad(final.bitsPerByte.toFixed(4), 14)}${pad((final.accuracy * 100).toFixed(1) + "%", 9)}`);
+  }
   out.push(
     "(registration: round 1, in which every node joined; a lock counts in draws from the next round, so no trainer held a seat)",
-    "(held-out loss and accuracy: of M_r, the model round r's trainers started from, which its committee attested (lagged attestation) — the loss from ModelAgreed(r), the accuracy from the validator's log)",
+    lm
+      ? "(bits per byte and next-byte accuracy: of M_r, the model round r's trainers started from, which its committee attested (lagged attestation) — held-out bits per byte is the eval loss ModelAgreed(r) carries, the accuracy from the validator's log; 8 bits per byte is a uniform guess)"
+      : "(held-out loss and accuracy: of M_r, the model round r's trainers started from, which its committee attested (lagged attestation) — the loss from ModelAgreed(r), the accuracy from the validator's log)",
   );
+  if (final !== undefined) {
+    out.push(
+      `(${final.round}*: M_${final.round}, the model after the last round, built from round ${final.round - 1}'s accepted updates and measured by this report; hash ${final.modelHash})`,
+      "",
+      `M_${final.round} continues a fixed prompt by ${SAMPLE_BYTES} bytes, greedily and by seeded sampling (control bytes shown as \\xNN):`,
+      `  prompt:  ${printableText(final.prompt)}`,
+      `  greedy:  ${printableText(final.greedy)}`,
+      `  sampled: ${printableText(final.sampled)}`,
+      `  (sampled at temperature ${final.temperature}, seed "${final.seed}"; the same model gives the same text)`,
+    );
+  }
   out.push(
     "",
     `${pad("node", 8)}${pad("role", 10)}${pad("adversary", 10)}${pad("accepted", 9)}${pad("bytes/round", 12)}${pad("vs 1 dense", 11)}${pad("vs DDP", 9)}${pad("gas/round", 10)}${pad("rewards (LEARN)", 16)}`,

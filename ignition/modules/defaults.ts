@@ -56,6 +56,22 @@ export const DEFAULT_RUN_PARAMS = {
   emissionPerRound: parseEther("100"),
 };
 
+/**
+ * A language-model run: byte-transformer-v1 (875,520 parameters) on the State of the Union bytes,
+ * with the LM defaults of `npm run sim` (LM_SIM_DEFAULTS, node/src/round/sim/sim-config.ts,
+ * chosen from the sweep in docs/simulation.md): H = 16 AdamW steps of 2 windows (256 bytes) at
+ * lr 3e-3, top-0.7 % 2-bit updates, outer lr 1.5. Everything else as run #1's defaults.
+ * `npm start -- --model byte-transformer-v1` creates run #1 with these.
+ */
+export const LM_RUN_PARAMS = {
+  ...DEFAULT_RUN_PARAMS,
+  modelId: id("byte-transformer-v1"),
+  innerSteps: 16,
+  batchSize: 2, // windows of 129 bytes
+  innerLrPpm: 3000, // AdamW lr 3e-3
+  densityPpm: 7_000, // top-0.7 %
+};
+
 /** Governance timing and the proposal threshold: the values that differ between networks. */
 export interface GovernanceParameters {
   /** Seconds between a passed proposal and its execution (the timelock's minimum delay). */

@@ -7,7 +7,7 @@ import { ModelSync } from "../sync/model-sync.js";
 import { NodeState, type HeldModel } from "../sync/node-state.js";
 import { ChainHistory, ParamsHistory, RoundHistory } from "../history/index.js";
 import type { Dataset } from "../data/dataset.js";
-import { loadMnist } from "../data/mnist.js";
+import { loadRunDataset } from "../data/run-dataset.js";
 import type { Model } from "../model/model.js";
 import type { Logger } from "../observe/logger.js";
 import type { BlobStore } from "../storage/blob-store.js";
@@ -111,7 +111,7 @@ export class ModelReplay {
       const at = await params.at(round);
       await accepted.record(round, updates.map((u) => ({ node: u.node, update: decodeRoundUpdate(u.bytes, { model, params: at, round }) })));
     });
-    return new ModelReplay(model, await loadMnist(), sync, ownedDir, wrongAgreements, accepted);
+    return new ModelReplay(model, await loadRunDataset(model), sync, ownedDir, wrongAgreements, accepted);
   }
 
   /**

@@ -7,7 +7,7 @@ import { connectSigner, type SignerContext } from "../chain/client.js";
 import { Role } from "../chain/contract-enums.js";
 import type { Deployment } from "../chain/deployment.js";
 import type { NodeConfig } from "../config/config.js";
-import { loadMnist } from "../data/mnist.js";
+import { loadRunDataset } from "../data/run-dataset.js";
 import type { Dataset } from "../data/dataset.js";
 import { ProtolearnError } from "../errors.js";
 import type { Model } from "../model/model.js";
@@ -124,7 +124,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   const store = options.store ?? (await openStore(config, join(nodeDir, "ipfs")));
   const runParams = await ctx.contracts.run.read.params();
   const model = modelForRun(runParams.modelId);
-  const dataset = await loadMnist();
+  // The dataset follows the run's model (MNIST, or the State of the Union bytes for the LM).
+  const dataset = await loadRunDataset(model);
+  logger.info("model and data", { model: model.spec.id, dataset: dataset.id, train: dataset.size.train, eval: dataset.size.eval });
   const state = await NodeState.open(config.dataDir, config.runId, address);
   const history = new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment });
   const rounds = new RoundHistory(history, config.runId);

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { NetworkConnection } from "hardhat/types/network";
 import { governanceFor } from "../../../ignition/modules/defaults.js";
 import ProtolearnModule from "../../../ignition/modules/Protolearn.js";
-import { createModel } from "../model/registry.js";
+import { ProtolearnError } from "../errors.js";
+import { createModel, modelNameForId } from "../model/registry.js";
 import { genesisModel } from "../run/genesis.js";
 
 /** Model of run #1 unless the parameters say otherwise; its genesis hash is computed here. */
@@ -38,9 +39,27 @@ export interface DeploySystemParameters {
 }
 
 /**
+ * The registry name of run #1's model: the one `parameters.runParams.modelId` names (keccak256 of
+ * the name), else {@link DEFAULT_MODEL}. The genesis hash and CID are computed for it.
+ */
+export function runModelName(parameters: IgnitionParameters | undefined): string {
+  const runParams = parameters?.runParams as { modelId?: unknown } | undefined;
+  const modelId = runParams?.modelId;
+  if (modelId === undefined) return DEFAULT_MODEL;
+  const name = typeof modelId === "string" && /^0x[0-9a-fA-F]{64}$/.test(modelId) ? modelNameForId(modelId as `0x${string}`) : undefined;
+  if (name === undefined) {
+    throw new ProtolearnError(`runParams.modelId ${String(modelId)} is not a model this build knows`, {
+      code: "DEPLOY_MODEL_UNKNOWN",
+      fix: 'set runParams.modelId to keccak256 of a registry model name, e.g. id("byte-transformer-v1") (ethers) or modelIdFromName("byte-transformer-v1")',
+    });
+  }
+  return name;
+}
+
+/**
  * Deploys the whole system (token, timelock, governor, stake manager, run factory and run #1)
  * through the Ignition module over an open Hardhat connection, with run #1's genesis model
- * computed here, and writes the deployment record to `<outDir>/<networkName>.json`.
+ * (of the model `runParams.modelId` names, MNIST MLP by default) computed here, and writes the deployment record to `<outDir>/<networkName>.json`.
  *
  * @example
  * const connection = await network.create({ network: "anvil", override: { url: chain.rpcUrl } });
@@ -64,7 +83,7 @@ export async function deploySystem(options: DeploySystemParameters): Promise<Dep
   const provider = ethers.provider;
   const startBlock = await provider.getBlockNumber();
   const chainId = Number((await provider.getNetwork()).chainId);
-  const genesis = await genesisModel(createModel(DEFAULT_MODEL));
+  const genesis = await genesisModel(createModel(runModelName(options.parameters)));
   // Governance timing and threshold by network (short on devnets, days on public networks),
   // then whatever the caller sets explicitly.
   const parameters = {

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 
-import type { Dataset, Split } from "../data/dataset.js";
+import type { Batch, Dataset, Split } from "../data/dataset.js";
 import { ProtolearnError } from "../errors.js";
 import { unflattenParams } from "./params.js";
-import type { ByteTransformer } from "./transformer.js";
+import { MAX_WINDOWS_PER_PASS, type ByteTransformer } from "./transformer.js";
 
 /**
  * Held-out windows scored by default: 32 windows of 129 bytes (4,096 predicted bytes), about
@@ -17,7 +17,7 @@ export interface BitsPerByteOptions {
   split?: Split;
   /** Windows scored, spread evenly over the split. @default DEFAULT_BPB_WINDOWS (32) */
   windows?: number;
-  /** Windows per forward pass. @default 8 */
+  /** Windows per forward pass (at most MAX_WINDOWS_PER_PASS). @default 8 */
   batchSize?: number;
 }
 
@@ -27,6 +27,8 @@ export interface BitsPerByte {
   bitsPerByte: number;
   /** Mean next-byte cross-entropy in nats. */
   loss: number;
+  /** Share of predicted bytes whose most likely next byte (arg-max, lowest byte on a tie) is the actual one. */
+  accuracy: number;
   /** Bytes predicted: windows × context. */
   bytes: number;
   /** Windows scored. */
@@ -56,7 +58,7 @@ function planBitsPerByte(
   options: BitsPerByteOptions,
 ): BitsPerBytePlan {
   const split = options.split ?? "eval";
-  const batchSize = options.batchSize ?? 8;
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? 8, MAX_WINDOWS_PER_PASS));
   const indices = evenlySpacedIndices(dataset.size[split], options.windows ?? DEFAULT_BPB_WINDOWS);
   const width = model.spec.inputSize;
   if (dataset.exampleShape.reduce((a, b) => a * b, 1) !== width || indices.length === 0) {
@@ -72,27 +74,51 @@ function planBitsPerByte(
 }
 
 /**
- * The mean loss of each batch of windows, as a scalar tensor the consumer reads (synchronously or
- * not) before asking for the next; the parameters are uploaded once and freed at the end.
+ * The summed next-byte loss (nats) and the number of correct top-1 next-byte predictions over
+ * every position of `windows: [n, width]` (byte values), as scalar tensors.
  */
-function* batchLosses(
+function windowScores(
+  model: ByteTransformer,
+  tensors: readonly tf.Tensor[],
+  windows: tf.Tensor2D,
+): { lossSum: tf.Scalar; correct: tf.Scalar } {
+  return tf.tidy(() => {
+    const [n, width] = windows.shape;
+    const length = width - 1;
+    const bytes = tf.cast(windows, "int32");
+    const inputs = tf.slice(bytes, [0, 0], [n, length]);
+    const targets = tf.reshape(tf.slice(bytes, [0, 1], [n, length]), [-1]) as tf.Tensor1D;
+    const logits = tf.reshape(model.sequenceLogits(tensors, inputs), [n * length, -1]) as tf.Tensor2D;
+    const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[1])), 1);
+    const lossSum = tf.neg(tf.sum(picked)) as tf.Scalar;
+    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), targets), "int32")) as tf.Scalar;
+    return { lossSum, correct };
+  });
+}
+
+/**
+ * The scores of each pass of at most `plan.batchSize` windows, as tensors the consumer reads
+ * (synchronously or not) before asking for the next; the parameters are uploaded once and freed
+ * at the end.
+ */
+function* passScores(
   model: ByteTransformer,
   params: Float32Array,
   dataset: Dataset,
   plan: BitsPerBytePlan,
-): Generator<{ loss: tf.Scalar; windows: number }, void, void> {
+): Generator<{ lossSum: tf.Scalar; correct: tf.Scalar }, void, void> {
   const tensors = unflattenParams(model.spec, params);
   try {
     for (let start = 0; start < plan.indices.length; start += plan.batchSize) {
       const chunk = plan.indices.slice(start, start + plan.batchSize);
       const batch = dataset.batch(plan.split, chunk);
-      const loss = tf.tidy(() =>
-        model.sequenceLoss(tensors, tf.tensor2d(batch.x, [batch.size, plan.width])),
+      const scores = tf.tidy(() =>
+        windowScores(model, tensors, tf.tensor2d(batch.x, [batch.size, plan.width])),
       );
       try {
-        yield { loss, windows: chunk.length };
+        yield scores;
       } finally {
-        loss.dispose();
+        tf.dispose([scores.lossSum, scores.correct]);
       }
     }
   } finally {
@@ -100,12 +126,14 @@ function* batchLosses(
   }
 }
 
-function bitsPerByteResult(weightedLoss: number, plan: BitsPerBytePlan): BitsPerByte {
-  const loss = weightedLoss / plan.indices.length;
+function bitsPerByteResult(lossSum: number, correct: number, plan: BitsPerBytePlan): BitsPerByte {
+  const bytes = plan.indices.length * (plan.width - 1);
+  const loss = lossSum / bytes;
   return {
     bitsPerByte: loss / Math.LN2,
     loss,
-    bytes: plan.indices.length * (plan.width - 1),
+    accuracy: correct / bytes,
+    bytes,
     windows: plan.indices.length,
   };
 }
@@ -127,12 +155,13 @@ export function evaluateBitsPerByte(
   options: BitsPerByteOptions = {},
 ): BitsPerByte {
   const plan = planBitsPerByte(model, dataset, options);
-  let weightedLoss = 0;
-  // Every window has the same number of targets, so batch means weigh by window count.
-  for (const { loss, windows } of batchLosses(model, params, dataset, plan)) {
-    weightedLoss += (loss.dataSync()[0] as number) * windows;
+  let lossSum = 0;
+  let correct = 0;
+  for (const scores of passScores(model, params, dataset, plan)) {
+    lossSum += scores.lossSum.dataSync()[0] as number;
+    correct += scores.correct.dataSync()[0] as number;
   }
-  return bitsPerByteResult(weightedLoss, plan);
+  return bitsPerByteResult(lossSum, correct, plan);
 }
 
 /**
@@ -146,9 +175,55 @@ export async function evaluateBitsPerByteAsync(
   options: BitsPerByteOptions = {},
 ): Promise<BitsPerByte> {
   const plan = planBitsPerByte(model, dataset, options);
-  let weightedLoss = 0;
-  for (const { loss, windows } of batchLosses(model, params, dataset, plan)) {
-    weightedLoss += ((await loss.data())[0] as number) * windows;
+  let lossSum = 0;
+  let correct = 0;
+  for (const scores of passScores(model, params, dataset, plan)) {
+    lossSum += (await scores.lossSum.data())[0] as number;
+    correct += (await scores.correct.data())[0] as number;
   }
-  return bitsPerByteResult(weightedLoss, plan);
+  return bitsPerByteResult(lossSum, correct, plan);
+}
+
+/**
+ * Mean next-byte loss (nats) and next-byte accuracy over every position of the windows of
+ * `batch` (e.g. a validator's validation batch of training windows), computed in passes of at
+ * most {@link MAX_WINDOWS_PER_PASS} windows so that a large batch fits the wasm heap. `samples`
+ * counts windows. The batch's `y` (each window's last byte) is among the targets already.
+ *
+ * @example
+ * const { loss } = evaluateByteWindows(model, params, dataset.batch("train", [0, 1, 2]));
+ */
+export function evaluateByteWindows(
+  model: ByteTransformer,
+  params: Float32Array,
+  batch: Batch,
+): { loss: number; accuracy: number; samples: number } {
+  const width = model.spec.inputSize;
+  if (batch.size < 1 || batch.x.length !== batch.size * width) {
+    throw new ProtolearnError(
+      `a batch of ${batch.size} examples with ${batch.x.length} values is not a batch of ${width}-byte windows for ${model.spec.id}`,
+      { code: "TRAIN_MODEL_DATA_MISMATCH", fix: "use a byte-window dataset with the model's context length" },
+    );
+  }
+  const tensors = unflattenParams(model.spec, params);
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    for (let start = 0; start < batch.size; start += MAX_WINDOWS_PER_PASS) {
+      const size = Math.min(MAX_WINDOWS_PER_PASS, batch.size - start);
+      const scores = tf.tidy(() =>
+        windowScores(model, tensors, tf.tensor2d(batch.x.subarray(start * width, (start + size) * width), [size, width])),
+      );
+      try {
+        lossSum += scores.lossSum.dataSync()[0] as number;
+        correct += scores.correct.dataSync()[0] as number;
+      } finally {
+        tf.dispose([scores.lossSum, scores.correct]);
+      }
+    }
+  } finally {
+    tf.dispose(tensors);
+  }
+  const bytes = batch.size * (width - 1);
+  return { loss: lossSum / bytes, accuracy: correct / bytes, samples: batch.size };
 }

@@ -18,13 +18,21 @@ export const MODEL_IDS = [
 export type ModelId = (typeof MODEL_IDS)[number];
 
 /**
- * The models the daemon trains: built without options (no dataset-dependent sizes) and fed by the
- * dataset the daemon loads (MNIST). byte-transformer-v1 needs the SOTU corpus, which the daemon
- * does not load yet (docs/language-model.md).
+ * The models the daemon trains: built without options (no dataset-dependent sizes), each fed by
+ * its dataset (`loadRunDataset`, data/run-dataset.ts): MNIST for the MNIST models, the State of
+ * the Union byte corpus for byte-transformer-v1. char-mlp-v1's sizes depend on its text dataset,
+ * which no run loads.
  */
-const RUN_MODEL_IDS: readonly ModelId[] = MODEL_IDS.filter(
-  (id) => id !== "char-mlp-v1" && id !== "byte-transformer-v1",
-);
+const RUN_MODEL_IDS: readonly ModelId[] = MODEL_IDS.filter((id) => id !== "char-mlp-v1");
+
+/**
+ * The byte-level language models: their held-out score, and so a run's on-chain `evalLoss`, is
+ * bits per byte (train/evaluate.ts), not a classifier's cross-entropy in nats.
+ */
+export const LANGUAGE_MODEL_IDS: readonly ModelId[] = ["byte-transformer-v1"];
+
+/** What a run's held-out score (its on-chain `evalLoss`, 1e9-scaled) measures. */
+export type EvalMetric = "loss" | "bits-per-byte";
 
 /** A run's on-chain `modelId` (keccak256 of the name, see `modelIdFromName`) → the name. */
 const NAME_BY_MODEL_ID: ReadonlyMap<string, ModelId> = new Map(
@@ -109,4 +117,16 @@ export function modelForRun(modelId: Hex): Model {
     });
   }
   return createModel(name);
+}
+
+/**
+ * What the on-chain `evalLoss` of a run of `modelId` measures: `bits-per-byte` for a byte-level
+ * language model, else `loss` (mean cross-entropy in nats). An unknown model counts as `loss`.
+ *
+ * @example
+ * evalMetricForId(modelIdFromName("byte-transformer-v1")); // "bits-per-byte"
+ */
+export function evalMetricForId(modelId: Hex): EvalMetric {
+  const name = modelNameForId(modelId);
+  return name !== undefined && LANGUAGE_MODEL_IDS.includes(name) ? "bits-per-byte" : "loss";
 }

@@ -34,6 +34,13 @@ export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.fr
 const INIT_STD = 0.02;
 /** LayerNorm's variance epsilon. */
 const LN_EPSILON = 1e-5;
+/**
+ * Most windows one forward (or forward + backward) pass takes: a larger batch is computed in
+ * passes of this many windows. At 32 windows of 128 bytes a training pass of byte-transformer-v1
+ * peaks well under the wasm backend's heap; 256 windows in one pass overrun it ("memory access
+ * out of bounds"), which a validator's 256-window validation batch would otherwise do.
+ */
+export const MAX_WINDOWS_PER_PASS = 32;
 /** Added to attention scores of future positions; exp() of it underflows to exactly 0. */
 const MASKED_SCORE = -1e9;
 
@@ -141,6 +148,18 @@ export interface ByteTransformer extends Model {
    * any dtype): the first `length` bytes are the inputs, the last `length` the targets.
    */
   sequenceLoss(params: readonly tf.Tensor[], windows: tf.Tensor2D): tf.Scalar;
+}
+
+/**
+ * Whether `model` is a byte-level language model (scores every position of a window), as
+ * `byte-transformer-v1` is: its held-out score is bits per byte, not classifier loss and accuracy.
+ *
+ * @example
+ * if (isByteTransformer(model)) evaluateBitsPerByte(model, params, dataset);
+ */
+export function isByteTransformer(model: Model): model is ByteTransformer {
+  const candidate = model as Partial<ByteTransformer>;
+  return typeof candidate.sequenceLogits === "function" && typeof candidate.sequenceLoss === "function";
 }
 
 /** Parameters of one block, in spec order. */
@@ -312,11 +331,36 @@ export function createByteTransformer(
     x: tf.Tensor2D,
     _labels: tf.Tensor1D,
   ): LossAndGradients {
-    return tf.tidy(() => {
-      const f = (...ps: tf.Tensor[]): tf.Scalar => sequenceLoss(ps, x);
-      const { value, grads } = tf.valueAndGrads(f)([...params]);
-      return { loss: value, gradients: grads };
-    });
+    const [batch, width] = x.shape;
+    const gradientsOf = (windows: tf.Tensor2D) =>
+      tf.valueAndGrads((...ps: tf.Tensor[]): tf.Scalar => sequenceLoss(ps, windows))([...params]);
+    if (batch <= MAX_WINDOWS_PER_PASS) {
+      return tf.tidy(() => {
+        const { value, grads } = gradientsOf(x);
+        return { loss: value, gradients: grads };
+      });
+    }
+    // A larger batch (a validator's 256-window validation batch) in passes of at most
+    // MAX_WINDOWS_PER_PASS windows: every window has the same number of targets, so the batch
+    // mean is the window-weighted mean of the passes' means. Each pass's activations are freed
+    // before the next, which keeps the wasm heap under its limit.
+    let loss = tf.scalar(0);
+    let gradients = params.map((p) => tf.zerosLike(p));
+    for (let start = 0; start < batch; start += MAX_WINDOWS_PER_PASS) {
+      const size = Math.min(MAX_WINDOWS_PER_PASS, batch - start);
+      const weight = size / batch;
+      const next = tf.tidy(() => {
+        const { value, grads } = gradientsOf(tf.slice(x, [start, 0], [size, width]));
+        return {
+          loss: tf.add(loss, tf.mul(value, weight)) as tf.Scalar,
+          gradients: grads.map((g, i) => tf.add(gradients[i] as tf.Tensor, tf.mul(g, weight))),
+        };
+      });
+      tf.dispose([loss, ...gradients]);
+      loss = next.loss;
+      gradients = next.gradients;
+    }
+    return { loss, gradients };
   }
 
   return { spec, config: frozen, logits, lossAndGradients, sequenceLogits, sequenceLoss };

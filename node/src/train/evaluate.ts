@@ -2,26 +2,45 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import type { Batch, Dataset, Split } from "../data/dataset.js";
 import { rangeIndices } from "../data/dataset.js";
+import {
+  evaluateBitsPerByte,
+  evaluateBitsPerByteAsync,
+  evaluateByteWindows,
+  type BitsPerByte,
+} from "../model/bits-per-byte.js";
 import type { Model } from "../model/model.js";
 import { unflattenParams } from "../model/params.js";
+import { isByteTransformer } from "../model/transformer.js";
 
-/** Loss and accuracy of a parameter vector over some examples. */
+/**
+ * Loss and accuracy of a parameter vector over some examples.
+ *
+ * For a byte-level language model (`isByteTransformer`) `evaluate` scores every position of a
+ * fixed set of held-out windows (`evaluateBitsPerByte`): `loss` is then the cross-entropy in
+ * **bits per byte** — the held-out number a validator attests on chain for an LM run (issue 12) —
+ * `accuracy` the share of bytes predicted exactly (arg-max) and `samples` the windows scored.
+ */
 export interface Evaluation {
-  /** Mean softmax cross-entropy. */
+  /** Mean softmax cross-entropy: nats for a classifier, bits per byte from `evaluate` on a language model. */
   loss: number;
-  /** Share of examples whose arg-max logit is the label. */
+  /** Share of examples whose arg-max logit is the label (language model: of predicted bytes). */
   accuracy: number;
-  /** Examples evaluated. */
+  /** Examples evaluated (language model: windows). */
   samples: number;
+  /** Language model only: held-out bits per byte (equal to `loss` from `evaluate`). */
+  bitsPerByte?: number;
 }
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
   /** @default "eval" */
   split?: Split;
-  /** Examples per forward pass. @default 500 */
+  /** Examples per forward pass. @default 500 (a language model: windows, at most 32, @default 8) */
   batchSize?: number;
-  /** Evaluate only the first `limit` examples of the split. @default the whole split */
+  /**
+   * Evaluate only the first `limit` examples of the split. @default the whole split. A language
+   * model scores `limit` windows spread evenly over the split (@default DEFAULT_BPB_WINDOWS, 32).
+   */
   limit?: number;
 }
 
@@ -60,8 +79,14 @@ function scoreBatch(
   }
 }
 
-/** Loss and accuracy of `params` on one batch, e.g. a validator's check of an update on a trainer's shard. */
+/**
+ * Loss and accuracy of `params` on one batch, e.g. a validator's check of an update on a trainer's
+ * shard. A language model's loss is the mean next-byte cross-entropy in nats over every position
+ * of the batch's windows (the loss its trainers descend: `lossAndGradients`), computed in passes
+ * of at most 32 windows.
+ */
 export function evaluateBatch(model: Model, params: Float32Array, batch: Batch): Evaluation {
+  if (isByteTransformer(model)) return evaluateByteWindows(model, params, batch);
   const tensors = unflattenParams(model.spec, params);
   try {
     const { lossSum, correct } = scoreBatch(model, tensors, batch);
@@ -74,7 +99,8 @@ export function evaluateBatch(model: Model, params: Float32Array, batch: Batch):
 /**
  * Loss and accuracy of `params` on a dataset split (by default the held-out one). Runs on the
  * active backend, so the numbers can differ in the last bits between backends: they are
- * reported (`evalLoss`), not hashed.
+ * reported (`evalLoss`), not hashed. A language model reports bits per byte as its loss (see
+ * {@link Evaluation}).
  */
 export function evaluate(
   model: Model,
@@ -82,6 +108,9 @@ export function evaluate(
   dataset: Dataset,
   options: EvaluateOptions = {},
 ): Evaluation {
+  if (isByteTransformer(model)) {
+    return languageModelEvaluation(evaluateBitsPerByte(model, params, dataset, bitsPerByteOptions(options)));
+  }
   const total = evaluationTotal(dataset, options);
   const tensors = unflattenParams(model.spec, params);
   let lossSum = 0;
@@ -108,6 +137,9 @@ export async function evaluateAsync(
   dataset: Dataset,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
+  if (isByteTransformer(model)) {
+    return languageModelEvaluation(await evaluateBitsPerByteAsync(model, params, dataset, bitsPerByteOptions(options)));
+  }
   const total = evaluationTotal(dataset, options);
   const tensors = unflattenParams(model.spec, params);
   let lossSum = 0;
@@ -150,4 +182,17 @@ function evaluation(lossSum: number, correct: number, total: number): Evaluation
     accuracy: total === 0 ? Number.NaN : correct / total,
     samples: total,
   };
+}
+
+/** A language model's evaluation options: `limit` windows spread over the split, `batchSize` windows per pass. */
+function bitsPerByteOptions(options: EvaluateOptions): { split?: Split; windows?: number; batchSize?: number } {
+  return {
+    ...(options.split === undefined ? {} : { split: options.split }),
+    ...(options.limit === undefined ? {} : { windows: options.limit }),
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+  };
+}
+
+function languageModelEvaluation(score: BitsPerByte): Evaluation {
+  return { loss: score.bitsPerByte, accuracy: score.accuracy, samples: score.windows, bitsPerByte: score.bitsPerByte };
 }
