@@ -5,7 +5,7 @@ import { stakeManagerAbi } from "../chain/abis.js";
 import type { ChainContext } from "../chain/client.js";
 import { readRoundView } from "../run/round-view.js";
 import { describeActions, proposalStatus } from "../governance/index.js";
-import { modelNameForId } from "../model/registry.js";
+import { evalMetricForId, modelNameForId } from "../model/registry.js";
 import type { BlobStore } from "../storage/blob-store.js";
 import { ExplorerError } from "./explorer-error.js";
 import type { ReplayedMetrics, ReplayedMetricsView } from "./replayed-metrics.js";
@@ -85,6 +85,8 @@ function runSummary(run: RunRecord) {
     address: run.address,
     modelId: run.modelId,
     modelName: modelNameForId(run.modelId) ?? null,
+    // what evalLoss measures: "loss" (nats) or "bits-per-byte" (a byte-level language model)
+    evalMetric: evalMetricForId(run.modelId),
     created: run.created,
     state: runState(run),
     rounds: rounds.length,
@@ -158,6 +160,8 @@ export async function runPayload(ctx: ExplorerContext, runId: number) {
     switches: run.switches,
     timeline,
     chart: {
+      // the left axis: held-out loss, or bits per byte for a language model (evalLoss is then bpb)
+      metric: evalMetricForId(run.modelId),
       loss: rounds
         .filter((r) => r.result?.kind === "agreed")
         .map((r) => ({
@@ -197,6 +201,7 @@ export function roundPayload(
     runAddress: run.address,
     params: paramsAt(run, round),
     acceptScorePpm: Number(paramsAt(run, round).acceptScorePpm ?? 0),
+    evalMetric: evalMetricForId(run.modelId),
     previous: rounds.includes(round - 1) ? round - 1 : null,
     next: rounds.includes(round + 1) ? round + 1 : null,
   };

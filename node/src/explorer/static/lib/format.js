@@ -35,6 +35,20 @@ export function loss(scaled) {
   return scaled === null || scaled === undefined ? "—" : (Number(scaled) / 1e9).toFixed(4);
 }
 
+/**
+ * A run's 1e9-scaled held-out score in its unit: a language-model run (evalMetric
+ * "bits-per-byte") attests bits per byte, "4.1234 bpb"; any other run a loss, "1.4895".
+ */
+export function heldOut(scaled, metric) {
+  if (scaled === null || scaled === undefined) return "—";
+  return metric === "bits-per-byte" ? `${loss(scaled)} bpb` : loss(scaled);
+}
+
+/** The column heading of a run's held-out score. */
+export function heldOutLabel(metric) {
+  return metric === "bits-per-byte" ? "Held-out bits per byte" : "Held-out loss";
+}
+
 /** unix seconds → "2026-11-29 22:01:09 UTC" */
 export function utc(unix) {
   return new Date(Number(unix) * 1000)

@@ -2,6 +2,8 @@
 // axis and accuracy (measured by the explorer replaying the model) on the right, drawn with
 // uPlot (served by the explorer from node_modules, like every other file here). Under the plot a
 // table holds every value as text: for screen readers, for copying, and for the tests.
+// A language-model run (chart.metric "bits-per-byte") attests held-out bits per byte as its
+// evalLoss: the left axis is then bits per byte and the right one next-byte accuracy.
 import uPlot from "../vendor/uplot.js";
 import { h } from "./dom.js";
 
@@ -12,6 +14,31 @@ const HEIGHT = 260;
 /** One uPlot and its ResizeObserver per chart element, so an update reuses the plot. */
 const plots = new WeakMap();
 
+/** The words of the chart for `chart.metric`: a classifier's loss, or a language model's bits per byte. */
+export function chartLabels(chart) {
+  return chart.metric === "bits-per-byte"
+    ? {
+        series: "held-out bits per byte",
+        column: "Bits per byte",
+        cellClass: "num loss bpb",
+        accuracy: "next-byte accuracy",
+        accuracyColumn: "Next-byte accuracy",
+        aria: "Held-out bits per byte and next-byte accuracy per round; the values are in the table below",
+        legend:
+          "Held-out bits per byte (left axis; lower is better, 8 is a uniform guess) is attested on chain by the validators; next-byte accuracy (right axis, dashed) is measured here by replaying the model through every agreed round.",
+      }
+    : {
+        series: "held-out loss",
+        column: "Held-out loss",
+        cellClass: "num loss",
+        accuracy: "accuracy",
+        accuracyColumn: "Accuracy",
+        aria: "Held-out loss and accuracy per round; the values are in the table below",
+        legend:
+          "Held-out loss (left axis) is attested on chain by the validators; accuracy (right axis, dashed) is measured here by replaying the model through every agreed round.",
+      };
+}
+
 function seriesData(chart) {
   const loss = new Map(chart.loss.map((p) => [p.round, p.loss]));
   const acc = new Map(chart.accuracy.points.map((p) => [p.round, p.accuracy]));
@@ -19,11 +46,12 @@ function seriesData(chart) {
   return [rounds, rounds.map((r) => loss.get(r) ?? null), rounds.map((r) => acc.get(r) ?? null)];
 }
 
-const lossTitle = (round, v) => `round ${round}: held-out loss ${v.toFixed(4)}`;
-const accTitle = (round, v) => `round ${round}: accuracy ${(100 * v).toFixed(1)} %`;
+const lossTitle = (labels, round, v) => `round ${round}: ${labels.series} ${v.toFixed(4)}`;
+const accTitle = (labels, round, v) => `round ${round}: ${labels.accuracy} ${(100 * v).toFixed(1)} %`;
 
 /** The values as a table: one row per round, each cell titled with its full sentence. */
 function valuesTable(chart) {
+  const labels = chartLabels(chart);
   const [rounds, loss, acc] = seriesData(chart);
   return h(
     "details",
@@ -39,8 +67,8 @@ function valuesTable(chart) {
           "tr",
           {},
           h("th", { scope: "col", class: "num" }, "Round"),
-          h("th", { scope: "col", class: "num" }, "Held-out loss"),
-          h("th", { scope: "col", class: "num" }, "Accuracy"),
+          h("th", { scope: "col", class: "num" }, labels.column),
+          h("th", { scope: "col", class: "num" }, labels.accuracyColumn),
         ),
       ),
       h(
@@ -55,14 +83,14 @@ function valuesTable(chart) {
               ? h("td", { class: "num muted" }, "—")
               : h(
                   "td",
-                  { class: "num loss", dataset: { round }, title: lossTitle(round, loss[i]) },
+                  { class: labels.cellClass, dataset: { round }, title: lossTitle(labels, round, loss[i]) },
                   loss[i].toFixed(4),
                 ),
             acc[i] === null
               ? h("td", { class: "num muted" }, "—")
               : h(
                   "td",
-                  { class: "num acc", dataset: { round }, title: accTitle(round, acc[i]) },
+                  { class: "num acc", dataset: { round }, title: accTitle(labels, round, acc[i]) },
                   `${(100 * acc[i]).toFixed(1)} %`,
                 ),
           ),
@@ -74,11 +102,7 @@ function valuesTable(chart) {
 
 function legendText(chart) {
   return [
-    h(
-      "p",
-      { class: "note" },
-      "Held-out loss (left axis) is attested on chain by the validators; accuracy (right axis, dashed) is measured here by replaying the model through every agreed round.",
-    ),
+    h("p", { class: "note" }, chartLabels(chart).legend),
     chart.accuracy.note
       ? h("p", { class: "note", id: "accuracy-note" }, chart.accuracy.note)
       : null,
@@ -92,7 +116,7 @@ function lossRange(_u, min, max) {
   return [Math.max(0, min - span * 0.15), max + span * 0.15];
 }
 
-function plotOptions(width) {
+function plotOptions(width, labels) {
   const axis = { stroke: "#5b6675", grid: { stroke: "#e8ebef", width: 1 }, ticks: { show: false } };
   return {
     width,
@@ -114,7 +138,7 @@ function plotOptions(width) {
       {
         ...axis,
         scale: "loss",
-        label: "held-out loss",
+        label: labels.series,
         size: 60,
         values: (_u, splits) => splits.map((v) => v.toFixed(3)),
       },
@@ -122,7 +146,7 @@ function plotOptions(width) {
         ...axis,
         scale: "acc",
         side: 1,
-        label: "accuracy",
+        label: labels.accuracy,
         size: 56,
         grid: { show: false },
         values: (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`),
@@ -131,7 +155,7 @@ function plotOptions(width) {
     series: [
       { label: "round", value: (_u, v) => (v === null || v === undefined ? "—" : String(v)) },
       {
-        label: "held-out loss",
+        label: labels.series,
         scale: "loss",
         stroke: LOSS_COLOR,
         width: 2,
@@ -139,7 +163,7 @@ function plotOptions(width) {
         value: (_u, v) => (v === null || v === undefined ? "—" : v.toFixed(4)),
       },
       {
-        label: "accuracy (replayed)",
+        label: `${labels.accuracy} (replayed)`,
         scale: "acc",
         stroke: ACC_COLOR,
         width: 2,
@@ -168,13 +192,13 @@ export function lossChart(chart) {
   const host = h("div", {
     class: "chart-plot",
     role: "img",
-    "aria-label": "Held-out loss and accuracy per round; the values are in the table below",
+    "aria-label": chartLabels(chart).aria,
   });
-  const state = { plot: null, data: seriesData(chart), observer: null, host };
+  const state = { plot: null, data: seriesData(chart), labels: chartLabels(chart), observer: null, host };
   state.observer = new ResizeObserver(() => {
     const width = Math.floor(host.clientWidth);
     if (width <= 0) return;
-    if (state.plot === null) state.plot = new uPlot(plotOptions(width), state.data, host);
+    if (state.plot === null) state.plot = new uPlot(plotOptions(width, state.labels), state.data, host);
     else if (state.plot.width !== width) state.plot.setSize({ width, height: HEIGHT });
   });
   state.observer.observe(host);

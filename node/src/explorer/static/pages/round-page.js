@@ -3,7 +3,7 @@
 // assigned updates, commit and reveal).
 import { getRound } from "../lib/api-client.js";
 import { badge, h, kv, render, setTitle, table } from "../lib/dom.js";
-import { learn, loss, ppm, utc } from "../lib/format.js";
+import { heldOut, heldOutLabel, learn, ppm, utc } from "../lib/format.js";
 import { slashCell } from "../lib/contribution-status.js";
 import { addressLink, blockLink, full, hash, txLink } from "../lib/links.js";
 import { contributionTable } from "./contribution-table.js";
@@ -12,7 +12,7 @@ function outcomeOf(r) {
   if (r.agreed)
     return [
       badge("agreed", "ok"),
-      ` · ${r.agreed.acceptedUpdates} of ${r.reveals} updates accepted · held-out loss ${loss(r.agreed.evalLoss)} · emission ${learn(r.agreed.emission)}${r.agreed.emissionFailed ? " (mint failed)" : ""}`,
+      ` · ${r.agreed.acceptedUpdates} of ${r.reveals} updates accepted · ${heldOutLabel(r.evalMetric).toLowerCase()} ${heldOut(r.agreed.evalLoss, r.evalMetric)} · emission ${learn(r.agreed.emission)}${r.agreed.emissionFailed ? " (mint failed)" : ""}`,
     ];
   if (r.failed)
     return [
@@ -25,7 +25,7 @@ function outcomeOf(r) {
   ];
 }
 
-function validatorRow(v) {
+function validatorRow(v, metric) {
   return h(
     "tr",
     { class: "validator" },
@@ -34,7 +34,7 @@ function validatorRow(v) {
     h("td", { class: "assigned" }, v.assigned.length === 0 ? "—" : v.assigned.join(", ")),
     h("td", { class: "vote" }, v.commitment === null ? "no vote" : v.revealed ? badge("revealed", "ok") : badge("not revealed", "bad")),
     h("td", {}, v.modelHash === null ? "—" : hash(v.modelHash)),
-    h("td", { class: "num" }, v.evalLoss === null ? "—" : loss(v.evalLoss)),
+    h("td", { class: "num" }, v.evalLoss === null ? "—" : heldOut(v.evalLoss, metric)),
     h(
       "td",
       {},
@@ -111,13 +111,13 @@ export async function roundPage(runId, round) {
         "Assigned updates",
         "Vote",
         "Model hash",
-        { label: "Held-out loss", class: "num" },
+        { label: heldOutLabel(r.evalMetric), class: "num" },
         "Consensus",
         { label: "Reward", class: "num" },
         "Slash",
         "Tx",
       ],
-      r.validators.map(validatorRow),
+      r.validators.map((v) => validatorRow(v, r.evalMetric)),
       { id: "validators" },
     ),
   );

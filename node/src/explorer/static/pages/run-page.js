@@ -1,8 +1,9 @@
-// "/runs/<id>": live phase and deadlines, the loss / accuracy chart, the round timeline, the
-// parameters in force, governance changes, pauses and members.
+// "/runs/<id>": live phase and deadlines, the loss / accuracy chart (bits per byte and next-byte
+// accuracy for a language-model run), the round timeline, the parameters in force, governance
+// changes, pauses and members.
 import { getRun } from "../lib/api-client.js";
 import { badge, card, h, render, setTitle, table } from "../lib/dom.js";
-import { learn, loss, runStateTone, short, utc } from "../lib/format.js";
+import { heldOut, heldOutLabel, learn, runStateTone, short, utc } from "../lib/format.js";
 import { addressLink, blockLink, cidLink, contractLink, hash, txLink } from "../lib/links.js";
 import { lossChart, updateLossChart } from "../lib/loss-chart.js";
 
@@ -39,7 +40,7 @@ const FAILURES = ["", "no validator votes", "no model majority", "too few accept
 /** While the explorer replays the model, the chart is refreshed this often. */
 const REPLAY_POLL_MS = 1500;
 
-function timelineRow(runId, r) {
+function timelineRow(runId, r, metric) {
   const outcome = r.status === "failed" ? `failed: ${FAILURES[r.failure] || r.failure}` : r.status;
   return h(
     "tr",
@@ -51,7 +52,7 @@ function timelineRow(runId, r) {
     h("td", { class: "num" }, r.votes),
     h("td", { class: "num" }, r.accepted),
     h("td", { class: "num" }, r.slashes),
-    h("td", { class: "num" }, loss(r.evalLoss)),
+    h("td", { class: "num" }, heldOut(r.evalLoss, metric)),
     h("td", {}, hash(r.modelHash)),
     h("td", {}, r.opened ? blockLink(r.opened.block) : "—"),
     h("td", {}, txLink(r.closed)),
@@ -82,7 +83,7 @@ export async function runPage(runId) {
   setTitle(`Run ${runId}`);
   const run = await getRun(runId);
   const phase = run.phase;
-  const timeline = [...run.timeline].reverse().map((r) => timelineRow(runId, r));
+  const timeline = [...run.timeline].reverse().map((r) => timelineRow(runId, r, run.evalMetric));
   const members = run.members.map((m) =>
     h(
       "tr",
@@ -145,7 +146,13 @@ export async function runPage(runId) {
       hash(phase.modelHash),
       ".",
     ),
-    h("h2", {}, "Held-out loss and accuracy per round"),
+    h(
+      "h2",
+      {},
+      run.evalMetric === "bits-per-byte"
+        ? "Held-out bits per byte and next-byte accuracy per round"
+        : "Held-out loss and accuracy per round",
+    ),
     lossChart(run.chart),
     h("h2", {}, "Round timeline"),
     table(
@@ -157,7 +164,7 @@ export async function runPage(runId) {
         { label: "Votes", class: "num" },
         { label: "Accepted", class: "num" },
         { label: "Slashes", class: "num" },
-        { label: "Held-out loss", class: "num" },
+        { label: heldOutLabel(run.evalMetric), class: "num" },
         "Agreed model",
         "Opened",
         "Closed in",

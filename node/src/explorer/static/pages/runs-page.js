@@ -1,7 +1,7 @@
 // "/": every run found from RunCreated, and the system's contracts.
 import { getMeta, getRuns } from "../lib/api-client.js";
 import { badge, h, render, setTitle, table } from "../lib/dom.js";
-import { loss, runStateTone } from "../lib/format.js";
+import { heldOut, runStateTone } from "../lib/format.js";
 import { contractLink, hash, txLink } from "../lib/links.js";
 
 export async function runsPage() {
@@ -19,7 +19,7 @@ export async function runsPage() {
       h("td", { class: "num" }, r.currentRound),
       h("td", { class: "num" }, r.agreedRounds),
       h("td", { class: "num" }, r.failedRounds),
-      h("td", { class: "num" }, r.lastAgreed ? loss(r.lastAgreed.evalLoss) : "—"),
+      h("td", { class: "num" }, r.lastAgreed ? heldOut(r.lastAgreed.evalLoss, r.evalMetric) : "—"),
       h("td", { class: "num" }, `${r.trainers} / ${r.validators}`),
       h("td", {}, txLink(r.created)),
     ),
