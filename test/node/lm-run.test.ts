@@ -5,9 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { DEFAULT_RUN_PARAMS, LM_RUN_PARAMS } from "../../ignition/modules/defaults.js";
 import { modelIdFromName } from "../../node/src/codec/model-id.js";
-import { byteCorpusFromDocuments, createByteWindowDataset, type ByteWindowDataset } from "../../node/src/data/byte-corpus.js";
 import { loadRunDataset } from "../../node/src/data/run-dataset.js";
-import { loadSotuAddresses } from "../../node/src/data/sotu.js";
 import { runModelName } from "../../node/src/deploy/deploy-system.js";
 import { devnetParameters, parseStartOptions, START_PROFILES } from "../../node/src/devnet/start-options.js";
 import { ProtolearnError } from "../../node/src/errors.js";
@@ -15,10 +13,11 @@ import { evaluateBitsPerByte } from "../../node/src/model/bits-per-byte.js";
 import { generateBytes, printableText } from "../../node/src/model/generate.js";
 import { flattenParams, initParams, unflattenParams } from "../../node/src/model/params.js";
 import { createModel, evalMetricForId, modelForRun } from "../../node/src/model/registry.js";
-import { createByteTransformer, isByteTransformer, MAX_WINDOWS_PER_PASS, type TransformerConfig } from "../../node/src/model/transformer.js";
+import { createByteTransformer, isByteTransformer, MAX_WINDOWS_PER_PASS } from "../../node/src/model/transformer.js";
 import { LM_SIM_DEFAULTS } from "../../node/src/round/sim/sim-config.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { evaluate, evaluateAsync, evaluateBatch } from "../../node/src/train/evaluate.js";
+import { TINY, tinyDataset } from "./helpers/tiny-lm.js";
 
 /**
  * The byte-level language model as a run trains it (issue 12, item 4): text generation from a
@@ -27,16 +26,6 @@ import { evaluate, evaluateAsync, evaluateBatch } from "../../node/src/train/eva
  * models keep it to seconds; the whole network runs in `npm start -- --model byte-transformer-v1`.
  */
 
-/** Small enough to train in a second on wasm. */
-const TINY: TransformerConfig = { layers: 1, dModel: 32, heads: 2, context: 16, mlpRatio: 4 };
-
-/** The first 20 addresses cut to 400 characters, every 10th held out. */
-function tinyDataset(context: number): ByteWindowDataset {
-  const documents = loadSotuAddresses()
-    .slice(0, 20)
-    .map((a) => ({ key: `${a.year} ${a.name}`, text: a.text.slice(0, 400) }));
-  return createByteWindowDataset(byteCorpusFromDocuments("sotu-tiny", documents, 10), context);
-}
 
 const isError = (code: string, fixIncludes?: string) => (e: unknown) =>
   e instanceof ProtolearnError && e.code === code && (fixIncludes === undefined || (e.fix ?? "").includes(fixIncludes));

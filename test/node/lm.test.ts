@@ -3,11 +3,6 @@ import { before, describe, it } from "node:test";
 
 import * as tf from "@tensorflow/tfjs-core";
 
-import {
-  byteCorpusFromDocuments,
-  createByteWindowDataset,
-  type ByteWindowDataset,
-} from "../../node/src/data/byte-corpus.js";
 import { shardBatchIndices } from "../../node/src/data/shard.js";
 import {
   loadSotuAddresses,
@@ -24,25 +19,15 @@ import { parameterCount } from "../../node/src/model/spec.js";
 import {
   createByteTransformer,
   DEFAULT_TRANSFORMER_CONFIG,
-  type TransformerConfig,
 } from "../../node/src/model/transformer.js";
 import { selectBackend } from "../../node/src/train/backend.js";
 import { innerLoop } from "../../node/src/train/inner-loop.js";
+import { TINY, tinyDataset } from "./helpers/tiny-lm.js";
 
 /** Pinned: keccak256 of the canonical serialization of `initParams(byte-transformer-v1, "protolearn/test/init")`. */
 const PINNED_TRANSFORMER_HASH =
   "0x6a5f92f4e01e588896516ee63dc6010248aff90a07d72603a53f340873af753a";
 
-/** A model small enough for several training steps in a test. */
-const TINY: TransformerConfig = { layers: 1, dModel: 32, heads: 2, context: 16, mlpRatio: 4 };
-
-/** A tiny corpus: the first 20 addresses cut to 400 characters, every 10th held out. */
-function tinyDataset(context: number): ByteWindowDataset {
-  const documents = loadSotuAddresses()
-    .slice(0, 20)
-    .map((a) => ({ key: `${a.year} ${a.name}`, text: a.text.slice(0, 400) }));
-  return createByteWindowDataset(byteCorpusFromDocuments("sotu-tiny", documents, 10), context);
-}
 
 function windows(bytes: number[][]): tf.Tensor2D {
   return tf.tensor2d(bytes, undefined, "int32");
