@@ -12,6 +12,7 @@ import { connectChain, connectSigner, type SignerContext } from "../../node/src/
 import { loadDeployment, type Deployment } from "../../node/src/chain/deployment.js";
 import { deploySystem } from "../../node/src/deploy/deploy-system.js";
 import { ChainHistory } from "../../node/src/history/index.js";
+import { anvilReorg } from "../../node/src/devnet/anvil-reorg.js";
 import { startAnvil, type LocalChain } from "../../node/src/devnet/local-chain.js";
 
 // anvil's first default dev account (a public test key, funded only on local chains).
@@ -85,6 +86,24 @@ describe("chain client on anvil", () => {
     assert.ok(history.coveredTo > coveredTo);
     assert.equal(events().filter((e) => e.kind === "staked").length, 2);
     assert.equal(events().length, before + 1);
+  });
+
+  it("drops the events of blocks a reorg replaced: the records are rebuilt, not added to (attack: a node aggregated a settled round with events of dropped blocks)", async () => {
+    const history = new ChainHistory({ client: ctx.publicClient, deployment });
+    const me = () => ctx.account.address.toLowerCase() as Address;
+    const staked = () => (history.current.stakes[me()] ?? []).filter((e) => e.kind === "staked").length;
+    await history.sync();
+    const before = staked();
+    await approve(ctx, { spender: deployment.contracts.StakeManager, amount: parseEther("1"), label: "approve" });
+    await stake(ctx, { amount: parseEther("1"), label: "stake" });
+    await history.sync();
+    assert.equal(staked(), before + 1);
+    await anvilReorg(chain.rpcUrl, 1); // the stake's block is replaced by an empty one
+    await history.sync();
+    assert.equal(staked(), before, "the dropped stake is gone from the records");
+    await stake(ctx, { amount: parseEther("1"), label: "stake again" }); // the approval survived; the nonce is the chain's
+    await history.sync();
+    assert.equal(staked(), before + 1, "and the stake sent again is counted once");
   });
 
   it("refuses an endpoint whose chain id differs from the deployment's", async () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Address } from "viem";
 import { trainingRunAbi } from "../../node/src/chain/abis.js";
 import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
+import { anvilReorg } from "../../node/src/devnet/anvil-reorg.js";
 import { Conductor } from "../../node/src/devnet/conductor.js";
 import { killNode, spawnNode, stopNode, type NodeProcess } from "../../node/src/devnet/node-process.js";
 import { startDevnet, type Devnet } from "../../node/src/devnet/start-devnet.js";
@@ -93,15 +94,7 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     return launch(who);
   }
 
-  async function reorg(depth: number): Promise<void> {
-    const response = await fetch(devnet.chain.rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_reorg", params: [depth, []] }),
-    });
-    const body = (await response.json()) as { error?: { message: string } };
-    assert.equal(body.error, undefined, `anvil_reorg: ${body.error?.message ?? ""}`);
-  }
+  const reorg = (depth: number): Promise<void> => anvilReorg(devnet.chain.rpcUrl, depth);
 
   async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
     const started = Date.now();

@@ -21,7 +21,10 @@ export interface ChainHistoryOptions {
  * `protolearn status`, the `npm start` report, the audit and the explorer) reads through
  * {@link scanRecords} into one {@link ChainRecords}, so there is one event-reading path and one
  * reducer. Each {@link sync} reads only the blocks mined since the last one; concurrent callers
- * share one sync.
+ * share one sync. A reorg is noticed by the hash of the last block read: when the chain's block
+ * at that height is another one, the records are rebuilt from the deployment block (the reducer
+ * only adds events, and a dropped event must not stay — a node that aggregated a round's
+ * accepted set with events of dropped blocks built another model than the committee).
  *
  * @example
  * const history = new ChainHistory({ client: ctx.publicClient, deployment: ctx.deployment });
@@ -31,6 +34,8 @@ export interface ChainHistoryOptions {
 export class ChainHistory {
   private records: ChainRecords = emptyRecords();
   private lastBlock: bigint;
+  /** The hash of `lastBlock` when it was read (undefined before the first chunk). */
+  private lastHash: `0x${string}` | undefined;
   private syncing: Promise<ChainRecords> | undefined;
 
   constructor(private readonly options: ChainHistoryOptions) {
@@ -58,6 +63,11 @@ export class ChainHistory {
     } catch (err) {
       throw toChainError(err, "reading the chain head");
     }
+    if (this.lastHash !== undefined && (await this.reorganized())) {
+      this.records = emptyRecords();
+      this.lastBlock = BigInt(deployment.deploymentBlock) - 1n;
+      this.lastHash = undefined;
+    }
     const target = head - BigInt(this.options.confirmations ?? 0);
     if (target <= this.lastBlock) return this.records;
     await scanRecords({
@@ -72,7 +82,24 @@ export class ChainHistory {
         this.lastBlock = to;
       },
     });
+    this.lastHash = await this.hashAt(this.lastBlock);
     return this.records;
+  }
+
+  /** Whether the block last read is no longer the chain's block at that height. */
+  private async reorganized(): Promise<boolean> {
+    const now = await this.hashAt(this.lastBlock);
+    return now !== this.lastHash;
+  }
+
+  private async hashAt(block: bigint): Promise<`0x${string}` | undefined> {
+    try {
+      return (await this.options.client.getBlock({ blockNumber: block })).hash ?? undefined;
+    } catch (err) {
+      // a block past the head after a reorg that shortened the chain reads as missing
+      if (/not found|could not be found/i.test(err instanceof Error ? err.message : String(err))) return undefined;
+      throw toChainError(err, `reading block ${block}`);
+    }
   }
 
   /** The records as of the last sync. */

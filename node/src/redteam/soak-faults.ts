@@ -2,6 +2,7 @@ import type { Address, PublicClient } from "viem";
 
 import { createRng, type Rng } from "../random/index.js";
 import type { RoundRecord } from "../history/chain-records.js";
+import { anvilReorg } from "../devnet/anvil-reorg.js";
 import type { RpcProxy } from "../devnet/rpc-proxy.js";
 
 /** One injected fault, for the soak's log. */
@@ -70,17 +71,6 @@ export class FaultInjector {
       this.injected.push({ round, kind: "none", detail: "" });
     }
   }
-}
-
-/** anvil_reorg(depth, []): the last `depth` blocks are replaced by empty ones. */
-export async function anvilReorg(rpcUrl: string, depth: number): Promise<void> {
-  const response = await fetch(rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_reorg", params: [depth, []] }),
-  });
-  const body = (await response.json()) as { error?: { message: string } };
-  if (body.error !== undefined) throw new Error(`anvil_reorg(${depth}) failed: ${body.error.message}`);
 }
 
 function sleep(ms: number): Promise<void> {
