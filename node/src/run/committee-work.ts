@@ -117,8 +117,10 @@ export function committeeWork(options: CommitteeWorkOptions = {}): CommitteeWork
 }
 
 /**
- * Milliseconds one update costs on the real scoring path (`scoreUpdate`: four forward passes of
- * 256 examples on the MNIST MLP), the mean over `samples` synthetic sparse updates. Loads the
+ * Milliseconds one update costs on the real scoring path (`scoreUpdate` on the MNIST MLP: forward
+ * passes of two 256-example batches before and at Δ/4, the sign test's gradient of one, and —
+ * these synthetic updates have no reference norm — the full and half steps), the mean over
+ * `samples` synthetic sparse updates. Loads the
  * dataset and a tfjs backend (slow the first time).
  */
 export async function measureScoringMs(samples = 4): Promise<number> {
