@@ -1,19 +1,11 @@
 import { strict as assert } from "node:assert";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Address } from "viem";
-import { trainingRunAbi } from "../../node/src/chain/abis.js";
-import { connectChain, type ChainContext } from "../../node/src/chain/client.js";
 import { anvilReorg } from "../../node/src/devnet/anvil-reorg.js";
-import { Conductor } from "../../node/src/devnet/conductor.js";
-import { killNode, spawnNode, stopNode, type NodeProcess } from "../../node/src/devnet/node-process.js";
-import { startDevnet, type Devnet } from "../../node/src/devnet/start-devnet.js";
-import { createLogger } from "../../node/src/observe/logger.js";
-import { readRoundView, type RoundView } from "../../node/src/run/round-view.js";
-import { TEST_RUN_PARAMS } from "./helpers/network.js";
+import { killNode, type NodeProcess } from "../../node/src/devnet/node-process.js";
 import { startRpcProxy, type RpcProxy } from "../../node/src/devnet/rpc-proxy.js";
+import { readRoundView, type RoundView } from "../../node/src/run/round-view.js";
+import { startProcessDevnet, type ProcessDevnet } from "./helpers/process-devnet.js";
 
 /**
  * Faults of issue 11 with real processes on anvil (one validator that is also the keeper, two
@@ -30,63 +22,34 @@ import { startRpcProxy, type RpcProxy } from "../../node/src/devnet/rpc-proxy.js
  * Chain time is moved by the test, not the clock. Round 1 is the registration round.
  */
 describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_000 }, () => {
-  let devnet: Devnet;
-  let observer: ChainContext;
-  let conductor: Conductor;
+  let net: ProcessDevnet;
   let proxy: RpcProxy;
-  let dir: string;
-  const running: NodeProcess[] = [];
   const nodes: Record<"v" | "a" | "b", NodeProcess> = {} as Record<"v" | "a" | "b", NodeProcess>;
   const INDEX = { v: 1, a: 2, b: 3 } as const;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "protolearn-faults-"));
-    devnet = await startDevnet({
-      chain: "anvil",
-      port: 18610,
-      accounts: 3,
-      validators: 1,
-      join: true,
-      outDir: join(dir, "devnet"),
-      deploymentsDir: join(dir, "deployments"),
-      parameters: { runParams: TEST_RUN_PARAMS },
-    });
-    proxy = await startRpcProxy(devnet.chain.rpcUrl);
-    observer = await connectChain({ rpcUrl: devnet.chain.rpcUrl, deployment: devnet.deployment, runId: 1 });
-    conductor = new Conductor(observer, devnet.chain.rpcUrl, createLogger({ level: "warn" }), { patienceMs: 120_000, mode: "anvil" });
+    net = await startProcessDevnet({ name: "faults", port: 18610 });
+    proxy = await startRpcProxy(net.devnet.chain.rpcUrl);
   });
 
   after(async () => {
-    for (const node of running) await stopNode(node);
+    await net?.stop();
     await proxy?.close();
-    await devnet?.stop();
   });
 
   const addressOf = (who: "v" | "a" | "b"): Address => {
-    const account = devnet.accounts.find((a) => a.index === INDEX[who]);
+    const account = net.devnet.accounts.find((a) => a.index === INDEX[who]);
     assert.ok(account);
     return account.address;
   };
 
+  /** Starts (or restarts) a node with the live others as IPFS peers, reaching the chain through the proxy. */
   async function launch(who: "v" | "a" | "b"): Promise<NodeProcess> {
-    const account = devnet.accounts.find((a) => a.index === INDEX[who]);
-    assert.ok(account);
     const peers = (Object.keys(nodes) as ("v" | "a" | "b")[])
       .filter((k) => k !== who && nodes[k].child.exitCode === null && nodes[k].child.signalCode === null)
       .map((k) => nodes[k].multiaddr);
-    const node = await spawnNode({
-      name: `node-${account.index}`,
-      address: account.address,
-      configPath: account.configPath,
-      password: devnet.password,
-      logFile: join(dir, `node-${account.index}.log`),
-      peers,
-      keeper: account.role === "validator",
-      env: { PROTOLEARN_DEPLOYMENTS: join(dir, "deployments"), PROTOLEARN_RPC_URL: proxy.url },
-    });
-    running.push(node);
-    nodes[who] = node;
-    return node;
+    nodes[who] = await net.launch(INDEX[who], peers, { PROTOLEARN_RPC_URL: proxy.url });
+    return nodes[who];
   }
 
   async function restart(who: "v" | "a" | "b"): Promise<NodeProcess> {
@@ -94,7 +57,7 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     return launch(who);
   }
 
-  const reorg = (depth: number): Promise<void> => anvilReorg(devnet.chain.rpcUrl, depth);
+  const reorg = (depth: number): Promise<void> => anvilReorg(net.devnet.chain.rpcUrl, depth);
 
   async function until(what: string, done: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
     const started = Date.now();
@@ -104,21 +67,15 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     }
   }
 
-  const member = (who: "v" | "a" | "b") => observer.contracts.run.read.memberOf([addressOf(who)]);
-  const view = (): Promise<RoundView> => readRoundView(observer);
+  const member = (who: "v" | "a" | "b") => net.observer.contracts.run.read.memberOf([addressOf(who)]);
+  const view = (): Promise<RoundView> => readRoundView(net.observer);
 
+  /** How many `eventName` events of round `round` the final chain holds for `who`. */
   async function eventsOf(eventName: "Committed" | "Revealed" | "VoteCommitted" | "VoteRevealed", round: bigint, who: "v" | "a" | "b"): Promise<number> {
-    const logs = await observer.publicClient.getContractEvents({
-      address: observer.contracts.run.address,
-      abi: trainingRunAbi,
-      eventName,
-      fromBlock: BigInt(devnet.deployment.deploymentBlock),
-      strict: false,
-    });
     const address = addressOf(who).toLowerCase();
-    return logs.filter((l) => {
-      const args = l.args as { round?: bigint; node?: string; validator?: string };
-      return args.round === round && (args.node ?? args.validator ?? "").toLowerCase() === address;
+    return (await net.runEvents(eventName, round)).filter((l) => {
+      const args = l.args as { node?: string; validator?: string };
+      return (args.node ?? args.validator ?? "").toLowerCase() === address;
     }).length;
   }
 
@@ -127,7 +84,7 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     await launch("a");
     await launch("b");
     const trainers = [addressOf("a"), addressOf("b")];
-    const registration = await conductor.playRound({ trainers, validators: 1 });
+    const registration = await net.conductor.playRound({ trainers, validators: 1 });
     assert.equal(registration.round, 2);
 
     await nodes.a.waitForEvent((e) => e.event === "training" && e.round === 2);
@@ -143,10 +100,10 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     assert.equal(await eventsOf("Committed", 2n, "b"), 1, "b committed exactly once");
     const v = await view();
     assert.equal(v.phase, "commit");
-    await conductor.warp(v.commitDeadline - v.now + 1n);
+    await net.conductor.warp(v.commitDeadline - v.now + 1n);
     // one empty block past the deadline, so that a reorg of depth 3 around the reveals (two
     // blocks) does not also take back the block that moved chain time past the commit deadline
-    await conductor.mine(1);
+    await net.conductor.mine(1);
   });
 
   it("round 2: a trainer killed right after its reveal does not reveal again; a reorg of depth 3 drops the reveals and both are sent again", async () => {
@@ -162,7 +119,7 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     assert.ok(typeof revealed.cid === "string");
     const v = await view();
     assert.equal(v.reveals, 2);
-    await conductor.warp(v.revealDeadline - v.now + 1n);
+    await net.conductor.warp(v.revealDeadline - v.now + 1n);
   });
 
   it("round 2: the validator killed while scoring restarts and commits its vote once; a reorg of depth 1 drops the vote commit and it is sent again; killed after its vote reveal it reveals nothing twice; the keeper killed when the round is due settles it after a restart", async () => {
@@ -175,38 +132,24 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     assert.equal(await eventsOf("VoteCommitted", 2n, "v"), 1, "one vote commit");
     let v = await view();
     assert.equal(v.votes, 1);
-    await conductor.warp(v.scoreDeadline - v.now + 1n);
+    await net.conductor.warp(v.scoreDeadline - v.now + 1n);
     await nodes.v.waitForEvent((e) => e.event === "vote revealed" && e.round === 2);
     await restart("v");
     v = await view();
     assert.equal(v.voteReveals, 1);
     // the keeper is killed the moment the round is due, and restarted
-    await conductor.warp(v.voteRevealDeadline - v.now + 1n);
+    await net.conductor.warp(v.voteRevealDeadline - v.now + 1n);
     await restart("v");
     await until("round 2 is settled", async () => (await view()).round === 3, 180_000);
     assert.ok(!nodes.v.events.some((e) => e.event === "vote revealed" && e.round === 2), "the restarted validator did not reveal again");
     assert.equal(await eventsOf("VoteRevealed", 2n, "v"), 1);
-    const scored = await observer.publicClient.getContractEvents({
-      address: observer.contracts.run.address,
-      abi: trainingRunAbi,
-      eventName: "UpdateScored",
-      args: { runId: 1n, round: 2n },
-      fromBlock: BigInt(devnet.deployment.deploymentBlock),
-      strict: true,
-    });
+    const scored = await net.runEvents("UpdateScored", 2n);
     assert.deepEqual(
       scored.map((e) => [e.args.node.toLowerCase(), e.args.accepted]).sort(),
       [addressOf("a"), addressOf("b")].map((a) => [a.toLowerCase(), true]).sort(),
       "both trainers' updates were accepted",
     );
-    const agreed = await observer.publicClient.getContractEvents({
-      address: observer.contracts.run.address,
-      abi: trainingRunAbi,
-      eventName: "ModelAgreed",
-      args: { runId: 1n, round: 2n },
-      fromBlock: BigInt(devnet.deployment.deploymentBlock),
-      strict: true,
-    });
+    const agreed = await net.runEvents("ModelAgreed", 2n);
     assert.equal(agreed.length, 1);
   });
 
@@ -215,7 +158,7 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
     await new Promise((r) => setTimeout(r, 30_000));
     proxy.up();
     assert.ok(proxy.refused() > 0, "the nodes tried the endpoint during the outage");
-    const next = await conductor.playRound({ trainers: [addressOf("a"), addressOf("b")], validators: 1 });
+    const next = await net.conductor.playRound({ trainers: [addressOf("a"), addressOf("b")], validators: 1 });
     assert.equal(next.round, 4, "round 3 settled");
     for (const who of ["v", "a", "b"] as const) {
       const failed = nodes[who].events.filter((e) => e.event === "tick failed; retrying" && typeof e.retryInMs === "number");
@@ -225,14 +168,7 @@ describe("faults: kill -9 in each phase, reorgs, an RPC outage", { timeout: 900_
       assert.ok(waits.every((w) => w <= 8_000), `${who} never waited more than 8 s`);
       assert.ok(nodes[who].events.some((e) => e.event === "recovered"), `${who} recovered`);
     }
-    const scored = await observer.publicClient.getContractEvents({
-      address: observer.contracts.run.address,
-      abi: trainingRunAbi,
-      eventName: "UpdateScored",
-      args: { runId: 1n, round: 3n },
-      fromBlock: BigInt(devnet.deployment.deploymentBlock),
-      strict: true,
-    });
+    const scored = await net.runEvents("UpdateScored", 3n);
     assert.equal(scored.filter((e) => e.args.accepted).length, 2, "both trainers made round 3");
   });
 });
