@@ -13,8 +13,6 @@ import type { Logger } from "../observe/logger.js";
  */
 export class Conductor {
   private readonly test;
-  /** The round playRound is driving (the deadlines a reorg may take back are this round's). */
-  private round = 0;
 
   constructor(
     private readonly ctx: ChainContext,
@@ -36,13 +34,15 @@ export class Conductor {
     await this.test.mine({ blocks: 1 });
   }
 
-  private async until(what: string, done: (v: RoundView) => boolean, deadline: (v: RoundView) => bigint, passed?: (v: RoundView) => bigint): Promise<RoundView> {
+  /** `passed`: the deadline already warped past (undefined: none, or another round). */
+  private async until(what: string, done: (v: RoundView) => boolean, deadline: (v: RoundView) => bigint, passed?: (v: RoundView) => bigint | undefined): Promise<RoundView> {
     const started = Date.now();
     for (;;) {
       let view = await this.readAndNudge();
       // A reorg can take back the block that moved chain time past the previous deadline: move it again.
-      if (passed !== undefined && view.round === this.round && view.now <= passed(view)) {
-        await this.warp(passed(view) - view.now + 1n);
+      const behind = passed?.(view);
+      if (behind !== undefined && view.now <= behind) {
+        await this.warp(behind - view.now + 1n);
         view = await this.readAndNudge();
       }
       if (done(view) || view.phase === "halted") return view;
@@ -92,17 +92,17 @@ export class Conductor {
   async playRound(expected: { trainers: number | readonly Address[]; validators: number }): Promise<RoundView> {
     const start = await readRoundView(this.ctx);
     const round = start.round;
-    this.round = round;
+    const past = (deadline: (v: RoundView) => bigint) => (v: RoundView) => (v.round === round ? deadline(v) : undefined);
     const wanted = typeof expected.trainers === "number" ? expected.trainers : await this.seated(expected.trainers);
     const committed = await this.until("commits", (v) => v.commits >= wanted, (v) => v.commitDeadline);
     await this.warp(committed.commitDeadline - committed.now + 1n);
-    const revealed = await this.until("reveals", (v) => v.reveals >= committed.commits, (v) => v.revealDeadline, (v) => v.commitDeadline);
+    const revealed = await this.until("reveals", (v) => v.reveals >= committed.commits, (v) => v.revealDeadline, past((v) => v.commitDeadline));
     await this.warp(revealed.revealDeadline - revealed.now + 1n);
-    const ready = await this.until("randomness", (v) => v.randomnessReady || v.reveals === 0, (v) => v.scoreDeadline, (v) => v.revealDeadline);
+    const ready = await this.until("randomness", (v) => v.randomnessReady || v.reveals === 0, (v) => v.scoreDeadline, past((v) => v.revealDeadline));
     const members = ready.randomnessReady ? await this.committeeMembers() : expected.validators;
-    const voted = await this.until("vote commits", (v) => v.votes >= members || v.reveals === 0, (v) => v.scoreDeadline, (v) => v.revealDeadline);
+    const voted = await this.until("vote commits", (v) => v.votes >= members || v.reveals === 0, (v) => v.scoreDeadline, past((v) => v.revealDeadline));
     await this.warp(voted.scoreDeadline - voted.now + 1n);
-    const unveiled = await this.until("vote reveals", (v) => v.voteReveals >= v.votes, (v) => v.voteRevealDeadline, (v) => v.scoreDeadline);
+    const unveiled = await this.until("vote reveals", (v) => v.voteReveals >= v.votes, (v) => v.voteRevealDeadline, past((v) => v.scoreDeadline));
     await this.warp(unveiled.voteRevealDeadline - unveiled.now + 1n);
     const finalizeStarted = Date.now();
     for (;;) {
