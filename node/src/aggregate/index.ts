@@ -14,4 +14,4 @@ export {
   DEFAULT_TRIM_FRACTION,
   type AggregationMethod,
 } from "./constants.js";
-export { updateNorm } from "./update-norm.js";
+export { medianNorm, updateNorm } from "./update-norm.js";

@@ -1,6 +1,6 @@
 import { keccak256, stringToBytes, type Address, type Hex } from "viem";
 
-import { updateNorm } from "../aggregate/update-norm.js";
+import { medianNorm, updateNorm } from "../aggregate/update-norm.js";
 import { toDense } from "../codec/index.js";
 import { applyAdversary, type Adversary } from "../daemon/adversary.js";
 import type { Dataset } from "../data/dataset.js";
@@ -66,7 +66,7 @@ export interface ScoringRatesOptions {
  * honest update is scored as a validator scores it (fresh post-commit challenge per round), and so
  * is each of its adversarial rewrites (`norm-noise`, `noise`, `sign-flip`, `scale`, the
  * `--adversary` strategies of the daemon), against the reference norm of the previous round's
- * honest updates (their lower median, as validators take it from the accepted set; none in round 1).
+ * honest updates (their median, as validators take it from the accepted set; none in round 1).
  * The honest rows give the false-positive rate of the
  * slash (honest scored 0), the others the false-negative rates (invalid not scored 0).
  */
@@ -115,8 +115,7 @@ export async function measureScoringRates(options: ScoringRatesOptions): Promise
       }
       options.onUpdate?.(++done, total);
     }
-    const norms = honest.map((u) => updateNorm(toDense(decodeRoundUpdate(u.bytes, { model, params, round })))).sort((a, b) => a - b);
-    referenceNorm = norms[Math.floor((norms.length - 1) / 2)];
+    referenceNorm = medianNorm(honest.map((u) => updateNorm(toDense(decodeRoundUpdate(u.bytes, { model, params, round })))));
     const next = nextModel({ model, globalParams: global, momentum, updates: honest, params, round });
     global = next.params;
     momentum = next.momentum;

@@ -1,4 +1,4 @@
-import { updateNorm } from "../aggregate/update-norm.js";
+import { medianNorm, updateNorm } from "../aggregate/update-norm.js";
 import { join } from "node:path";
 import type { Address } from "viem";
 import { readIfExists, writeDurable } from "../persist/durable-file.js";
@@ -61,12 +61,7 @@ export class UpdateIndex {
     const rounds = this.entries.filter((e) => e.round < round).map((e) => e.round);
     if (rounds.length === 0) return undefined;
     const latest = Math.max(...rounds);
-    const norms = this.entries
-      .filter((e) => e.round === latest)
-      .map((e) => updateNorm(e.values))
-      .sort((a, b) => a - b);
-    const mid = norms.length >> 1;
-    return norms.length % 2 === 1 ? (norms[mid] as number) : ((norms[mid - 1] as number) + (norms[mid] as number)) / 2;
+    return medianNorm(this.entries.filter((e) => e.round === latest).map((e) => updateNorm(e.values)));
   }
 
   /** Entries of rounds before `round`, oldest first, as public work for {@link duplicateOfPublic}. */

@@ -1,7 +1,7 @@
 import { isAddress, type Address, type Hex } from "viem";
 import { z } from "zod";
 
-import { updateNorm } from "../aggregate/index.js";
+import { medianNorm as medianOfNorms, updateNorm } from "../aggregate/index.js";
 import { toDense, type DecodeExpectation, type DecodedUpdate } from "../codec/index.js";
 import type { Dataset } from "../data/dataset.js";
 import { DEFAULT_NUM_SHARDS } from "../data/shard.js";
@@ -201,15 +201,6 @@ const REASON_OF_VERDICT: Record<ScoreVerdict, VerdictReason> = {
   harmful: "harmful",
 };
 
-/** Median of non-negative numbers; the mean of the two middle ones for an even count (as aggregation does). */
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 
 function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
@@ -329,7 +320,7 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
   // 2. Norm cap against the median norm of every decodable update (not per update: a committee
   //    member does not see the round's other updates; scoring gives a blown-up update 0 anyway).
   const norms = fetched.map((f) => (f?.ok === true ? updateNorm(f.update.values) : Number.NaN));
-  const medianNorm = median(norms.filter((norm) => !Number.isNaN(norm)));
+  const medianNorm = medianOfNorms(norms.filter((norm) => !Number.isNaN(norm)));
   const normLimit = perUpdate ? Number.POSITIVE_INFINITY : normCap * medianNorm;
 
   // 3. Near-duplicates, judged in commit order among the decodable updates (not per update).
