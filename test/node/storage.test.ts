@@ -175,23 +175,6 @@ describe("storage: Helia peers over loopback TCP", () => {
     );
   });
 
-  it("a fetch reconnects to a known peer whose connection closed, also to one that had dialed it", async () => {
-    const carol = await startStore();
-    const dave = await startStore();
-    await dave.dial(carol.multiaddrs()[0]!);
-    const bytes = new SeededRandom(6).bytes(20_000);
-    const cid = await dave.put(bytes);
-    // A dropped connection (a restart, a network blip): Carol never dialed Dave; she knows his
-    // addresses from identify, and the fetch finds him again.
-    const libp2pOf = (store: HeliaBlobStore) =>
-      (store as unknown as { node: { libp2p: { getConnections(): { close(): Promise<void> }[] } } }).node.libp2p;
-    await Promise.all(libp2pOf(carol).getConnections().map((c) => c.close()));
-    for (let i = 0; i < 50 && carol.connectedPeers().includes(dave.peerId()); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(!carol.connectedPeers().includes(dave.peerId()));
-    assert.deepEqual(await carol.get(cid, { timeoutMs: 20_000, maxBytes: 20_000 }), bytes);
-    assert.ok(carol.connectedPeers().includes(dave.peerId()));
-  });
-
   it("keeps its blocks and its peer id across a restart", async () => {
     const folder = await mkdtemp(join(tmpdir(), "protolearn-storage-"));
     folders.push(folder);
