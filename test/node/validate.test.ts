@@ -23,9 +23,12 @@ import { ProtolearnError } from "../../node/src/errors.js";
 import type { Model } from "../../node/src/model/model.js";
 import { createMnistMlp } from "../../node/src/model/mlp.js";
 import { initParams } from "../../node/src/model/params.js";
+import { MODEL_IDS, validationBatchSize } from "../../node/src/model/registry.js";
+import { createByteTransformer } from "../../node/src/model/transformer.js";
 import { createRng } from "../../node/src/random/index.js";
 import { computeCid, HeliaBlobStore } from "../../node/src/storage/index.js";
 import { selectBackend } from "../../node/src/train/backend.js";
+import { evaluateBatch } from "../../node/src/train/evaluate.js";
 import { innerLoop } from "../../node/src/train/inner-loop.js";
 import { pseudoGradient } from "../../node/src/train/outer-step.js";
 import {
@@ -326,6 +329,43 @@ describe("scoreUpdate (MNIST MLP, real AdamW training, H = 3)", () => {
 
   it("refuses a Δ of another length", () => {
     assert.throws(() => score(new Float32Array(10)), isCode("VALIDATE_MODEL_MISMATCH"));
+  });
+});
+
+describe("the model's validation batch size (one rule: validationBatchSize, scoreUpdate's default)", () => {
+  it("is a protocol parameter of each registered model: 256 images for the MNIST models, 32 windows for byte-transformer-v1; an unknown model has none", () => {
+    assert.equal(validationBatchSize("mnist-mlp-v1"), 256);
+    assert.equal(validationBatchSize("mnist-cnn-v1"), 256);
+    assert.equal(validationBatchSize("byte-transformer-v1"), 32);
+    for (const id of MODEL_IDS) assert.ok(Number.isInteger(validationBatchSize(id)) && validationBatchSize(id) >= 1, id);
+    assert.throws(() => validationBatchSize("mnist-mlp-v2"), isCode("MODEL_UNKNOWN"));
+    assert.throws(() => validationBatchSize("toString"), isCode("MODEL_UNKNOWN"));
+  });
+
+  it("scoreUpdate scores the MNIST MLP on 256-example batches unless a measurement names another size", () => {
+    const delta = toDense(honestA.decoded);
+    const byDefault = scoreUpdate({ model, dataset, globalParams: theta, delta, seed: SEED, node: NODE_A });
+    const { assigned, random } = validationBatches({ dataset, seed: SEED, node: NODE_A, batchSize: 256, numShards: 8 });
+    assert.equal(assigned.indices.length, 256);
+    assert.equal(byDefault.assigned.before, evaluateBatch(model, theta, assigned.batch).loss);
+    assert.equal(byDefault.random.before, evaluateBatch(model, theta, random.batch).loss);
+    assert.deepEqual(byDefault, scoreUpdate({ model, dataset, globalParams: theta, delta, seed: SEED, node: NODE_A, batchSize: 256 }));
+    const other = scoreUpdate({ model, dataset, globalParams: theta, delta, seed: SEED, node: NODE_A, batchSize: 64 });
+    assert.notEqual(other.assigned.before, byDefault.assigned.before);
+  });
+
+  it("scoreUpdate scores byte-transformer-v1 on 32-window batches (a tiny configuration of it)", async () => {
+    const { TINY, tinyDataset } = await import("./helpers/tiny-lm.js");
+    const lm = createByteTransformer(TINY);
+    const windows = tinyDataset(TINY.context);
+    const params = initParams(lm.spec, "validate-test/lm");
+    const rng = createRng("validate-test/lm-delta");
+    const delta = new Float32Array(params.length);
+    for (let i = 0; i < 200; i++) delta[rng.nextInt(params.length)] = rng.nextNormal() * 1e-3;
+    const result = scoreUpdate({ model: lm, dataset: windows, globalParams: params, delta, seed: SEED, node: NODE_A });
+    const { assigned } = validationBatches({ dataset: windows, seed: SEED, node: NODE_A, batchSize: 32, numShards: 8 });
+    assert.equal(assigned.batch.size, 32);
+    assert.equal(result.assigned.before, evaluateBatch(lm, params, assigned.batch).loss);
   });
 });
 
@@ -643,6 +683,13 @@ describe("fetching and validating a round over Helia (two peers on loopback)", (
       result.accepted.map((a) => ({ address: a.node, update: a.delta })),
     );
     assert.equal(delta.length, deltaA.length);
+
+    // The validator daemon and audit --rescore score through validateRound, which has no batch
+    // size of its own: it scores at the model's (256 for the MNIST MLP), like scoreUpdate.
+    assert.deepEqual(
+      byName.honestA!.score,
+      scoreUpdate({ model, dataset, globalParams: theta, delta: deltaA, seed: SEED, node: NODE_A, batchSize: validationBatchSize(model.spec.id) }),
+    );
 
     // A second validation of the same round gives the same scores.
     const again = await run();

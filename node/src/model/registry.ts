@@ -31,6 +31,46 @@ const RUN_MODEL_IDS: readonly ModelId[] = MODEL_IDS.filter((id) => id !== "char-
  */
 export const LANGUAGE_MODEL_IDS: readonly ModelId[] = ["byte-transformer-v1"];
 
+/**
+ * Examples (MNIST images; 129-byte windows for the language model) in each of a validator's two
+ * validation batches, per model: part of the scoring rule, so a protocol parameter of the model,
+ * not a node's setting — validators that used different sizes would score different batches and
+ * their scores would not agree. Every scorer reads it through {@link validationBatchSize}.
+ *
+ * - MNIST models: 256 images (the MLP scores an update in about 45 ms).
+ * - byte-transformer-v1: 32 windows (4,096 predicted bytes). Scoring cost is linear in the size
+ *   (wasm, one core: 2.6 / 5.2 / 10.8 s an update at 16 / 32 / 64 windows with a reference
+ *   norm, 4.5 / 8.4 / 16.4 s without; 256 windows took 40–60 s) while the sign test's honest z
+ *   barely moves with it (`npm run bench:scoring -- --model byte-transformer-v1`,
+ *   docs/validation.md, "Language model").
+ */
+const VALIDATION_BATCH_SIZES: Readonly<Record<ModelId, number>> = {
+  "mnist-mlp-v1": 256,
+  "mnist-cnn-v1": 256,
+  "char-mlp-v1": 256,
+  "byte-transformer-v1": 32,
+};
+
+/**
+ * The validation batch size of a model (its registry name, `model.spec.id`): the one rule every
+ * scorer — the validator daemon, `audit --rescore`, the benchmarks — uses, through `scoreUpdate`.
+ * Throws MODEL_UNKNOWN for a model the registry does not hold.
+ *
+ * @example
+ * validationBatchSize("mnist-mlp-v1"); // 256
+ * validationBatchSize(model.spec.id);
+ */
+export function validationBatchSize(modelName: string): number {
+  const size = Object.hasOwn(VALIDATION_BATCH_SIZES, modelName) ? VALIDATION_BATCH_SIZES[modelName as ModelId] : undefined;
+  if (size === undefined) {
+    throw new ProtolearnError(`model ${JSON.stringify(modelName)} has no validation batch size`, {
+      code: "MODEL_UNKNOWN",
+      fix: `score updates of a registered model (${MODEL_IDS.join(", ")}), or pass an explicit batchSize to scoreUpdate in a measurement`,
+    });
+  }
+  return size;
+}
+
 /** What a run's held-out score (its on-chain `evalLoss`, 1e9-scaled) measures. */
 export type EvalMetric = "loss" | "bits-per-byte";
 

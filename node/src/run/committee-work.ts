@@ -141,7 +141,7 @@ export async function measureScoringMs(samples = 4): Promise<number> {
     const delta = new Float32Array(theta.length);
     for (let j = 0; j < Math.ceil(theta.length / 100); j++) delta[rng.nextInt(theta.length)] = rng.nextNormal() * 1e-3;
     const started = performance.now();
-    scoreUpdate({ model, dataset, globalParams: theta, delta, seed: syntheticRandomness(i, 0), node: syntheticAddress("trainer", i), batchSize: 256, numShards: 8 });
+    scoreUpdate({ model, dataset, globalParams: theta, delta, seed: syntheticRandomness(i, 0), node: syntheticAddress("trainer", i), numShards: 8 });
     return performance.now() - started;
   };
   one(0); // warm-up (kernels, caches)

@@ -21,13 +21,6 @@ export const DEFAULT_JACCARD_THRESHOLD = 0.9;
 export const DEFAULT_COSINE_THRESHOLD = 0.9;
 
 /**
- * Examples in each of the two validation batches (assigned shard, random shard). Part of the
- * scoring rule: validators that use another size measure other batches and score differently.
- * @default 256
- */
-export const DEFAULT_VALIDATION_BATCH_SIZE = 256;
-
-/**
  * How many updates a validator fetches from IPFS at the same time.
  * @default 8
  */

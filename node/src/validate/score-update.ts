@@ -5,12 +5,12 @@ import type { Batch, Dataset } from "../data/dataset.js";
 import { exampleSize } from "../data/dataset.js";
 import { DEFAULT_NUM_SHARDS } from "../data/shard.js";
 import type { Model } from "../model/model.js";
+import { validationBatchSize } from "../model/registry.js";
 import { updateNorm } from "../aggregate/update-norm.js";
 import { flattenParams, unflattenParams } from "../model/params.js";
 import { parameterCount } from "../model/spec.js";
 import { evaluateBatch } from "../train/evaluate.js";
 import {
-  DEFAULT_VALIDATION_BATCH_SIZE,
   DESCENT_Z_MIN,
   HARM_MARGIN,
   REFERENCE_NORM_CAP,
@@ -75,8 +75,10 @@ export interface ScoreUpdateParameters {
   /** The trainer that revealed the update. */
   node: Address;
   /**
-   * Examples per validation batch (part of the scoring rule: all validators must agree on it).
-   * @default DEFAULT_VALIDATION_BATCH_SIZE (256)
+   * Examples per validation batch. Part of the scoring rule: every validator uses the model's
+   * size ({@link validationBatchSize} of `model.spec.id`, the default), so only a measurement
+   * (`npm run bench:scoring -- --sizes`) or a test of a model outside the registry sets this.
+   * @default validationBatchSize(model.spec.id)
    */
   batchSize?: number;
   /** @default DEFAULT_NUM_SHARDS (8) */
@@ -209,7 +211,7 @@ function batchGradient(model: Model, params: readonly tf.Tensor[], batch: Batch)
  */
 export function scoreUpdate(input: ScoreUpdateParameters): UpdateScore {
   const { model, dataset, globalParams, delta, seed, node, challenge } = input;
-  const batchSize = input.batchSize ?? DEFAULT_VALIDATION_BATCH_SIZE;
+  const batchSize = input.batchSize ?? validationBatchSize(model.spec.id);
   const numShards = input.numShards ?? DEFAULT_NUM_SHARDS;
   const n = parameterCount(model.spec);
   if (globalParams.length !== n || delta.length !== n) {

@@ -10,7 +10,6 @@ import type { BlobStore } from "../storage/blob-store.js";
 import {
   DEFAULT_FETCH_CONCURRENCY,
   DEFAULT_NORM_CAP,
-  DEFAULT_VALIDATION_BATCH_SIZE,
   SCORE_SCALE_PPM,
 } from "./constants.js";
 import {
@@ -75,8 +74,6 @@ export interface ValidateRoundParameters {
   acceptScorePpm: number;
   /** @default DEFAULT_NUM_SHARDS (8) */
   numShards?: number;
-  /** Examples per validation batch. @default DEFAULT_VALIDATION_BATCH_SIZE (256) */
-  batchSize?: number;
   /** Reject updates with norm > normCap × median norm. @default DEFAULT_NORM_CAP (10) */
   normCap?: number;
   duplicates?: DuplicateOptions;
@@ -179,7 +176,6 @@ const optionsSchema = z.object({
   timeoutMs: z.number().int().positive(),
   acceptScorePpm: z.number().int().min(1).max(SCORE_SCALE_PPM),
   numShards: z.number().int().min(2),
-  batchSize: z.number().int().positive(),
   normCap: z.number().finite().min(1),
   concurrency: z.number().int().positive(),
   maxBytes: z.number().int().positive(),
@@ -241,7 +237,6 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
     timeoutMs: input.timeoutMs,
     acceptScorePpm: input.acceptScorePpm,
     numShards: input.numShards ?? DEFAULT_NUM_SHARDS,
-    batchSize: input.batchSize ?? DEFAULT_VALIDATION_BATCH_SIZE,
     normCap: input.normCap ?? DEFAULT_NORM_CAP,
     concurrency: input.concurrency ?? DEFAULT_FETCH_CONCURRENCY,
     maxBytes: caps.maxBytes,
@@ -253,7 +248,7 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
       "pass the run's acceptScorePpm (1 … 1,000,000) and size cap, a positive fetch timeout, at least 2 shards and normCap ≥ 1",
     );
   }
-  const { timeoutMs, acceptScorePpm, numShards, batchSize, normCap, concurrency, maxBytes } =
+  const { timeoutMs, acceptScorePpm, numShards, normCap, concurrency, maxBytes } =
     options.data;
   const reveals = [...input.reveals].sort((a, b) => a.index - b.index);
   reveals.forEach((reveal, position) => {
@@ -424,7 +419,7 @@ export async function validateRound(input: ValidateRoundParameters): Promise<Rou
       delta,
       seed,
       node,
-      batchSize,
+      // the model's validation batch size (validationBatchSize): part of the rule, never a node's choice
       numShards,
       ...(input.challenge === undefined ? {} : { challenge: input.challenge }),
       ...(input.referenceNorm === undefined ? {} : { referenceNorm: input.referenceNorm }),
