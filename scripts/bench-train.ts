@@ -1,9 +1,12 @@
 /**
- * Training-step benchmark of the MNIST MLP (784-256-10) and CNN on the active TensorFlow.js backend.
+ * Training-step benchmark of the MNIST MLP (784-256-10), the CNN and the byte-level language
+ * model byte-transformer-v1 on the active TensorFlow.js backend.
  *
  *   npm run bench:train                                # prints tables
  *   npm run bench:train -- --json                      # prints one JSON object
  *   npm run bench:train -- --backend cpu --batch 32,64 --seconds 8
+ *   npm run bench:train -- --lm-batch 2,8,32           # the language model at 2, 8, 32 windows
+ *   npm run bench:train -- --lm-batch none             # MNIST models only
  *   npm run bench:train -- --backend webgpu            # a GPU through Dawn; also times wasm for the ratio
  *
  * For each batch size B it times single calls of these operations in interleaved rounds (so
@@ -26,6 +29,11 @@
  *  - `transposeFlag` / `transposeFlagStock` / `explicitTranspose`: the weight-gradient product
  *    xᵀ·dY ([784,B]·[B,256]) with a transposed operand (through the installed kernels, and
  *    through the backend's own) vs after an explicit `tf.transpose`.
+ *
+ * The language model (scripts/bench-train-transformer.ts) has its own ceiling, the plain matMul
+ * of its largest product ([W·128,128]·[128,512] at W windows), and its own operations: the
+ * autodiff forward+backward (with and without the installed kernels), AdamW of its 875,520
+ * parameters, and the trainer's whole inner step (`trainStep` on a shard batch of the corpus).
  *
  * FLOPs per step count the products only (matMuls, convolutions): forward, every weight
  * gradient, and the input gradient of every layer but the first (not needed). MLP:
@@ -55,6 +63,12 @@ import {
   type BackendSelection,
 } from "../node/src/train/backend.js";
 import { installPlainMatMul, uninstallPlainMatMul } from "../node/src/train/plain-matmul.js";
+import {
+  TRANSFORMER_FLOPS_PER_WINDOW,
+  TRANSFORMER_KINDS,
+  transformerOps,
+  type TransformerKind,
+} from "./bench-train-transformer.js";
 
 /** The flags, validated: batch sizes 1–1,125 (MNIST's shard of 9,000 / 8), seconds > 0. */
 const flagsSchema = z.object({
@@ -64,6 +78,10 @@ const flagsSchema = z.object({
     .string()
     .transform((s) => s.split(",").map((v) => Number(v.trim())))
     .pipe(z.array(z.number().int().min(1).max(1125)).min(1)),
+  lmBatch: z
+    .string()
+    .transform((s) => (s.trim() === "none" ? [] : s.split(",").map((v) => Number(v.trim()))))
+    .pipe(z.array(z.number().int().min(1).max(64))),
   seconds: z.coerce.number().finite().positive(),
   dawnOption: z.array(z.string().min(1)),
   compare: z.enum(["wasm", "none"]).optional(),
@@ -71,11 +89,16 @@ const flagsSchema = z.object({
 
 const program = new Command("bench-train")
   .description(
-    "times the MNIST MLP's and CNN's training step on a TensorFlow.js backend (docs/training.md)",
+    "times the MNIST MLP's, the CNN's and byte-transformer-v1's training step on a TensorFlow.js backend (docs/training.md)",
   )
   .option("--json", "print one JSON object", false)
   .option("--backend <name>", "auto, node-gpu, node, wasm, cpu or webgpu", "auto")
   .option("--batch <sizes>", "comma-separated batch sizes", "64,128,256")
+  .option(
+    "--lm-batch <windows>",
+    "byte-transformer-v1: comma-separated windows of 128 bytes per step (1–64), or none",
+    "2,8",
+  )
   .option("--seconds <s>", "seconds of interleaved timing per batch size", "4")
   .option(
     "--dawn-option <option>",
@@ -424,8 +447,71 @@ async function measure(batch: number): Promise<BatchResult> {
   };
 }
 
+/** byte-transformer-v1 at one batch of windows: timings and shares of its own ceiling. */
+interface TransformerResult {
+  windows: number;
+  rounds: number;
+  /** ms per call: 10th percentile */
+  ms: Record<TransformerKind, number>;
+  /** ms per call: median */
+  medianMs: Record<TransformerKind, number>;
+  ceilingGflops: number;
+  stepGflops: number;
+  stepPctOfCeiling: number;
+  stepStockPctOfCeiling: number;
+  fullStepGflops: number;
+  fullStepPctOfCeiling: number;
+  /** Predicted bytes per second of the whole inner step. */
+  bytesPerSec: number;
+}
+
+/** Times byte-transformer-v1's operations at `windows` windows per step, interleaved. */
+async function measureTransformer(windows: number): Promise<TransformerResult> {
+  const { ops, flops, dispose } = await transformerOps(windows, { sync, withStockMatMul });
+  for (const kind of TRANSFORMER_KINDS) for (let i = 0; i < 2; i++) await ops[kind]();
+  const samples = Object.fromEntries(TRANSFORMER_KINDS.map((k) => [k, [] as number[]])) as Record<
+    TransformerKind,
+    number[]
+  >;
+  const started = performance.now();
+  let rounds = 0;
+  while (rounds < MIN_ROUNDS || performance.now() - started < secondsPerBatch * 1000) {
+    for (let k = 0; k < TRANSFORMER_KINDS.length; k++) {
+      const kind = TRANSFORMER_KINDS[(rounds + k) % TRANSFORMER_KINDS.length] as TransformerKind;
+      const t0 = performance.now();
+      await ops[kind]();
+      samples[kind].push(performance.now() - t0);
+    }
+    rounds += 1;
+  }
+  dispose();
+  const at = (q: number) =>
+    Object.fromEntries(TRANSFORMER_KINDS.map((k) => [k, quantile(samples[k], q)])) as Record<
+      TransformerKind,
+      number
+    >;
+  const ms = at(0.1);
+  const ceiling = gflops(flops.plain, ms.plain);
+  const pct = (kind: TransformerKind): number => (100 * gflops(flops.step, ms[kind])) / ceiling;
+  return {
+    windows,
+    rounds,
+    ms,
+    medianMs: at(0.5),
+    ceilingGflops: ceiling,
+    stepGflops: gflops(flops.step, ms.step),
+    stepPctOfCeiling: pct("step"),
+    stepStockPctOfCeiling: pct("stepStock"),
+    fullStepGflops: gflops(flops.step, ms.full),
+    fullStepPctOfCeiling: pct("full"),
+    bytesPerSec: (1000 * windows * 128) / ms.full,
+  };
+}
+
 const results: BatchResult[] = [];
 for (const b of batchSizes) results.push(await measure(b));
+const transformerResults: TransformerResult[] = [];
+for (const w of flags.lmBatch) transformerResults.push(await measureTransformer(w));
 const primary = backend;
 
 /** Operations compared between the backend and wasm: products FLOPs per call, by batch size. */
@@ -446,16 +532,49 @@ interface Comparison {
   ops: Record<Compared, { gflops: number; wasmGflops: number; speedup: number }>;
 }
 
-let comparison: { backend: string; against: string; results: Comparison[] } | undefined;
+/** byte-transformer-v1 compared the same way, per batch of windows. */
+interface TransformerComparison {
+  windows: number;
+  ops: Record<"plain" | "step" | "full", { gflops: number; wasmGflops: number; speedup: number }>;
+}
+
+let comparison:
+  | {
+      backend: string;
+      against: string;
+      results: Comparison[];
+      transformer: TransformerComparison[];
+    }
+  | undefined;
 if (compareWith === "wasm" && primary.choice !== "wasm") {
   if (!flags.json) console.log(`\ntiming the same operations on wasm for the ratio...`);
   backend = await selectBackend({ backend: "wasm" });
   syncRead = true;
   const wasmResults: BatchResult[] = [];
   for (const b of batchSizes) wasmResults.push(await measure(b));
+  const wasmTransformer: TransformerResult[] = [];
+  for (const w of flags.lmBatch) wasmTransformer.push(await measureTransformer(w));
   comparison = {
     backend: primary.choice,
     against: "wasm",
+    transformer: transformerResults.map((r, i) => {
+      const w = wasmTransformer[i] as TransformerResult;
+      const cell = (kind: "plain" | "step" | "full") => {
+        const flops =
+          kind === "plain"
+            ? r.ceilingGflops * r.ms.plain * 1e6
+            : TRANSFORMER_FLOPS_PER_WINDOW * r.windows;
+        return {
+          gflops: gflops(flops, r.ms[kind]),
+          wasmGflops: gflops(flops, w.ms[kind]),
+          speedup: w.ms[kind] / r.ms[kind],
+        };
+      };
+      return {
+        windows: r.windows,
+        ops: { plain: cell("plain"), step: cell("step"), full: cell("full") },
+      };
+    }),
     results: results.map((r, i) => {
       const w = wasmResults[i] as BatchResult;
       const ops = Object.fromEntries(
@@ -491,15 +610,25 @@ const report = {
   flopsPerSample: FLOPS_PER_SAMPLE,
   cnnModel: cnn.spec.id,
   cnnFlopsPerSample: CNN_FLOPS_PER_SAMPLE,
+  transformerModel: "byte-transformer-v1",
+  transformerFlopsPerWindow: TRANSFORMER_FLOPS_PER_WINDOW,
   secondsPerBatchSize: secondsPerBatch,
   statistic: "10th percentile of single-call times, interleaved rounds",
   results,
+  transformer: transformerResults,
   summary: {
     minManualPctOfCeiling: Math.min(...results.map((r) => r.manualPctOfCeiling)),
     minFullStepPctOfCeiling: Math.min(...results.map((r) => r.fullStepPctOfCeiling)),
     minAutodiffPctOfCeiling: Math.min(...results.map((r) => r.autodiffPctOfCeiling)),
     minFullAutodiffPctOfCeiling: Math.min(...results.map((r) => r.fullAutodiffPctOfCeiling)),
     minCnnFullStepPctOfCeiling: Math.min(...results.map((r) => r.cnnFullStepPctOfCeiling)),
+    ...(transformerResults.length === 0
+      ? {}
+      : {
+          minTransformerFullStepPctOfCeiling: Math.min(
+            ...transformerResults.map((r) => r.fullStepPctOfCeiling),
+          ),
+        }),
   },
   ...(comparison === undefined ? {} : { comparison }),
 };
@@ -622,6 +751,37 @@ if (flags.json) {
       gf(r.ceilingGflops),
     ]),
   );
+  if (transformerResults.length > 0) {
+    console.log(
+      `\nbyte-transformer-v1: ${TRANSFORMER_FLOPS_PER_WINDOW.toLocaleString("en-US")} FLOP per window of 128 bytes (products only); ceiling = plain matMul [W·128,128]·[128,512]`,
+    );
+    table(
+      [
+        "windows",
+        "ceiling (matMul)",
+        "full step",
+        "%",
+        "bytes/s",
+        "fwd+bwd",
+        "%",
+        "fwd+bwd, stock kernels",
+        "%",
+        "AdamW",
+      ],
+      transformerResults.map((r) => [
+        String(r.windows),
+        gf(r.ceilingGflops),
+        msf(r.ms.full),
+        pc(r.fullStepPctOfCeiling),
+        r.bytesPerSec.toFixed(0),
+        msf(r.ms.step),
+        pc(r.stepPctOfCeiling),
+        msf(r.ms.stepStock),
+        pc(r.stepStockPctOfCeiling),
+        msf(r.ms.adamW),
+      ]),
+    );
+  }
   if (comparison !== undefined) {
     const c = comparison;
     const cell = (o: { gflops: number; wasmGflops: number; speedup: number }): string =>
@@ -649,5 +809,16 @@ if (flags.json) {
         cell(r.ops.cnnFull),
       ]),
     );
+    if (c.transformer.length > 0) {
+      table(
+        ["LM windows", "matMul ceiling", "LM fwd+bwd", "LM full step"],
+        c.transformer.map((r) => [
+          String(r.windows),
+          cell(r.ops.plain),
+          cell(r.ops.step),
+          cell(r.ops.full),
+        ]),
+      );
+    }
   }
 }

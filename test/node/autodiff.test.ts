@@ -32,6 +32,10 @@ const CASES: Case[] = [
   { name: "batch × matrixᵀ", a: [3, 7, 5], b: [4, 7], transposeA: true, transposeB: true },
   { name: "matrix × batch", a: [5, 7], b: [3, 7, 4], transposeA: false, transposeB: false },
   { name: "broadcast batch", a: [1, 7, 5], b: [2, 3, 7, 4], transposeA: true, transposeB: false },
+  // Attention's per-head products: equal batches on both sides, taken matrix by matrix on wasm.
+  { name: "per-head a·b", a: [2, 3, 5, 7], b: [2, 3, 7, 4], transposeA: false, transposeB: false },
+  { name: "per-head a·bᵀ", a: [2, 3, 5, 7], b: [2, 3, 4, 7], transposeA: false, transposeB: true },
+  { name: "per-head aᵀ·b", a: [2, 3, 7, 5], b: [2, 3, 7, 4], transposeA: true, transposeB: false },
 ];
 
 const rng = createRng("protolearn/test/autodiff");
@@ -219,6 +223,61 @@ describe("plain matMul on wasm (installPlainMatMul)", () => {
       tf.dispose([a, dy]);
       tf.unregisterKernel(tf.Transpose, "wasm");
       tf.registerKernel(transpose);
+    }
+  });
+  it("takes attention's per-head products matrix by matrix: one plain single-matrix call each", () => {
+    // Which kernel calls run, not how long they take (speed is bench:train's job): put a
+    // recording BatchMatMul under the wrapper and look at what the wrapper hands it.
+    const stockKernel = tf.getKernel(tf.BatchMatMul, "wasm");
+    uninstallPlainMatMul("wasm");
+    const original = tf.getKernel(tf.BatchMatMul, "wasm");
+    assert.ok(stockKernel !== undefined && original !== undefined);
+    const calls: { batch: number; transposed: boolean }[] = [];
+    tf.unregisterKernel(tf.BatchMatMul, "wasm");
+    tf.registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+        calls.push({
+          batch: Math.max(
+            a.shape.slice(0, -2).reduce((x, y) => x * y, 1),
+            b.shape.slice(0, -2).reduce((x, y) => x * y, 1),
+          ),
+          transposed: attrs.transposeA || attrs.transposeB,
+        });
+        return original.kernelFunc(args);
+      },
+    });
+    const q = tf.tensor(values([2, 4, 16, 8]), [2, 4, 16, 8]);
+    const k = tf.tensor(values([2, 4, 16, 8]), [2, 4, 16, 8]);
+    const callsOfOneProduct = (): { batch: number; transposed: boolean }[] => {
+      calls.length = 0;
+      const scores = tf.matMul(q, k, false, true);
+      scores.dataSync();
+      scores.dispose();
+      return [...calls];
+    };
+    try {
+      const stock = callsOfOneProduct();
+      installPlainMatMul("wasm");
+      const wrapped = callsOfOneProduct();
+      assert.deepEqual(
+        stock,
+        [{ batch: 8, transposed: true }],
+        "unwrapped: one batched, flagged call",
+      );
+      assert.equal(wrapped.length, 8, "wrapped: one call per head and window");
+      assert.ok(
+        wrapped.every((c) => c.batch === 1 && !c.transposed),
+        "each call plain, one matrix",
+      );
+    } finally {
+      tf.dispose([q, k]);
+      uninstallPlainMatMul("wasm");
+      tf.unregisterKernel(tf.BatchMatMul, "wasm");
+      tf.registerKernel(original);
+      installPlainMatMul("wasm");
     }
   });
 });

@@ -8,6 +8,7 @@ import { z } from "zod";
 
 import { ProtolearnError } from "../errors.js";
 import { registerMatMulGradient } from "./matmul-gradient.js";
+import { installHeapKernels } from "./heap-kernels.js";
 import { installPlainMatMul } from "./plain-matmul.js";
 import {
   checkMatMul,
@@ -54,6 +55,11 @@ export interface BackendSelection {
    * (`installPlainMatMul`; wasm only, see docs/training.md).
    */
   plainMatMul: boolean;
+  /**
+   * Whether the backend's Slice, SplitV, Sum and Transpose kernels were replaced by ones that skip its
+   * slow paths (`installHeapKernels`; wasm only, see docs/training.md).
+   */
+  heapKernels: boolean;
   /** `webgpu`: the GPU adapter, e.g. `nvidia hopper (NVIDIA H200)`. */
   adapter?: string;
   /** Backends tried before this one and why each did not load (auto mode only). */
@@ -234,12 +240,14 @@ async function describe(
   // Every model's autodiff goes through these; set them up once the backend is active.
   registerMatMulGradient();
   const plainMatMul = installPlainMatMul(tfName);
+  const heapKernels = installHeapKernels(tfName);
   return {
     choice,
     tfName,
     threads,
     simd,
     plainMatMul,
+    heapKernels,
     skipped,
     description,
     ...(adapter === undefined ? {} : { adapter }),
