@@ -6,7 +6,8 @@
  *  - `plain`: `tf.matMul` [W·128, 128]·[128, 512], the MLP-in product of every block over W
  *    windows of 128 positions: the CEILING;
  *  - `step`: forward+backward by autodiff (`model.lossAndGradients`);
- *  - `stepStock`: the same with the backend's own matMul kernels (without `installPlainMatMul`);
+ *  - `stepStock`: the same with the backend's own kernels (without `installPlainMatMul` and
+ *    `installHeapKernels`);
  *  - `adamW`: one AdamW update of all 875,520 parameters;
  *  - `full`: the whole inner step as the trainer takes it (`trainStep`: the shard batch of the
  *    State of the Union corpus, upload, forward+backward, AdamW).
@@ -47,8 +48,8 @@ const NODE: Address = "0x00000000000000000000000000000000000b3c4d";
 export interface TransformerBenchContext {
   /** Waits for a tensor's value (`dataSync`, or `await data()` on webgpu). */
   sync(t: tf.Tensor | undefined): Promise<void>;
-  /** Runs `f` with the backend's own matMul kernels. */
-  withStockMatMul(f: () => Promise<void>): Promise<void>;
+  /** Runs `f` with the backend's own kernels (without the installed replacements). */
+  withStockKernels(f: () => Promise<void>): Promise<void>;
 }
 
 /** The operations at one batch of `windows` windows, and a function that frees them. */
@@ -95,7 +96,7 @@ export async function transformerOps(
       await context.sync(r.loss);
       tf.dispose([r.loss, ...r.gradients]);
     },
-    stepStock: () => context.withStockMatMul(() => ops.step()),
+    stepStock: () => context.withStockKernels(() => ops.step()),
     adamW: async () => {
       adamOnlyParams = adamOnly.step(adamOnlyParams, fixed.gradients);
       await context.sync(adamOnlyParams[0]);

@@ -21,8 +21,8 @@
  *  - `adamW`: one AdamW update of all 203,530 parameters;
  *  - `full`: the whole inner step — shard batch, upload, forward+backward, AdamW;
  *  - `autodiff`: the forward+backward by TensorFlow.js autodiff (`tf.valueAndGrads`);
- *  - `autodiffStock`: the same with the backend's own matMul kernels, i.e. without
- *    `installPlainMatMul` (only where `selectBackend` installed it: wasm);
+ *  - `autodiffStock`: the same with the backend's own kernels, i.e. without
+ *    `installPlainMatMul` and `installHeapKernels` (only where `selectBackend` installed them: wasm);
  *  - `fullAutodiff`: the whole inner step with the autodiff forward+backward;
  *  - `cnn` / `cnnFull` / `cnnAdamW`: mnist-cnn-v1's forward+backward (autodiff with its custom
  *    conv and pool gradients), its whole inner step, and one AdamW update of its 11,274 values;
@@ -62,6 +62,7 @@ import {
   selectBackend,
   type BackendSelection,
 } from "../node/src/train/backend.js";
+import { installHeapKernels, uninstallHeapKernels } from "../node/src/train/heap-kernels.js";
 import { installPlainMatMul, uninstallPlainMatMul } from "../node/src/train/plain-matmul.js";
 import {
   TRANSFORMER_FLOPS_PER_WINDOW,
@@ -241,6 +242,19 @@ async function withStockMatMul(f: () => Promise<void>): Promise<void> {
     installPlainMatMul(backend.tfName);
   }
 }
+/**
+ * Runs `f` with all of the backend's own kernels: matMul and the ones `installHeapKernels`
+ * replaces (a no-op where neither was installed).
+ */
+async function withStockKernels(f: () => Promise<void>): Promise<void> {
+  if (!backend.heapKernels) return withStockMatMul(f);
+  uninstallHeapKernels(backend.tfName);
+  try {
+    await withStockMatMul(f);
+  } finally {
+    installHeapKernels(backend.tfName);
+  }
+}
 const rng = createRng("protolearn/bench-train");
 const randomTensor = (shape: number[]): tf.Tensor2D =>
   tf.tensor2d(
@@ -329,7 +343,7 @@ async function measure(batch: number): Promise<BatchResult> {
       await sync(r.loss);
       tf.dispose([r.loss, ...r.gradients]);
     },
-    autodiffStock: () => withStockMatMul(() => ops.autodiff()),
+    autodiffStock: () => withStockKernels(() => ops.autodiff()),
     fullAutodiff: async () => {
       liveAutodiff = await innerStep(autodiffModel, autodiffAdam, liveAutodiff);
     },
@@ -467,7 +481,7 @@ interface TransformerResult {
 
 /** Times byte-transformer-v1's operations at `windows` windows per step, interleaved. */
 async function measureTransformer(windows: number): Promise<TransformerResult> {
-  const { ops, flops, dispose } = await transformerOps(windows, { sync, withStockMatMul });
+  const { ops, flops, dispose } = await transformerOps(windows, { sync, withStockKernels });
   for (const kind of TRANSFORMER_KINDS) for (let i = 0; i < 2; i++) await ops[kind]();
   const samples = Object.fromEntries(TRANSFORMER_KINDS.map((k) => [k, [] as number[]])) as Record<
     TransformerKind,
@@ -604,6 +618,7 @@ const report = {
     simd: primary.simd,
     description: primary.description,
     plainMatMul: primary.plainMatMul,
+    heapKernels: primary.heapKernels,
     ...(primary.adapter === undefined ? {} : { adapter: primary.adapter }),
   },
   model: model.spec.id,
@@ -681,7 +696,7 @@ if (flags.json) {
     ]),
   );
   console.log(
-    `\nforward+backward pass against the ceiling (autodiff, stock: without installPlainMatMul${primary.plainMatMul ? "" : ", not installed on this backend"})`,
+    `\nforward+backward pass against the ceiling (autodiff, stock: the backend's own kernels, without installPlainMatMul and installHeapKernels${primary.plainMatMul ? "" : ", neither installed on this backend"})`,
   );
   table(
     [
