@@ -36,10 +36,10 @@ export interface StartProfile {
 /** Each model's main job. */
 export const START_PROFILES: Readonly<Record<StartModel, StartProfile>> = {
   "mnist-mlp-v1": { runParams: DEFAULT_RUN_PARAMS, newH: 50, phaseSeconds: 600, patienceMs: 90_000 },
-  // A language-model validator scores each update on two 256-window batches (a gradient and 4 to
-  // 8 forward passes of 32,768 bytes: 40-60 s an update on 2 cores, several minutes a round),
-  // so the phases and the patience are much longer. H 16 → 32 mid-run: twice the inner steps
-  // per round (training is cheap next to scoring here).
+  // A language-model validator scores each update on two batches of the model's 32 windows
+  // (validationBatchSize: a gradient and 4 to 8 forward passes of 4,096 bytes, about 5-8 s an
+  // update on one wasm core; 40-60 s at the earlier 256), so the phases and the patience are
+  // longer. H 16 → 32 mid-run: twice the inner steps per round.
   "byte-transformer-v1": { runParams: LM_RUN_PARAMS, newH: 32, phaseSeconds: 7_200, patienceMs: 3_600_000 },
 };
 

@@ -39,10 +39,11 @@ export const LANGUAGE_MODEL_IDS: readonly ModelId[] = ["byte-transformer-v1"];
  *
  * - MNIST models: 256 images (the MLP scores an update in about 45 ms).
  * - byte-transformer-v1: 32 windows (4,096 predicted bytes). Scoring cost is linear in the size
- *   (wasm, one core: 2.6 / 5.2 / 10.8 s an update at 16 / 32 / 64 windows with a reference
- *   norm, 4.5 / 8.4 / 16.4 s without; 256 windows took 40–60 s) while the sign test's honest z
- *   barely moves with it (`npm run bench:scoring -- --model byte-transformer-v1`,
- *   docs/validation.md, "Language model").
+ *   (wasm, one busy core: 1.8 / 3.6 / 7.7 s an update at 16 / 32 / 64 windows with a reference
+ *   norm, 3.0 / 6.8 / 15.8 s without; 256 windows took 40–60 s) while the sign test's honest z
+ *   barely moves with it (minimum 50.8 / 52.0 / 52.3 over 16 honest updates, threshold 5):
+ *   `npm run bench:scoring -- --model byte-transformer-v1 --sizes 16,64`, docs/validation.md,
+ *   "Language model". 32, not 16, for the losses the score is paid on (twice the bytes).
  */
 const VALIDATION_BATCH_SIZES: Readonly<Record<ModelId, number>> = {
   "mnist-mlp-v1": 256,
