@@ -1,6 +1,8 @@
 import { Option, type Command } from "commander";
 import { formatUnits, parseUnits } from "viem";
 import { readIgnitionParameters } from "../../deploy/ignition-parameters.js";
+import { modelRunParameters } from "../../devnet/model-parameters.js";
+import { START_MODELS, type StartModel } from "../../devnet/start-options.js";
 import { startDevnet } from "../../devnet/start-devnet.js";
 import { ProtolearnError } from "../../errors.js";
 import { deploymentsDir, emit, type CliIo } from "../context.js";
@@ -33,6 +35,14 @@ export function registerDevnet(program: Command, io: CliIo): void {
     .option("--port <port>", "JSON-RPC port", positiveInt("port"), 8545)
     .addOption(
       new Option("--chain <kind>", "local EVM").choices(["anvil", "hardhat"]).default("anvil"),
+    )
+    .addOption(
+      new Option(
+        "--model <id>",
+        "the model run 1 trains, with that model's run parameters (docs/language-model.md)",
+      )
+        .choices([...START_MODELS])
+        .default("mnist-mlp-v1"),
     )
     .option(
       "--accounts <n>",
@@ -68,12 +78,14 @@ export function registerDevnet(program: Command, io: CliIo): void {
         "",
         "Example:",
         "  $ protolearn devnet --accounts 4 --out /tmp/pl-devnet",
+        "  $ protolearn devnet --model byte-transformer-v1 --join   # run 1 trains the byte-level language model",
       ].join("\n"),
     )
     .action(
       async (flags: {
         port: number;
         chain: "anvil" | "hardhat";
+        model: StartModel;
         accounts: number;
         validators?: number;
         out: string;
@@ -90,10 +102,10 @@ export function registerDevnet(program: Command, io: CliIo): void {
             fix: "pass --fund as a number of LEARN, e.g. 250000",
           });
         }
-        const parameters =
-          flags.parameters === undefined
-            ? undefined
-            : await readIgnitionParameters(flags.parameters);
+        const parameters = modelRunParameters(
+          flags.model,
+          flags.parameters === undefined ? {} : await readIgnitionParameters(flags.parameters),
+        );
         const envPassword = io.env.PROTOLEARN_PASSWORD;
         const devnet = await startDevnet({
           port: flags.port,
@@ -106,7 +118,7 @@ export function registerDevnet(program: Command, io: CliIo): void {
           join: flags.join,
           step: (label, work) => withProgress(io.progress, label, work),
           ...(flags.validators !== undefined ? { validators: flags.validators } : {}),
-          ...(parameters !== undefined ? { parameters } : {}),
+          parameters,
           ...(envPassword !== undefined && envPassword !== "" ? { password: envPassword } : {}),
         });
         const summary = {
