@@ -24,6 +24,9 @@ export function hasHeap(backend: unknown): backend is HeapBackend {
   );
 }
 
+/** Dtypes whose values sit in the heap one element per typed-array slot (not strings, complex64). */
+const HEAP_DTYPES: readonly tf.DataType[] = ["float32", "int32", "bool"];
+
 /** Per backend: the kernels it had before, to put back by {@link uninstallHeapKernels}. */
 const originals = new Map<string, tf.KernelConfig[]>();
 
@@ -68,7 +71,7 @@ function sliceKernel(original: tf.KernelConfig): tf.KernelFunc {
     const x = args.inputs.x as tf.TensorInfo;
     const backend = args.backend;
     const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
-    if (!hasHeap(backend) || x.dtype === "string" || x.shape.length === 0) {
+    if (!hasHeap(backend) || !HEAP_DTYPES.includes(x.dtype) || x.shape.length === 0) {
       return original.kernelFunc(args);
     }
     const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [
@@ -87,7 +90,7 @@ function splitKernel(original: tf.KernelConfig): tf.KernelFunc {
       numOrSizeSplits: number[] | number;
       axis: number;
     };
-    if (!hasHeap(backend) || x.dtype === "string" || x.shape.length === 0) {
+    if (!hasHeap(backend) || !HEAP_DTYPES.includes(x.dtype) || x.shape.length === 0) {
       return original.kernelFunc(args);
     }
     const along = tf.util.parseAxisParam(axis, x.shape)[0] as number;
@@ -119,7 +122,7 @@ function transposeKernel(original: tf.KernelConfig): tf.KernelFunc {
     const backend = args.backend;
     const { perm } = args.attrs as unknown as { perm: number[] };
     const rank = x.shape.length;
-    if (!hasHeap(backend) || x.dtype === "string" || rank < 2) return original.kernelFunc(args);
+    if (!hasHeap(backend) || !HEAP_DTYPES.includes(x.dtype) || rank < 2) return original.kernelFunc(args);
     const keepsLast = perm[rank - 1] === rank - 1;
     const swapsLastTwo =
       perm[rank - 1] === rank - 2 &&
