@@ -109,7 +109,9 @@ export function evaluate(
   options: EvaluateOptions = {},
 ): Evaluation {
   if (isByteTransformer(model)) {
-    return languageModelEvaluation(evaluateBitsPerByte(model, params, dataset, bitsPerByteOptions(options)));
+    return languageModelEvaluation(
+      evaluateBitsPerByte(model, params, dataset, bitsPerByteOptions(options)),
+    );
   }
   const total = evaluationTotal(dataset, options);
   const tensors = unflattenParams(model.spec, params);
@@ -138,7 +140,9 @@ export async function evaluateAsync(
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
   if (isByteTransformer(model)) {
-    return languageModelEvaluation(await evaluateBitsPerByteAsync(model, params, dataset, bitsPerByteOptions(options)));
+    return languageModelEvaluation(
+      await evaluateBitsPerByteAsync(model, params, dataset, bitsPerByteOptions(options)),
+    );
   }
   const total = evaluationTotal(dataset, options);
   const tensors = unflattenParams(model.spec, params);
@@ -185,7 +189,11 @@ function evaluation(lossSum: number, correct: number, total: number): Evaluation
 }
 
 /** A language model's evaluation options: `limit` windows spread over the split, `batchSize` windows per pass. */
-function bitsPerByteOptions(options: EvaluateOptions): { split?: Split; windows?: number; batchSize?: number } {
+function bitsPerByteOptions(options: EvaluateOptions): {
+  split?: Split;
+  windows?: number;
+  batchSize?: number;
+} {
   return {
     ...(options.split === undefined ? {} : { split: options.split }),
     ...(options.limit === undefined ? {} : { windows: options.limit }),
@@ -194,5 +202,10 @@ function bitsPerByteOptions(options: EvaluateOptions): { split?: Split; windows?
 }
 
 function languageModelEvaluation(score: BitsPerByte): Evaluation {
-  return { loss: score.bitsPerByte, accuracy: score.accuracy, samples: score.windows, bitsPerByte: score.bitsPerByte };
+  return {
+    loss: score.bitsPerByte,
+    accuracy: score.accuracy,
+    samples: score.windows,
+    bitsPerByte: score.bitsPerByte,
+  };
 }
