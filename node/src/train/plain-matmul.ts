@@ -36,8 +36,11 @@ function swapLastTwo(rank: number): number[] {
  *    dense layer over a sequence) is multiplied as one `[(...)·m, k]·[k, n]` product;
  *  - a batch on the right (`[..., m, k]·[..., k, n]` with equal batch shapes, attention's
  *    per-head products, or one left matrix against a batch) is multiplied matrix by matrix:
- *    each operand's matrices are cut out by the Slice kernel, multiplied plainly, and the
- *    products joined by the Concat kernel.
+ *    each operand's matrices are copied out of a heap view (the Slice kernel where the backend
+ *    has no heap), multiplied plainly, and the products joined by the Concat kernel. Each copy
+ *    is a new tensor, freed after its product: the wasm backend caches a product's packed
+ *    right-hand operand by data id alone, so handing it the caller's data in another shape
+ *    could reuse a packing of the wrong size.
  * Other broadcasts (`[1, 4, …]·[2, 1, …]`) go to the original kernel as they are. Every path
  * computes the same products as the original kernel, in a layout its fast path accepts; results
  * agree within float32 rounding.
