@@ -65,7 +65,7 @@ export const SIM_DEFAULTS = {
  */
 export const LM_SIM_DEFAULTS = {
   nodes: 8,
-  rounds: 4,
+  rounds: 24,
   innerSteps: 16,
   batchSize: 2,
   innerLearningRate: 0.003,
