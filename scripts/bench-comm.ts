@@ -5,7 +5,7 @@
  *
  *   npm run bench:comm                                         # MNIST MLP: defaults + sweep (~8 min)
  *   npm run bench:comm -- --no-sweep --json                    # MNIST, defaults only, one JSON object
- *   npm run bench:comm -- --model byte-transformer-v1          # the LM at 4 and 8 nodes, 24 rounds (~25 min on 2 cores)
+ *   npm run bench:comm -- --model byte-transformer-v1          # the LM at 4 and 8 nodes, 24 rounds (~13 min on 2 cores)
  *   npm run bench:comm -- --model byte-transformer-v1 --nodes 4 --rounds 32   # one column, longer
  *   npm run bench:comm -- --model byte-transformer-v1 --sweep  # + the sweep at 8 nodes
  *   npm run bench:comm -- --save out.json                      # tables on stdout, JSON into a file

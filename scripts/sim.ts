@@ -3,7 +3,7 @@
  *
  *   npm run sim                                   # 8 nodes, the recommended run parameters
  *   npm run sim -- --nodes 8 --rounds 12 --H 100 --density 0.05 --bits 2 --seed 1
- *   npm run sim -- --model byte-transformer-v1   # the byte-level LM on the State of the Union corpus
+ *   npm run sim -- --model byte-transformer-v1   # the byte-level LM on the State of the Union corpus (8 nodes, 24 rounds)
  *   npm run sim -- --json                         # one JSON object on stdout
  *
  * N trainers each run the real round engine (inner AdamW loop, pseudo-gradient, top-k + error

@@ -60,8 +60,11 @@ export const SIM_DEFAULTS = {
 
 /**
  * The defaults for `byte-transformer-v1` on the State of the Union corpus (batch = windows of 129
- * bytes per node and step), chosen from the measured sweep of `npm run bench:comm -- --model
- * byte-transformer-v1 --sweep` (docs/simulation.md, "A language model").
+ * bytes per node and step), chosen from the measured sweeps of docs/simulation.md ("A language
+ * model"): H, density and bits from `npm run bench:comm -- --model byte-transformer-v1 --rounds 4
+ * --sweep`, the learning rates from runs at 64 and 256 steps, and `rounds` (the default length of
+ * `bench:comm` and `sim`) from the rounds sweep: 24 rounds met the target at 4 and 8 nodes in
+ * every run measured.
  */
 export const LM_SIM_DEFAULTS = {
   nodes: 8,
