@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { ContractTransactionReceipt } from "ethers";
+import { AbiCoder, type ContractTransactionReceipt, keccak256 } from "ethers";
 import { network } from "hardhat";
 import type { Address } from "viem";
 import { commitmentOf } from "../../node/src/chain/commitment.js";
@@ -21,6 +21,7 @@ import {
   Role,
   RoundFailure,
   type RoundPlan,
+  SCORE_AGREEMENT_PPM,
   type RunDeployment,
   seatCounts,
   seatsOf,
@@ -60,13 +61,16 @@ async function playScored(d: RunDeployment, plan: RoundPlan & { votes: VotePlan[
       revealed.set(v.validator.address.toLowerCase(), v.scores);
   }
   const expected = [];
+  /** per revealed update, its k scorer seats (read before settlement opens the next round) */
+  const scorers: bigint[][] = [];
   for (let i = 0; i < plan.revealers.length; i++) {
-    const scorers = await d.run.scorersOf(i);
-    expected.push(expectedUpdate(played.committee, scorers, revealed, i, Number(P.acceptScorePpm)));
+    const seats = [...(await d.run.scorersOf(i))];
+    scorers.push(seats);
+    expected.push(expectedUpdate(played.committee, seats, revealed, i, Number(P.acceptScorePpm)));
   }
   await timeTo(d, played.info.voteRevealDeadline);
   const receipt = await send(d.run.finalizeRound(played.round, 1024n));
-  return { ...played, expected, receipt };
+  return { ...played, expected, scorers, receipt };
 }
 
 function sumValidatorRewards(d: RunDeployment, receipt: ContractTransactionReceipt): bigint {
@@ -498,5 +502,150 @@ describe("TrainingRun: settlement outcomes (accept, reject, slash, reward, liven
     await timeTo(d, info.commitDeadline);
     await expect(d.run.connect(t0!).reveal(3n, u.cid, u.contentHash, u.samples, u.salt)).to.emit(d.run, "Revealed");
     expect(info.seed).to.not.equal(ethers.ZeroHash);
+  });
+});
+
+/**
+ * k < C at contract level: C = 4 committee seats, k = 3 scorers per update, two validators of
+ * equal lock, the guesser g (validators[0]) and the honest h (validators[1]), and one trainer.
+ * The test stands in for the block producer (committeeWhere) until the trainer's update is scored
+ * by exactly two of g's seats and one of h's (about 3 in 8 challenge blocks), and checks that
+ * layout on the contract (scorersOf, committee) before reading the outcome.
+ *
+ * The attack: with 2 of the 3 seats, whatever g reveals twice is the lower median, so under the
+ * old per-seat rule (paid when within SCORE_AGREEMENT_PPM of the median) a guess always "agreed"
+ * and g, having computed nothing, took 2 of the update's agreeing scores, and here the whole
+ * validator pool. The defence (RoundSettlement._countAgreements) also asks that another holder's
+ * seat gave a score within SCORE_AGREEMENT_PPM of it; the one-holder exemption does not apply,
+ * since h holds the third seat. perSeatRule below is the old rule, to show each case would pay g.
+ * Against mutants of RoundSettlement.sol: `confirmed = true` (old rule) fails the first and third
+ * cases (g is paid the 200-token pool); an exact-equality confirmation fails the second; the old
+ * 2/3-zeros slash rule fails the third.
+ */
+const K3_PARAMS = { ...P, committeeSize: 4, scorersPerUpdate: 3 };
+const guesserFixture = () => deployRun(connection, { trainers: 1, validators: 2, params: K3_PARAMS });
+
+/** RoundLib.assignmentBase: keccak256(abi.encode(rand, node)) % C, the first of the update's k consecutive seats. */
+function assignmentBaseOf(randomness: string, node: string, committeeSize: number): number {
+  const h = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "address"], [randomness, node]));
+  return Number(BigInt(h) % BigInt(committeeSize));
+}
+
+/** The holders (lower case) of the k seats that score `node`'s update. */
+function scorerHolders(committee: readonly string[], randomness: string, node: string): string[] {
+  const c = Number(K3_PARAMS.committeeSize);
+  const base = assignmentBaseOf(randomness, node, c);
+  return Array.from({ length: Number(K3_PARAMS.scorersPerUpdate) }, (_, t) => committee[(base + t) % c]!.toLowerCase());
+}
+
+/** The rule before the defence: a seat is paid when its score is within SCORE_AGREEMENT_PPM of the median, confirmed or not. */
+function perSeatRule(holders: readonly string[], values: readonly number[], median: number): string[] {
+  return holders.filter((_, t) => Math.abs(values[t]! - median) <= SCORE_AGREEMENT_PPM);
+}
+
+/**
+ * Plays round 2 with the trainer's update scored by (g, g, h) in some seat order: g reveals
+ * `guess` on both of its seats, h reveals `honest`; both attest the same model. Returns the
+ * settlement receipt, the scorer seats' holders and scores as the contract assigned them, the TS
+ * reference of the update, and each validator's reward.
+ */
+async function playGuesserRound(d: RunDeployment, guess: number, honest: number) {
+  const [t0] = d.trainers;
+  const [g, h] = d.validators;
+  const gk = g!.address.toLowerCase();
+  const hk = h!.address.toLowerCase();
+  const layout = (holders: string[]) =>
+    holders.filter((x) => x === gk).length === 2 && holders.filter((x) => x === hk).length === 1;
+  const played = await playScored(d, {
+    revealers: [t0!],
+    committeeWhere: (c, rand) => layout(scorerHolders(c, rand, t0!.address)),
+    votes: [
+      { validator: g!, scores: [guess], modelHash: AGREED_HASH },
+      { validator: h!, scores: [honest], modelHash: AGREED_HASH },
+    ],
+  });
+  // the layout as the contract has it, not as the TS draw predicted it
+  const seats = played.scorers[0]!;
+  const holders = seats.map((j) => played.committee[Number(j)]!.toLowerCase());
+  expect(seats, "k = 3 scorer seats per update").to.have.length(3);
+  expect(new Set(seats.map(Number)).size, "three distinct seats").to.equal(3);
+  expect(layout(holders), `the update's scorer seats must be held (g, g, h) in some order; got ${holders.join(", ")}`).to.equal(true);
+  const values = holders.map((x) => (x === gk ? guess : honest));
+  const rewards = new Map(
+    events(d, played.receipt, "ValidatorSettled").map((e) => [(e.args.validator as string).toLowerCase(), e.args.reward as bigint]),
+  );
+  return { ...played, gk, hk, holders, values, rewards };
+}
+
+describe("TrainingRun: a guesser holding 2 of an update's k = 3 scorer seats (C = 4), settled by the contract", function () {
+  it("same guess on both seats becomes the median, but no other holder confirms it: the guesser is paid nothing, nor is the honest seat off the median (attack: the old per-seat rule paid the guesser the whole validator pool)", async function () {
+    const d = await networkHelpers.loadFixture(guesserFixture);
+    const supplyBefore = await d.core.token.totalSupply();
+    // G = 400,000 on g's two seats, H = 600,000 on h's: lower median of (G, G, H) = G
+    const G = 400_000;
+    const H = 600_000;
+    const { receipt, expected, holders, values, rewards, gk, hk } = await playGuesserRound(d, G, H);
+    const [scored] = events(d, receipt, "UpdateScored");
+    expect([scored!.args.medianScore, scored!.args.scorers, scored!.args.accepted]).to.deep.equal([BigInt(G), 3n, true]);
+    // without the defence g's two seats both sit on the median: paid 2 of the 2 agreeing scores,
+    // i.e. the whole validator pool, for a guess nobody else made
+    expect(perSeatRule(holders, values, G)).to.deep.equal([gk, gk]);
+    // with it: g is unconfirmed (h's score is 200,000 ppm away), h is 200,000 ppm off the median
+    expect(agreeingHolders(holders, values, G)).to.deep.equal([]);
+    expect(expected[0]!.agreeing).to.deep.equal([]);
+    expect(rewards.get(gk)).to.equal(0n);
+    expect(rewards.get(hk)).to.equal(0n);
+    expect((await d.run.memberOf(gk)).rewards).to.equal(0n);
+    expect((await d.run.memberOf(hk)).rewards).to.equal(0n);
+    // no agreeing score at all: the validator pool is not minted; the trainer pool is
+    await expect(receipt.hash).to.emit(d.run, "ModelAgreed").withArgs(d.runId, 2n, AGREED_HASH, 500_000_000n, 1n, TRAINER_POOL);
+    expect(await d.core.token.totalSupply()).to.equal(supplyBefore + TRAINER_POOL);
+    expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
+  });
+
+  it("the guesser's two seats within 1,000 ppm of the honest holder's score: all three seats are paid (g 2/3, h 1/3 of the pool), as the TS reference says", async function () {
+    const d = await networkHelpers.loadFixture(guesserFixture);
+    const supplyBefore = await d.core.token.totalSupply();
+    // 300 ppm apart (different backends): lower median of (600,000, 600,300, 600,300) = 600,300
+    const G = 600_300;
+    const H = 600_000;
+    const { receipt, expected, holders, values, rewards, gk, hk } = await playGuesserRound(d, G, H);
+    const [scored] = events(d, receipt, "UpdateScored");
+    expect([scored!.args.medianScore, scored!.args.scorers, scored!.args.accepted]).to.deep.equal([BigInt(G), 3n, true]);
+    expect(agreeingHolders(holders, values, G)).to.deep.equal(holders);
+    expect(expected[0]!.agreeing).to.deep.equal(holders);
+    expect(rewards.get(gk)).to.equal(share(2, 3));
+    expect(rewards.get(hk)).to.equal(share(1, 3));
+    expect((await d.run.memberOf(gk)).rewards).to.equal(share(2, 3));
+    expect((await d.run.memberOf(hk)).rewards).to.equal(share(1, 3));
+    const minted = TRAINER_POOL + share(2, 3) + share(1, 3);
+    await expect(receipt.hash).to.emit(d.run, "ModelAgreed").withArgs(d.runId, 2n, AGREED_HASH, 500_000_000n, 1n, minted);
+    expect(await d.core.token.totalSupply()).to.equal(supplyBefore + minted);
+  });
+
+  it("the guesser's two seats score 0, the honest seat a positive score: median 0 rejects the update but does not slash the trainer, and nobody is paid (attack: 2 of 3 zeros met the old 2/3 slash rule, and the old per-seat rule paid the zeros)", async function () {
+    const d = await networkHelpers.loadFixture(guesserFixture);
+    const [t0] = d.trainers;
+    const lockBefore = (await d.run.memberOf(t0!.address)).lock;
+    const bondedBefore = await d.core.stakeManager.bondedOf(t0!.address);
+    const { receipt, expected, holders, values, rewards, gk, hk } = await playGuesserRound(d, 0, 500_000);
+    const [scored] = events(d, receipt, "UpdateScored");
+    expect([scored!.args.medianScore, scored!.args.scorers, scored!.args.accepted, scored!.args.rewardPoints]).to.deep.equal([
+      0n,
+      3n,
+      false,
+      0n,
+    ]);
+    expect([expected[0]!.median, expected[0]!.accepted, expected[0]!.invalid]).to.deep.equal([0, false, false]);
+    // slashed only when every revealed scorer seat gave 0; here 2 of 3 did
+    expect(events(d, receipt, "NodeSlashed")).to.have.length(0);
+    expect((await d.run.memberOf(t0!.address)).lock).to.equal(lockBefore);
+    expect(await d.core.stakeManager.bondedOf(t0!.address)).to.equal(bondedBefore);
+    // the zeros sit on the median but are unconfirmed; h is off the median
+    expect(perSeatRule(holders, values, 0)).to.deep.equal([gk, gk]);
+    expect(expected[0]!.agreeing).to.deep.equal([]);
+    expect(rewards.get(gk)).to.equal(0n);
+    expect(rewards.get(hk)).to.equal(0n);
+    await expect(receipt.hash).to.emit(d.run, "RoundFailed").withArgs(d.runId, 2n, RoundFailure.TooFewAcceptedUpdates);
   });
 });
