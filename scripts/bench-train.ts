@@ -168,6 +168,35 @@ function quantile(values: readonly number[], q: number): number {
 
 const gflops = (flops: number, ms: number): number => flops / (ms * 1e6);
 
+/**
+ * Times single calls of each operation in interleaved rounds — the order rotates, so that no
+ * operation always runs right after the same neighbour — for at least MIN_ROUNDS rounds and
+ * `secondsPerBatch` seconds, after `warmUp` untimed calls of each (kernel set-up, shader
+ * compilation on webgpu, memory growth). Returns the 10th-percentile and median ms per call.
+ */
+async function timeInterleaved<K extends string>(
+  kinds: readonly K[],
+  ops: Record<K, () => Promise<void>>,
+  warmUp: number,
+): Promise<{ rounds: number; ms: Record<K, number>; medianMs: Record<K, number> }> {
+  for (const kind of kinds) for (let i = 0; i < warmUp; i++) await ops[kind]();
+  const samples = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const started = performance.now();
+  let rounds = 0;
+  while (rounds < MIN_ROUNDS || performance.now() - started < secondsPerBatch * 1000) {
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(rounds + k) % kinds.length] as K;
+      const t0 = performance.now();
+      await ops[kind]();
+      samples[kind].push(performance.now() - t0);
+    }
+    rounds += 1;
+  }
+  const at = (q: number) =>
+    Object.fromEntries(kinds.map((k) => [k, quantile(samples[k], q)])) as Record<K, number>;
+  return { rounds, ms: at(0.1), medianMs: at(0.5) };
+}
+
 interface BatchResult {
   batch: number;
   rounds: number;
@@ -372,24 +401,7 @@ async function measure(batch: number): Promise<BatchResult> {
     },
   };
 
-  // warm-up: kernels (shader compilation on webgpu), memory growth
-  for (const kind of KINDS) for (let i = 0; i < 5; i++) await ops[kind]();
-  const samples = Object.fromEntries(KINDS.map((k) => [k, [] as number[]])) as Record<
-    Kind,
-    number[]
-  >;
-  const started = performance.now();
-  let rounds = 0;
-  while (rounds < MIN_ROUNDS || performance.now() - started < secondsPerBatch * 1000) {
-    // Rotate the order so that no operation always runs right after the same neighbour.
-    for (let k = 0; k < KINDS.length; k++) {
-      const kind = KINDS[(rounds + k) % KINDS.length] as Kind;
-      const t0 = performance.now();
-      await ops[kind]();
-      samples[kind].push(performance.now() - t0);
-    }
-    rounds += 1;
-  }
+  const { rounds, ms, medianMs } = await timeInterleaved(KINDS, ops, 5);
   tf.dispose([
     params,
     live,
@@ -414,14 +426,6 @@ async function measure(batch: number): Promise<BatchResult> {
   cnnAdamOnly.dispose();
   adamOnly.dispose();
 
-  const ms = Object.fromEntries(KINDS.map((k) => [k, quantile(samples[k], 0.1)])) as Record<
-    Kind,
-    number
-  >;
-  const medianMs = Object.fromEntries(KINDS.map((k) => [k, quantile(samples[k], 0.5)])) as Record<
-    Kind,
-    number
-  >;
   const stepFlops = FLOPS_PER_SAMPLE * batch;
   const ceiling = gflops(2 * batch * IN * HIDDEN, ms.plain);
   const pct = (kind: Kind): number => (100 * gflops(stepFlops, ms[kind])) / ceiling;
@@ -482,36 +486,15 @@ interface TransformerResult {
 /** Times byte-transformer-v1's operations at `windows` windows per step, interleaved. */
 async function measureTransformer(windows: number): Promise<TransformerResult> {
   const { ops, flops, dispose } = await transformerOps(windows, { sync, withStockKernels });
-  for (const kind of TRANSFORMER_KINDS) for (let i = 0; i < 2; i++) await ops[kind]();
-  const samples = Object.fromEntries(TRANSFORMER_KINDS.map((k) => [k, [] as number[]])) as Record<
-    TransformerKind,
-    number[]
-  >;
-  const started = performance.now();
-  let rounds = 0;
-  while (rounds < MIN_ROUNDS || performance.now() - started < secondsPerBatch * 1000) {
-    for (let k = 0; k < TRANSFORMER_KINDS.length; k++) {
-      const kind = TRANSFORMER_KINDS[(rounds + k) % TRANSFORMER_KINDS.length] as TransformerKind;
-      const t0 = performance.now();
-      await ops[kind]();
-      samples[kind].push(performance.now() - t0);
-    }
-    rounds += 1;
-  }
+  const { rounds, ms, medianMs } = await timeInterleaved(TRANSFORMER_KINDS, ops, 2);
   dispose();
-  const at = (q: number) =>
-    Object.fromEntries(TRANSFORMER_KINDS.map((k) => [k, quantile(samples[k], q)])) as Record<
-      TransformerKind,
-      number
-    >;
-  const ms = at(0.1);
   const ceiling = gflops(flops.plain, ms.plain);
   const pct = (kind: TransformerKind): number => (100 * gflops(flops.step, ms[kind])) / ceiling;
   return {
     windows,
     rounds,
     ms,
-    medianMs: at(0.5),
+    medianMs,
     ceilingGflops: ceiling,
     stepGflops: gflops(flops.step, ms.step),
     stepPctOfCeiling: pct("step"),

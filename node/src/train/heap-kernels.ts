@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
+import { kernelReplacements } from "./kernel-replacements.js";
+
 /**
  * The backends whose Slice, SplitV, Sum and Transpose kernels {@link installHeapKernels} replaces. Only
  * wasm: the replacements read the backend's heap directly (see {@link HeapBackend}).
@@ -27,8 +29,32 @@ export function hasHeap(backend: unknown): backend is HeapBackend {
 /** Dtypes whose values sit in the heap one element per typed-array slot (not strings, complex64). */
 const HEAP_DTYPES: readonly tf.DataType[] = ["float32", "int32", "bool"];
 
-/** Per backend: the kernels it had before, to put back by {@link uninstallHeapKernels}. */
-const originals = new Map<string, tf.KernelConfig[]>();
+/**
+ * Copies whole rows of `rowLength` values from `from` into consecutive rows of `to`. The output
+ * rows are enumerated by an odometer over `counts` (the output's leading axes, last fastest);
+ * output row `(i_0, …, i_k)` is read from offset `start + Σ i_d · steps[d]` of `from`.
+ */
+function copyRows(
+  from: tf.TypedArray,
+  to: tf.TypedArray,
+  rowLength: number,
+  counts: readonly number[],
+  start: number,
+  steps: readonly number[],
+): void {
+  const rows = to.length / Math.max(rowLength, 1);
+  const index = new Array<number>(counts.length).fill(0);
+  for (let r = 0; r < rows; r++) {
+    let offset = start;
+    for (let d = 0; d < counts.length; d++) offset += (index[d] as number) * (steps[d] as number);
+    to.set(from.subarray(offset, offset + rowLength), r * rowLength);
+    for (let d = counts.length - 1; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      if ((index[d] as number) < (counts[d] as number)) break;
+      index[d] = 0;
+    }
+  }
+}
 
 /**
  * `x[begin : begin + size]` copied row by row from a view of `x` into a new tensor. The wasm
@@ -47,22 +73,11 @@ function sliceFromHeap(
   const to = backend.typedArrayFromHeap(out);
   const rank = x.shape.length;
   const strides = tf.util.computeStrides(x.shape);
-  const row = size[rank - 1] as number;
-  const rows = to.length / Math.max(row, 1);
-  // The offset of each output row in `x`: an odometer over every axis but the last.
-  const index = new Array<number>(Math.max(rank - 1, 0)).fill(0);
-  for (let r = 0; r < rows; r++) {
-    let offset = begin[rank - 1] as number;
-    for (let d = 0; d < rank - 1; d++) {
-      offset += ((begin[d] as number) + (index[d] as number)) * (strides[d] as number);
-    }
-    to.set(from.subarray(offset, offset + row), r * row);
-    for (let d = rank - 2; d >= 0; d--) {
-      index[d] = (index[d] as number) + 1;
-      if ((index[d] as number) < (size[d] as number)) break;
-      index[d] = 0;
-    }
-  }
+  const start = begin.reduce(
+    (sum, b, d) => sum + b * (d < rank - 1 ? (strides[d] as number) : 1),
+    0,
+  );
+  copyRows(from, to, size[rank - 1] as number, size.slice(0, -1), start, strides);
   return out;
 }
 
@@ -122,7 +137,8 @@ function transposeKernel(original: tf.KernelConfig): tf.KernelFunc {
     const backend = args.backend;
     const { perm } = args.attrs as unknown as { perm: number[] };
     const rank = x.shape.length;
-    if (!hasHeap(backend) || !HEAP_DTYPES.includes(x.dtype) || rank < 2) return original.kernelFunc(args);
+    if (!hasHeap(backend) || !HEAP_DTYPES.includes(x.dtype) || rank < 2)
+      return original.kernelFunc(args);
     const keepsLast = perm[rank - 1] === rank - 1;
     const swapsLastTwo =
       perm[rank - 1] === rank - 2 &&
@@ -134,23 +150,9 @@ function transposeKernel(original: tf.KernelConfig): tf.KernelFunc {
     const from = backend.typedArrayFromHeap(x);
     const to = backend.typedArrayFromHeap(out);
     if (keepsLast) {
-      // An odometer over the output's leading axes; each step copies one contiguous row.
       const inStrides = tf.util.computeStrides(x.shape);
-      const row = x.shape[rank - 1] as number;
-      const rows = to.length / Math.max(row, 1);
-      const index = new Array<number>(rank - 1).fill(0);
-      for (let r = 0; r < rows; r++) {
-        let offset = 0;
-        for (let d = 0; d < rank - 1; d++) {
-          offset += (index[d] as number) * (inStrides[perm[d] as number] as number);
-        }
-        to.set(from.subarray(offset, offset + row), r * row);
-        for (let d = rank - 2; d >= 0; d--) {
-          index[d] = (index[d] as number) + 1;
-          if ((index[d] as number) < (outShape[d] as number)) break;
-          index[d] = 0;
-        }
-      }
+      const steps = perm.slice(0, -1).map((p) => inStrides[p] as number);
+      copyRows(from, to, x.shape[rank - 1] as number, outShape.slice(0, -1), 0, steps);
       return out;
     }
     const rows = x.shape[rank - 2] as number;
@@ -212,6 +214,13 @@ function sumKernel(original: tf.KernelConfig): tf.KernelFunc {
   };
 }
 
+const heapKernels = kernelReplacements(HEAP_KERNEL_BACKENDS, {
+  [tf.Slice]: sliceKernel,
+  [tf.SplitV]: splitKernel,
+  [tf.Sum]: sumKernel,
+  [tf.Transpose]: transposeKernel,
+});
+
 /**
  * Replaces the Slice, SplitV, Sum and Transpose kernels of `backendName` (wasm only, see
  * {@link HEAP_KERNEL_BACKENDS}) with ones that skip the backend's slow paths: Slice and SplitV
@@ -226,31 +235,10 @@ function sumKernel(original: tf.KernelConfig): tf.KernelFunc {
  * installHeapKernels(tf.getBackend()); // true on wasm
  */
 export function installHeapKernels(backendName: string): boolean {
-  if (!HEAP_KERNEL_BACKENDS.includes(backendName)) return false;
-  if (originals.has(backendName)) return true;
-  const saved: tf.KernelConfig[] = [];
-  const replace = (name: string, make: (original: tf.KernelConfig) => tf.KernelFunc): void => {
-    const original = tf.getKernel(name, backendName);
-    if (original === undefined) return;
-    saved.push(original);
-    tf.unregisterKernel(name, backendName);
-    tf.registerKernel({ ...original, kernelFunc: make(original) });
-  };
-  replace(tf.Slice, sliceKernel);
-  replace(tf.SplitV, splitKernel);
-  replace(tf.Sum, sumKernel);
-  replace(tf.Transpose, transposeKernel);
-  originals.set(backendName, saved);
-  return true;
+  return heapKernels.install(backendName);
 }
 
 /** Puts the backend's own Slice, SplitV, Sum and Transpose kernels back (benchmarks and tests compare both). */
 export function uninstallHeapKernels(backendName: string): void {
-  const saved = originals.get(backendName);
-  if (saved === undefined) return;
-  for (const original of saved) {
-    tf.unregisterKernel(original.kernelName, backendName);
-    tf.registerKernel(original);
-  }
-  originals.delete(backendName);
+  heapKernels.uninstall(backendName);
 }

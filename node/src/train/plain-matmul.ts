@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { hasHeap } from "./heap-kernels.js";
+import { kernelReplacements } from "./kernel-replacements.js";
 
 /**
  * The backends whose matMul kernels get the {@link installPlainMatMul} wrapper. Only wasm: on
@@ -8,12 +9,6 @@ import { hasHeap } from "./heap-kernels.js";
  * (docs/training.md, "Performance"); the native backends hand the flags to their BLAS.
  */
 export const PLAIN_MATMUL_BACKENDS: readonly string[] = ["wasm"];
-
-/** The matMul kernels that take `transposeA`/`transposeB` and operands `a` and `b`. */
-const MATMUL_KERNELS = [tf.BatchMatMul, tf._FusedMatMul] as const;
-
-/** Per backend: the kernels it had before the wrapper, to put back by {@link uninstallPlainMatMul}. */
-const originals = new Map<string, tf.KernelConfig[]>();
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -165,6 +160,11 @@ function plainMatMulKernel(original: tf.KernelConfig, backendName: string): tf.K
   };
 }
 
+const plainMatMul = kernelReplacements(PLAIN_MATMUL_BACKENDS, {
+  [tf.BatchMatMul]: plainMatMulKernel,
+  [tf._FusedMatMul]: plainMatMulKernel,
+});
+
 /**
  * Makes the `BatchMatMul` and `_FusedMatMul` kernels of `backendName` avoid their slow paths, if
  * it is one of {@link PLAIN_MATMUL_BACKENDS}; returns whether the wrapper is in place.
@@ -184,18 +184,7 @@ function plainMatMulKernel(original: tf.KernelConfig, backendName: string): tf.K
  * installPlainMatMul(tf.getBackend()); // true on wasm
  */
 export function installPlainMatMul(backendName: string): boolean {
-  if (!PLAIN_MATMUL_BACKENDS.includes(backendName)) return false;
-  if (originals.has(backendName)) return true;
-  const saved: tf.KernelConfig[] = [];
-  for (const kernelName of MATMUL_KERNELS) {
-    const original = tf.getKernel(kernelName, backendName);
-    if (original === undefined) continue;
-    saved.push(original);
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ ...original, kernelFunc: plainMatMulKernel(original, backendName) });
-  }
-  originals.set(backendName, saved);
-  return true;
+  return plainMatMul.install(backendName);
 }
 
 /**
@@ -203,11 +192,5 @@ export function installPlainMatMul(backendName: string): boolean {
  * needs it). Cheap: two registry updates.
  */
 export function uninstallPlainMatMul(backendName: string): void {
-  const saved = originals.get(backendName);
-  if (saved === undefined) return;
-  for (const original of saved) {
-    tf.unregisterKernel(original.kernelName, backendName);
-    tf.registerKernel(original);
-  }
-  originals.delete(backendName);
+  plainMatMul.uninstall(backendName);
 }
