@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Batch, Dataset, Split } from "../data/dataset.js";
 import { ProtolearnError } from "../errors.js";
 import { unflattenParams } from "./params.js";
-import { MAX_WINDOWS_PER_PASS, type ByteTransformer } from "./transformer.js";
+import { MAX_WINDOWS_PER_PASS, splitWindows, type ByteTransformer } from "./transformer.js";
 
 /**
  * Held-out windows scored by default: 32 windows of 129 bytes (4,096 predicted bytes), about
@@ -83,12 +83,11 @@ function windowScores(
   windows: tf.Tensor2D,
 ): { lossSum: tf.Scalar; correct: tf.Scalar } {
   return tf.tidy(() => {
-    const [n, width] = windows.shape;
-    const length = width - 1;
-    const bytes = tf.cast(windows, "int32");
-    const inputs = tf.slice(bytes, [0, 0], [n, length]);
-    const targets = tf.reshape(tf.slice(bytes, [0, 1], [n, length]), [-1]) as tf.Tensor1D;
-    const logits = tf.reshape(model.sequenceLogits(tensors, inputs), [n * length, -1]) as tf.Tensor2D;
+    const { inputs, targets } = splitWindows(windows);
+    const logits = tf.reshape(model.sequenceLogits(tensors, inputs), [
+      targets.size,
+      -1,
+    ]) as tf.Tensor2D;
     const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, logits.shape[1])), 1);
     const lossSum = tf.neg(tf.sum(picked)) as tf.Scalar;
     const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), targets), "int32")) as tf.Scalar;
@@ -202,7 +201,10 @@ export function evaluateByteWindows(
   if (batch.size < 1 || batch.x.length !== batch.size * width) {
     throw new ProtolearnError(
       `a batch of ${batch.size} examples with ${batch.x.length} values is not a batch of ${width}-byte windows for ${model.spec.id}`,
-      { code: "TRAIN_MODEL_DATA_MISMATCH", fix: "use a byte-window dataset with the model's context length" },
+      {
+        code: "TRAIN_MODEL_DATA_MISMATCH",
+        fix: "use a byte-window dataset with the model's context length",
+      },
     );
   }
   const tensors = unflattenParams(model.spec, params);
@@ -212,7 +214,11 @@ export function evaluateByteWindows(
     for (let start = 0; start < batch.size; start += MAX_WINDOWS_PER_PASS) {
       const size = Math.min(MAX_WINDOWS_PER_PASS, batch.size - start);
       const scores = tf.tidy(() =>
-        windowScores(model, tensors, tf.tensor2d(batch.x.subarray(start * width, (start + size) * width), [size, width])),
+        windowScores(
+          model,
+          tensors,
+          tf.tensor2d(batch.x.subarray(start * width, (start + size) * width), [size, width]),
+        ),
       );
       try {
         lossSum += scores.lossSum.dataSync()[0] as number;

@@ -159,7 +159,24 @@ export interface ByteTransformer extends Model {
  */
 export function isByteTransformer(model: Model): model is ByteTransformer {
   const candidate = model as Partial<ByteTransformer>;
-  return typeof candidate.sequenceLogits === "function" && typeof candidate.sequenceLoss === "function";
+  return (
+    typeof candidate.sequenceLogits === "function" && typeof candidate.sequenceLoss === "function"
+  );
+}
+
+/**
+ * The two views of `windows: [n, length + 1]` (byte values, any dtype) that a next-byte model
+ * reads: `inputs` [n, length], the first `length` bytes (int32), and `targets` [n·length], the
+ * last `length` bytes flattened: target t of a window is the byte after input t.
+ */
+export function splitWindows(windows: tf.Tensor2D): { inputs: tf.Tensor2D; targets: tf.Tensor1D } {
+  const [n, width] = windows.shape;
+  const length = width - 1;
+  const bytes = tf.cast(windows, "int32");
+  return {
+    inputs: tf.slice(bytes, [0, 0], [n, length]),
+    targets: tf.reshape(tf.slice(bytes, [0, 1], [n, length]), [-1]) as tf.Tensor1D,
+  };
 }
 
 /** Parameters of one block, in spec order. */
@@ -308,11 +325,7 @@ export function createByteTransformer(
 
   function sequenceLoss(params: readonly tf.Tensor[], windows: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => {
-      const [batch, width] = windows.shape;
-      const length = width - 1;
-      const bytes = tf.cast(windows, "int32");
-      const inputs = tf.slice(bytes, [0, 0], [batch, length]);
-      const targets = tf.reshape(tf.slice(bytes, [0, 1], [batch, length]), [-1]) as tf.Tensor1D;
+      const { inputs, targets } = splitWindows(windows);
       const oneHotTargets = tf.cast(tf.oneHot(targets, BYTE_VOCABULARY), "float32") as tf.Tensor2D;
       return softmaxCrossEntropy(flatLogits(params, inputs), oneHotTargets);
     });
